@@ -1,0 +1,44 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api.body_limit import BodySizeLimit
+from api.errors import install_error_handlers
+from api.routers import candidates, health, jobs, matches, search
+from api.runtime import Runtime
+from core.settings import Settings
+from matching.encoders import Encoder
+
+
+def create_app(settings: Settings | None = None, *, encoder: Encoder | None = None) -> FastAPI:
+    """Build the app; the database, model and indexes open in the lifespan, not at import."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await run_in_threadpool(Runtime, settings, encoder=encoder)
+        await run_in_threadpool(runtime.start)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await run_in_threadpool(runtime.close)
+
+    app = FastAPI(
+        title="TalentMatch",
+        version="0.1.0",
+        description="Bilingual job matching and talent search: hybrid keyword + semantic search "
+        "and explained two-way matching.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    for module in (health, jobs, candidates, search, matches):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,173 @@
+"""The ``talentmatch`` command: serve, demo, keys, reindex, bench, eval."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from core.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    if args.demo:
+        key = _load_demo_and_key(settings)
+        print(f"Demo API key (tenant demo-agency): {key}", flush=True)
+        print(f"Try: curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
+              f"-d '{{\"query\": \"Python 后端 深圳\"}}' http://{args.host}:{args.port}/v1/search/jobs", flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _load_demo_and_key(settings: Settings) -> str:
+    from api.runtime import Runtime
+    from ingestion.demo import DEMO_TENANT, load_demo
+    from store.keys import create_key
+
+    runtime = Runtime(settings)
+    try:
+        runtime.start(background=False)
+        counts = load_demo(runtime.db, runtime.sync)
+        print(f"Loaded {counts.jobs} sample postings and {counts.candidates} candidates.", file=sys.stderr)
+        with runtime.db.session() as session:
+            return create_key(
+                session, tenant_id=DEMO_TENANT, role="agency",
+                pepper=settings.auth.key_pepper.get_secret_value(),
+            )
+    finally:
+        runtime.close()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from api.runtime import Runtime
+    from ingestion.demo import load_demo
+
+    settings = _settings()
+    runtime = Runtime(settings)
+    try:
+        runtime.start(background=False)
+        counts = load_demo(runtime.db, runtime.sync, jobs=args.jobs, candidates=args.candidates)
+    finally:
+        runtime.close()
+    print(f"Loaded {counts.jobs} sample postings and {counts.candidates} candidates into {settings.data_dir}.")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from store.db import Database
+    from store.keys import create_key, revoke_key
+
+    settings = _settings()
+    db = Database(settings)  # creates the database and schema if needed
+    try:
+        if args.keys_command == "create":
+            with db.session() as session:
+                key = create_key(
+                    session, tenant_id=args.tenant, role=args.role,
+                    pepper=settings.auth.key_pepper.get_secret_value(),
+                )
+            print(key)
+            return 0
+        with db.session() as session:
+            found = revoke_key(session, args.key)
+        if not found:
+            print("no such key", file=sys.stderr)
+            return 1
+        print("revoked", file=sys.stderr)
+        return 0
+    finally:
+        db.dispose()
+
+
+def cmd_reindex(_args: argparse.Namespace) -> int:
+    from api.runtime import Runtime
+
+    runtime = Runtime(_settings())
+    try:
+        total = runtime.sync.reindex()
+    finally:
+        runtime.close()
+    print(f"Reindexed {total} documents.")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench.run import run_benchmarks
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    return run_benchmarks(
+        sizes=sizes, queries=args.queries, output=args.output, embed_sample=args.embed_sample,
+        encoder_name=args.encoder,
+    )
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bench.encoder_quality import run_encoder_evaluation
+
+    return run_encoder_evaluation(output=args.output)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="talentmatch", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="load sample data and print a demo key first")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser("demo", help="load the bilingual sample data")
+    demo.add_argument("--jobs", type=int, default=300)
+    demo.add_argument("--candidates", type=int, default=150)
+    demo.set_defaults(func=cmd_demo)
+
+    keys = commands.add_parser("keys", help="manage API keys")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser("create", help="create a key; prints only the key")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--role", required=True, choices=["admin", "agency", "fair", "partner", "public"])
+    revoke = key_commands.add_parser("revoke", help="revoke a key (full key or key id)")
+    revoke.add_argument("key")
+    keys.set_defaults(func=cmd_keys)
+
+    reindex = commands.add_parser("reindex", help="rebuild the search indexes from the database")
+    reindex.set_defaults(func=cmd_reindex)
+
+    bench = commands.add_parser("bench", help="ingest, search and match benchmarks")
+    bench.add_argument("--sizes", default="10000,100000")
+    bench.add_argument("--queries", type=int, default=200)
+    bench.add_argument("--embed-sample", type=int, default=2000,
+                       help="postings ingested with real embedding to measure encoder overhead")
+    bench.add_argument("--encoder", choices=["use", "hashing"], default="use",
+                       help="encoder for the large runs (use = the default model, cached by content)")
+    bench.add_argument("--output", default="bench/results/bench.md")
+    bench.set_defaults(func=cmd_bench)
+
+    evaluate = commands.add_parser("eval", help="retrieval quality of the available encoders")
+    evaluate.add_argument("--output", default="bench/results/encoders.md")
+    evaluate.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

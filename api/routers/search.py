@@ -1,0 +1,177 @@
+"""/v1/search: hybrid keyword + semantic search over postings and candidates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import PrincipalDep, RuntimeDep
+from api.runtime import Runtime
+from api.schemas import (
+    CandidateHit,
+    CandidateRead,
+    CandidateSearchResponse,
+    JobHit,
+    JobRead,
+    JobSearchResponse,
+    Retrieval,
+    SearchFiltersIn,
+    SearchRequest,
+)
+from core.domain import EducationLevel
+from core.errors import InvalidInput
+from search_index.highlight import highlight
+from search_index.query_understanding import parse_query
+from search_index.protocol import SearchFilters, SearchHit, SearchIndex, SearchQuery, SearchResult
+from store.candidates import candidates_by_ids
+from store.jobs import jobs_by_ids
+from taxonomy.regions import region_directory
+from taxonomy.skills import skill_vocabulary
+
+router = APIRouter(prefix="/v1/search", tags=["search"])
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def to_search_filters(f: SearchFiltersIn) -> SearchFilters:
+    """Request filters → index filters: places to region codes, skills to canonical ids."""
+    regions = region_directory()
+    cities = []
+    for name in _as_list(f.city):
+        region = regions.city(name)
+        if region is None:
+            raise InvalidInput(f"unknown city {name!r}", field="filters.city")
+        cities.append(region)
+    districts = []
+    for name in _as_list(f.district):
+        matches = [regions.district(name, city) for city in cities] if cities else [regions.district(name)]
+        found = [d for d in matches if d is not None]
+        if not found:
+            raise InvalidInput(
+                f"unknown district {name!r}" + ("" if cities else " (give filters.city too)"),
+                field="filters.district",
+            )
+        districts.extend(found)
+    if f.salary_min is not None and f.salary_max is not None and f.salary_min > f.salary_max:
+        raise InvalidInput("salary_min must not exceed salary_max", field="filters.salary_min")
+    years = f.years_experience
+    if years and years.min is not None and years.max is not None and years.min > years.max:
+        raise InvalidInput("min must not exceed max", field="filters.years_experience.min")
+    education = f.education
+    vocabulary = skill_vocabulary()
+    return SearchFilters(
+        city_codes=tuple(c.code for c in cities),
+        district_codes=tuple(d.code for d in districts),
+        salary_min=f.salary_min,
+        salary_max=f.salary_max,
+        employment_types=tuple(str(t) for t in _as_list(f.employment_type)),
+        education_min_rank=EducationLevel(education.at_least).rank if education and education.at_least else None,
+        education_max_rank=EducationLevel(education.at_most).rank if education and education.at_most else None,
+        years_min=years.min if years else None,
+        years_max=years.max if years else None,
+        skills_all=tuple(vocabulary.canonical_ids(f.skills_all)),
+        skills_any=tuple(vocabulary.canonical_ids(f.skills_any)),
+    )
+
+
+def run_search(
+    runtime: Runtime, index: SearchIndex, tenant_id: str, body: SearchRequest
+) -> tuple[SearchResult, dict[str, list[str]]]:
+    """Encode the query (in this worker thread, never on the event loop) and search.
+    Returns the result and what was read out of the query (e.g. a city)."""
+    filters = to_search_filters(body.filters)
+    text = body.query.strip()
+    interpreted: dict[str, list[str]] = {}
+    if text and body.interpret_places and not filters.city_codes:
+        parsed = parse_query(text)
+        if parsed.cities:
+            filters = replace(filters, city_codes=tuple(c.code for c in parsed.cities))
+            interpreted["city"] = [c.short_name for c in parsed.cities]
+            text = parsed.text
+    vector = runtime.encode_query(text) if text and body.mode != "keyword" else None
+    result = index.search(
+        SearchQuery(
+            viewer_tenant=tenant_id,
+            text=text,
+            vector=vector,
+            filters=filters,
+            limit=body.page_size,
+            offset=(body.page - 1) * body.page_size,
+            mode=body.mode,
+        )
+    )
+    return result, interpreted
+
+
+def _retrieval(hit: SearchHit) -> Retrieval:
+    return Retrieval(
+        keyword_rank=hit.keyword_rank,
+        keyword_score=hit.keyword_score,
+        semantic_rank=hit.semantic_rank,
+        semantic_score=hit.semantic_score,
+    )
+
+
+def _hits_in_order(hits: Sequence[SearchHit], rows: dict[int, Any], keep: Callable[[Any], bool]) -> list[tuple[SearchHit, Any]]:
+    return [(hit, rows[hit.id]) for hit in hits if hit.id in rows and keep(rows[hit.id])]
+
+
+@router.post("/jobs", response_model=JobSearchResponse)
+def search_jobs(body: SearchRequest, principal: PrincipalDep, runtime: RuntimeDep) -> JobSearchResponse:
+    result, interpreted = run_search(runtime, runtime.jobs_index, principal.tenant_id, body)
+    with runtime.db.session() as session:
+        rows = jobs_by_ids(session, [h.id for h in result.hits])
+        visible = _hits_in_order(
+            result.hits, rows, lambda j: not j.private or j.tenant_id == principal.tenant_id
+        )
+        hits = [
+            JobHit(
+                id=hit.id,
+                score=hit.score,
+                highlights=highlight(body.query, {"title": job.title, "description": job.description, "company": job.company}),
+                retrieval=_retrieval(hit),
+                job=JobRead.model_validate(job),
+            )
+            for hit, job in visible
+        ]
+    return JobSearchResponse(
+        total=result.total, page=body.page, page_size=body.page_size, interpreted=interpreted, hits=hits
+    )
+
+
+@router.post("/candidates", response_model=CandidateSearchResponse)
+def search_candidates(
+    body: SearchRequest, principal: PrincipalDep, runtime: RuntimeDep
+) -> CandidateSearchResponse:
+    result, interpreted = run_search(runtime, runtime.candidates_index, principal.tenant_id, body)
+    with runtime.db.session() as session:
+        rows = candidates_by_ids(session, [h.id for h in result.hits])
+        visible = _hits_in_order(result.hits, rows, lambda c: c.tenant_id == principal.tenant_id)
+        hits = [
+            CandidateHit(
+                id=hit.id,
+                score=hit.score,
+                highlights=highlight(
+                    body.query,
+                    {
+                        "desired_titles": " / ".join(c.desired_titles or []),
+                        "summary": c.summary,
+                        "skills": ", ".join(c.skills or []),
+                        "resume_text": c.resume_text,
+                    },
+                ),
+                retrieval=_retrieval(hit),
+                candidate=CandidateRead.model_validate(c),
+            )
+            for hit, c in visible
+        ]
+    return CandidateSearchResponse(
+        total=result.total, page=body.page, page_size=body.page_size, interpreted=interpreted, hits=hits
+    )

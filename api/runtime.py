@@ -1,0 +1,99 @@
+"""Everything long-lived, built once per process: database, encoder, indexes, outbox sync.
+The app's lifespan and the CLI both use it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from core.domain import EntityKind
+from core.settings import Settings
+from matching.encoders import CachedEncoder, Encoder, create_encoder
+from search_index.embedded import EmbeddedIndex
+from search_index.protocol import SearchIndex
+from search_index.sync import IndexSync
+from store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class QueryEncoder:
+    """Encodes search queries with a small in-memory LRU (queries repeat; no SQL write)."""
+
+    def __init__(self, encoder: Encoder, size: int = 4096) -> None:
+        self._encoder = encoder
+        self._size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> np.ndarray:
+        with self._lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+        vector = self._encoder.encode([text])[0]
+        with self._lock:
+            self._cache[text] = vector
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return vector
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        self.db = Database(settings)
+        base_encoder = encoder or create_encoder(settings.embedding)
+        self.encoder = CachedEncoder(base_encoder, self.db)
+        self.encode_query = QueryEncoder(base_encoder)
+        self.indexes: dict[EntityKind, SearchIndex] = {
+            kind: EmbeddedIndex(
+                settings.index_dir / f"{kind.value}s",
+                dim=base_encoder.dim,
+                model_id=base_encoder.model_id,
+                settings=settings.search,
+            )
+            for kind in EntityKind
+        }
+        self.sync = IndexSync(
+            self.db,
+            self.encoder,
+            self.indexes,
+            checkpoint_interval_s=settings.search.checkpoint_interval_s,
+            checkpoint_every_events=settings.search.checkpoint_every_events,
+        )
+
+    @property
+    def jobs_index(self) -> SearchIndex:
+        return self.indexes[EntityKind.JOB]
+
+    @property
+    def candidates_index(self) -> SearchIndex:
+        return self.indexes[EntityKind.CANDIDATE]
+
+    def start(self, *, background: bool = True) -> None:
+        """Bring the indexes up to date with the database; optionally keep polling the outbox."""
+        self.sync.recover()
+        if background:
+            self.sync.start(self.settings.search.outbox_poll_interval_s)
+
+    def close(self) -> None:
+        self.sync.stop()
+        try:
+            self.sync.drain()
+        finally:
+            for index in self.indexes.values():
+                index.close()
+            self.db.dispose()
+
+
+def index_now(runtime: Runtime) -> None:
+    """Apply just-committed changes to the indexes so the caller can search them at once.
+    A failure here loses nothing: the outbox keeps the events and the poller retries."""
+    try:
+        runtime.sync.drain()
+    except Exception:
+        log.exception("indexing after a write failed; the outbox will retry")

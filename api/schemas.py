@@ -1,0 +1,335 @@
+"""Request and response schemas. ``*Create``/``*Update`` reject unknown fields;
+only ``*Read`` models are built from ORM attributes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+
+from core.domain import EmploymentType, parse_education_level
+
+YearMonth = Annotated[str, StringConstraints(pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$")]
+ShortText = Annotated[str, StringConstraints(max_length=300)]
+SkillName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Money = Annotated[float, Field(ge=0, le=10_000_000)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _education(value: Any) -> Any:
+    if isinstance(value, str) and value.strip():
+        try:
+            return parse_education_level(value).value
+        except ValueError as exc:
+            raise ValueError(
+                "unknown education level; use none, high_school, associate, bachelor, master, "
+                "doctorate (or 不限/高中/大专/本科/硕士/博士)"
+            ) from exc
+    return value
+
+
+EducationName = Literal["none", "high_school", "associate", "bachelor", "master", "doctorate"]
+
+
+# -- postings ---------------------------------------------------------------------------------
+
+
+class JobFields(StrictModel):
+    external_id: ShortText | None = None
+    description: Annotated[str, StringConstraints(max_length=50_000)] = ""
+    company: ShortText | None = None
+    city: Annotated[str, StringConstraints(max_length=100)] | None = None
+    district: Annotated[str, StringConstraints(max_length=100)] | None = None
+    remote: bool = False
+    # salary_max is declared first so that salary_min's validator can compare against it.
+    salary_max: Money | None = Field(None, description="monthly CNY")
+    salary_min: Money | None = Field(None, description="monthly CNY")
+    employment_type: EmploymentType = EmploymentType.FULL_TIME
+    required_skills: Annotated[list[SkillName], Field(max_length=100)] = []
+    preferred_skills: Annotated[list[SkillName], Field(max_length=100)] = []
+    min_years_experience: Annotated[float, Field(ge=0, le=60)] | None = None
+    education: EducationName | None = None
+    language: Annotated[str, StringConstraints(max_length=16)] | None = None
+    private: bool = False
+    posted_at: datetime | None = None
+
+    _education = field_validator("education", mode="before")(_education)
+
+    @field_validator("salary_min")
+    @classmethod
+    def _salary_order(cls, value: float | None, info: ValidationInfo) -> float | None:
+        high = info.data.get("salary_max")
+        if value is not None and high is not None and value > high:
+            raise ValueError("salary_min must not exceed salary_max")
+        return value
+
+
+class JobCreate(JobFields):
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class JobUpdate(JobFields):
+    """Every field optional; only the fields sent change."""
+
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    description: Annotated[str, StringConstraints(max_length=50_000)] | None = None  # type: ignore[assignment]
+    remote: bool | None = None  # type: ignore[assignment]
+    employment_type: EmploymentType | None = None  # type: ignore[assignment]
+    required_skills: Annotated[list[SkillName], Field(max_length=100)] | None = None  # type: ignore[assignment]
+    preferred_skills: Annotated[list[SkillName], Field(max_length=100)] | None = None  # type: ignore[assignment]
+    private: bool | None = None  # type: ignore[assignment]
+
+    @field_validator("title", "employment_type", "remote", "private", "description", "required_skills", "preferred_skills")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
+
+class JobRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    tenant_id: str
+    external_id: str | None
+    title: str
+    description: str
+    company: str | None
+    city: str | None
+    city_code: int | None
+    district: str | None
+    district_code: int | None
+    remote: bool
+    salary_min: float | None
+    salary_max: float | None
+    employment_type: str
+    required_skills: list[str]
+    preferred_skills: list[str]
+    min_years_experience: float | None
+    education: str | None
+    language: str | None
+    private: bool
+    posted_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- candidates -------------------------------------------------------------------------------
+
+
+class EducationEntry(StrictModel):
+    level: EducationName | None = None
+    school: ShortText | None = None
+    major: ShortText | None = None
+
+    _level = field_validator("level", mode="before")(_education)
+
+
+class ExperienceEntry(StrictModel):
+    title: ShortText | None = None
+    company: ShortText | None = None
+    start: YearMonth | None = None
+    end: YearMonth | Literal["present"] | None = None
+    description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ExperienceEntry:
+        if self.end and self.end != "present" and self.start and self.end < self.start:
+            raise ValueError("end must not be before start")
+        if self.end and not self.start:
+            raise ValueError("an end date needs a start date")
+        return self
+
+
+class CandidateFields(StrictModel):
+    external_id: ShortText | None = None
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    email: Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^\+?[0-9 ()-]{5,40}$")] | None = None
+    city: Annotated[str, StringConstraints(max_length=100)] | None = None
+    desired_titles: Annotated[list[ShortText], Field(max_length=20)] | None = None
+    desired_salary_min: Money | None = None
+    years_experience: Annotated[float, Field(ge=0, le=60)] | None = None
+    education: EducationEntry | None = None
+    experience: Annotated[list[ExperienceEntry], Field(max_length=50)] | None = None
+    skills: Annotated[list[SkillName], Field(max_length=200)] | None = None
+    languages: Annotated[list[ShortText], Field(max_length=20)] | None = None
+    summary: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    resume_text: Annotated[str, StringConstraints(max_length=200_000)] | None = None
+
+
+class CandidateCreate(CandidateFields):
+    @model_validator(mode="after")
+    def _has_substance(self) -> CandidateCreate:
+        if not any([self.name, self.resume_text, self.skills, self.experience, self.desired_titles, self.summary]):
+            raise ValueError("a candidate needs at least one of name, resume_text, skills, experience, desired_titles, summary")
+        return self
+
+
+class CandidateUpdate(CandidateFields):
+    pass
+
+
+class CandidateRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    tenant_id: str
+    external_id: str | None
+    name: str | None
+    email: str | None
+    phone: str | None
+    city: str | None
+    city_code: int | None
+    desired_titles: list[str]
+    desired_salary_min: float | None
+    years_experience: float | None
+    education: dict[str, Any] | None
+    experience: list[dict[str, Any]]
+    skills: list[str]
+    languages: list[str]
+    summary: str | None
+    resume_text: str | None
+    extracted_fields: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- lists, search, matches ------------------------------------------------------------------
+
+
+class JobPage(BaseModel):
+    items: list[JobRead]
+    total: int
+    page: int
+    page_size: int
+
+
+class CandidatePage(BaseModel):
+    items: list[CandidateRead]
+    total: int
+    page: int
+    page_size: int
+
+
+class EducationRange(StrictModel):
+    at_least: EducationName | None = None
+    at_most: EducationName | None = None
+
+    _levels = field_validator("at_least", "at_most", mode="before")(_education)
+
+
+class NumberRange(StrictModel):
+    min: Annotated[float, Field(ge=0)] | None = None
+    max: Annotated[float, Field(ge=0)] | None = None
+
+
+class SearchFiltersIn(StrictModel):
+    city: str | list[str] | None = None
+    district: str | list[str] | None = None
+    salary_min: Money | None = None
+    salary_max: Money | None = None
+    employment_type: EmploymentType | list[EmploymentType] | None = None
+    education: EducationRange | None = None
+    years_experience: NumberRange | None = None
+    skills_all: Annotated[list[SkillName], Field(max_length=20)] = []
+    skills_any: Annotated[list[SkillName], Field(max_length=20)] = []
+
+
+class SearchRequest(StrictModel):
+    query: Annotated[str, StringConstraints(max_length=500)] = ""
+    filters: SearchFiltersIn = Field(default_factory=SearchFiltersIn)
+    page: Annotated[int, Field(ge=1, le=1000)] = 1
+    page_size: Annotated[int, Field(ge=1, le=100)] = 20
+    mode: Literal["hybrid", "keyword", "semantic"] = "hybrid"
+    # Read city names out of the query as a city filter ("Python 后端 深圳"), unless
+    # filters.city is given.
+    interpret_places: bool = True
+
+
+class Retrieval(BaseModel):
+    keyword_rank: int | None
+    keyword_score: float | None
+    semantic_rank: int | None
+    semantic_score: float | None
+
+
+class JobHit(BaseModel):
+    id: int
+    score: float
+    highlights: dict[str, list[str]]
+    retrieval: Retrieval
+    job: JobRead
+
+
+class CandidateHit(BaseModel):
+    id: int
+    score: float
+    highlights: dict[str, list[str]]
+    retrieval: Retrieval
+    candidate: CandidateRead
+
+
+class JobSearchResponse(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    interpreted: dict[str, list[str]] = {}
+    hits: list[JobHit]
+
+
+class CandidateSearchResponse(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    interpreted: dict[str, list[str]] = {}
+    hits: list[CandidateHit]
+
+
+class FactorRead(BaseModel):
+    score: float | None
+    weight: float
+    contribution: float
+    detail: str
+    hard_mismatch: bool = False
+
+
+class MatchFields(BaseModel):
+    id: int
+    score: float
+    breakdown: dict[str, FactorRead]
+    hard_mismatches: list[str]
+    matched_skills: list[str]
+    missing_skills: list[str]
+    missing_preferred_skills: list[str]
+
+
+class CandidateMatch(MatchFields):
+    candidate: CandidateRead
+
+
+class JobMatch(MatchFields):
+    job: JobRead
+
+
+class CandidateMatches(BaseModel):
+    job_id: int
+    matches: list[CandidateMatch]
+
+
+class JobMatches(BaseModel):
+    candidate_id: int
+    matches: list[JobMatch]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    jobs_indexed: int
+    candidates_indexed: int
+    outbox_backlog: int
+    embedding_model: str

@@ -1,0 +1,46 @@
+"""The domain's error hierarchy. No HTTP here: ``api/errors.py`` maps these to responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TalentMatchError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(TalentMatchError):
+    code = "not_found"
+
+
+class Conflict(TalentMatchError):
+    code = "conflict"
+
+
+class InvalidInput(TalentMatchError):
+    """Input that passed the schema but is wrong in substance; ``field`` names where."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None, details: Any = None) -> None:
+        if details is None and field is not None:
+            details = [{"field": field, "message": message}]
+        super().__init__(message, details=details)
+        self.field = field
+
+
+class Unauthorized(TalentMatchError):
+    code = "unauthorized"
+
+
+class IndexUnavailable(TalentMatchError):
+    code = "index_unavailable"
+
+
+class Forbidden(TalentMatchError):
+    code = "forbidden"

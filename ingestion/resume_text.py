@@ -1,0 +1,239 @@
+"""Extracts profile fields from free résumé text (Chinese, English or mixed).
+
+Only what the text states is returned: a field the text does not reveal stays None, never a
+guess. Each field carries the span it came from and a confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from core.domain import EducationLevel
+from store.normalize import years_from_experience
+from taxonomy.regions import region_directory
+from taxonomy.skills import skill_vocabulary
+
+
+@dataclass(frozen=True)
+class Extracted:
+    value: object
+    start: int
+    end: int
+    confidence: float
+
+
+@dataclass
+class ResumeExtraction:
+    fields: dict[str, Extracted] = field(default_factory=dict)
+
+    def value(self, name: str) -> object | None:
+        found = self.fields.get(name)
+        return found.value if found else None
+
+
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_NUM = r"(\d{1,2}(?:\.\d)?|[一二两三四五六七八九十]{1,2})"
+_YEARS_PATTERNS = [
+    re.compile(rf"{_NUM}\s*\+?\s*年(?:以上)?(?:的)?[\u4e00-\u9fffA-Za-z/]{{0,8}}?(?:工作|开发|从业|相关|行业)?经[验历]"),
+    re.compile(rf"(?:工作经验|工作年限|从业年限|经验)\s*[:：]?\s*{_NUM}\s*\+?\s*年"),
+    re.compile(rf"{_NUM}\s*\+?\s*(?:years?|yrs?)(?:'|’)?(?:\s+of)?(?:\s+[\w/+#.-]+){{0,4}}?\s+experience", re.I),
+    re.compile(rf"experience\s*[:：]\s*{_NUM}\s*\+?\s*(?:years?|yrs?)", re.I),
+]
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_DATE = r"(?:(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*月?|([A-Za-z]{3})[a-z]*\.?\s+(\d{4})|(\d{4}))"
+_END = rf"(?:{_DATE}|(至今|今|现在|present|now|current))"
+_RANGE_RE = re.compile(rf"{_DATE}\s*(?:-|–|—|~|～|至|到|to)\s*{_END}", re.I)
+_SCHOOL_WORDS = re.compile(
+    r"大学|学院|学校|中学|本科|硕士|博士|大专|university|college|school|institute|bachelor|master|ph\.?d",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"[。；;|]|\.\s")
+_EDUCATION_HEADINGS = re.compile(r"教育(?:背景|经历)|学历|education", re.I)
+_WORK_HEADINGS = re.compile(r"工作经[历验]|项目经[历验]|实习经历|work experience|experience|employment", re.I)
+
+_EDUCATION_PATTERNS: list[tuple[EducationLevel, re.Pattern[str]]] = [
+    (EducationLevel.DOCTORATE, re.compile(r"博士|ph\.?\s?d\b|doctorate|doctor of", re.I)),
+    (EducationLevel.MASTER, re.compile(
+        r"硕士|研究生|master'?s|masters|master of|master degree|\bm\.?sc\b|\bm\.s\.|\bmba\b|\bm\.?eng\b", re.I)),
+    (EducationLevel.BACHELOR, re.compile(
+        r"本科|学士|统招本|bachelor'?s?|\bb\.?sc\b|\bb\.s\.|\bb\.?eng\b|\bb\.a\.|undergraduate", re.I)),
+    (EducationLevel.ASSOCIATE, re.compile(r"大专|专科|associate degree|associate'?s|higher diploma", re.I)),
+    (EducationLevel.HIGH_SCHOOL, re.compile(r"高中|中专|职高|技校|high school|secondary school", re.I)),
+]
+
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_PHONE_RE = re.compile(
+    r"(?<!\d)(?:(?:\+|00)?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)"
+    r"|(?:\+|00)852[\s-]?[2-9]\d{3}[\s-]?\d{4}(?!\d)"
+)
+_CITY_LABEL_RE = re.compile(
+    r"(?:现居(?:住)?地?|居住地|所在地|所在城市|期望城市|工作地点|城市|location|based in|address|地址)\s*[:：]?\s*([^\n;；|]{1,40})",
+    re.I,
+)
+_NAME_RE = re.compile(r"(?:姓\s*名|name)\s*[:：]\s*([^\n|,，;；]{2,30})", re.I)
+# A résumé that opens with a bare name: 2–4 Chinese characters or 2–3 capitalized words.
+_FIRST_LINE_NAME_RE = re.compile(
+    r"\s*([\u4e00-\u9fff]{2,4}|[A-Z][a-z]+(?: [A-Z][a-z]+){1,2})\s*(?:\n|$)"
+)
+_DESIRED_RE = re.compile(
+    r"(?:求职意向|期望职位|意向职位|应聘职位|objective|target role|desired position)\s*[:：]\s*([^\n|;；]{2,60})",
+    re.I,
+)
+
+
+def _number(text: str) -> float:
+    if text[0].isdigit():
+        return float(text)
+    if text == "十":
+        return 10.0
+    if text.startswith("十"):
+        return 10.0 + _CN_DIGITS[text[1]]
+    if len(text) == 2 and text[1] == "十":
+        return _CN_DIGITS[text[0]] * 10.0
+    return float(_CN_DIGITS.get(text[0], 0))
+
+
+def _stated_years(text: str) -> Extracted | None:
+    for pattern in _YEARS_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            years = _number(match.group(1))
+            if 0 < years <= 50:
+                return Extracted(years, match.start(), match.end(), 0.9)
+    return None
+
+
+def _month(match: re.Match[str], offset: int) -> tuple[int, int] | None:
+    year, month, month_name, year2, year_only = (match.group(offset + i) for i in range(5))
+    if year and month:
+        return int(year), int(month)
+    if month_name and year2 and month_name.lower()[:3] in _MONTHS:
+        return int(year2), _MONTHS[month_name.lower()[:3]]
+    if year_only:
+        return int(year_only), 1
+    return None
+
+
+def _work_sections(text: str) -> list[str]:
+    """Lines that belong to work history: education sections and school lines are left out."""
+    lines = text.splitlines()
+    kept: list[str] = []
+    in_education = False
+    for line in lines:
+        stripped = line.strip()
+        if len(stripped) <= 30 and _EDUCATION_HEADINGS.search(stripped):
+            in_education = True
+            continue
+        if len(stripped) <= 30 and _WORK_HEADINGS.search(stripped):
+            in_education = False
+            continue
+        if not in_education:
+            kept.append(line)
+    return kept
+
+
+def _near_school(line: str, match: re.Match[str]) -> bool:
+    """A date range followed (or preceded) closely by a school or degree is education."""
+    before = _SENTENCE_END.split(line[max(0, match.start() - 20) : match.start()])[-1]
+    after = _SENTENCE_END.split(line[match.end() : match.end() + 40])[0]
+    return bool(_SCHOOL_WORDS.search(before) or _SCHOOL_WORDS.search(after))
+
+
+def _years_from_dates(text: str, today: date) -> Extracted | None:
+    entries: list[dict[str, str | None]] = []
+    first: tuple[int, int] | None = None
+    for line in _work_sections(text):
+        for match in _RANGE_RE.finditer(line):
+            if _near_school(line, match):
+                continue
+            start = _month(match, 1)
+            present = match.group(11)
+            end = None if present else _month(match, 6)
+            if start is None or (end is None and not present):
+                continue
+            if not 1950 <= start[0] <= today.year or not 1 <= start[1] <= 12:
+                continue
+            if end is not None and (end < start or not 1 <= end[1] <= 12):
+                continue
+            entries.append({
+                "start": f"{start[0]:04d}-{start[1]:02d}",
+                "end": f"{end[0]:04d}-{end[1]:02d}" if end else None,
+            })
+            first = first or start
+    years = years_from_experience(entries, today=today)
+    if years is None or years <= 0:
+        return None
+    return Extracted(years, 0, 0, 0.75)
+
+
+def _education(text: str) -> Extracted | None:
+    for level, pattern in _EDUCATION_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            return Extracted(level.value, match.start(), match.end(), 0.85)
+    return None
+
+
+def _city(text: str) -> Extracted | None:
+    regions = region_directory()
+    for match in _CITY_LABEL_RE.finditer(text):
+        region = regions.city(match.group(1))
+        if region is not None:
+            return Extracted(region.short_name, match.start(1), match.end(1), 0.9)
+    region = regions.find_city_in_text(text)
+    if region is None:
+        return None
+    for name in (region.short_name, region.pinyin):
+        position = text.find(name)
+        if position >= 0:
+            return Extracted(region.short_name, position, position + len(name), 0.6)
+    return None
+
+
+def extract_from_resume(text: str, *, today: date | None = None) -> ResumeExtraction:
+    """Every field the text reveals (see the module docstring)."""
+    today = today or date.today()
+    result = ResumeExtraction()
+    found_skills = skill_vocabulary().find_in_text(text)
+    if found_skills:
+        result.fields["skills"] = Extracted(
+            [skill.label("zh" if not text[start:end].isascii() else "en") for skill, start, end in found_skills],
+            found_skills[0][1],
+            found_skills[-1][2],
+            0.8,
+        )
+    years = _stated_years(text) or _years_from_dates(text, today)
+    if years:
+        result.fields["years_experience"] = years
+    education = _education(text)
+    if education:
+        result.fields["education_level"] = education
+    city = _city(text)
+    if city:
+        result.fields["city"] = city
+    email = _EMAIL_RE.search(text)
+    if email:
+        result.fields["email"] = Extracted(email.group(0), email.start(), email.end(), 0.99)
+    phone = _PHONE_RE.search(text)
+    if phone:
+        result.fields["phone"] = Extracted(
+            re.sub(r"[\s-]", "", phone.group(0)), phone.start(), phone.end(), 0.95
+        )
+    name = _NAME_RE.search(text)
+    if name:
+        result.fields["name"] = Extracted(name.group(1).strip(), name.start(1), name.end(1), 0.9)
+    else:
+        first_line = _FIRST_LINE_NAME_RE.match(text)
+        if first_line:
+            result.fields["name"] = Extracted(
+                first_line.group(1), first_line.start(1), first_line.end(1), 0.7
+            )
+    desired = _DESIRED_RE.search(text)
+    if desired:
+        titles = [t.strip() for t in re.split(r"[/、,，]", desired.group(1)) if t.strip()]
+        result.fields["desired_titles"] = Extracted(titles, desired.start(1), desired.end(1), 0.8)
+    return result

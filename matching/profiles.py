@@ -1,0 +1,155 @@
+"""Domain views of postings and candidates for matching and indexing (frozen dataclasses),
+built from ORM rows, plus the texts that represent them to encoders and keyword search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.domain import EducationLevel
+from store.models import Candidate, Job
+from taxonomy.skills import skill_vocabulary
+
+_EMBED_CHARS = 1200  # long tails add noise to an averaged sentence embedding
+
+
+def compose_embedding_text(title: str, body: list[str], skill_ids: tuple[str, ...] | list[str]) -> str:
+    """What an encoder sees: title, skills (canonical English names, which pulls both
+    languages towards one vocabulary) and the start of the body."""
+    vocabulary = skill_vocabulary()
+    skills = ", ".join(vocabulary.display_name(s) for s in skill_ids)
+    text = " ".join(b for b in body if b)
+    return f"{title}. {skills}. {text}"[:_EMBED_CHARS]
+
+
+def job_embedding_text(fields: dict[str, Any]) -> str:
+    """The embedding text of a posting given as API fields (used by evaluations)."""
+    vocabulary = skill_vocabulary()
+    skill_ids = vocabulary.canonical_ids(
+        list(fields.get("required_skills") or []) + list(fields.get("preferred_skills") or [])
+    )
+    return compose_embedding_text(fields["title"], [fields.get("description") or ""], skill_ids)
+
+
+def _rank(level: str | None) -> int | None:
+    return EducationLevel(level).rank if level else None
+
+
+@dataclass(frozen=True)
+class JobProfile:
+    id: int
+    tenant_id: str
+    title: str
+    description: str
+    company: str | None
+    city: str | None
+    city_code: int | None
+    district_code: int | None
+    remote: bool
+    salary_min: float | None
+    salary_max: float | None
+    employment_type: str
+    required_skills: tuple[str, ...]  # canonical ids
+    preferred_skills: tuple[str, ...]
+    min_years: float | None
+    education_rank: int | None
+    private: bool
+    timestamp: float
+
+    @classmethod
+    def from_row(cls, job: Job) -> JobProfile:
+        vocabulary = skill_vocabulary()
+        return cls(
+            id=job.id,
+            tenant_id=job.tenant_id,
+            title=job.title,
+            description=job.description or "",
+            company=job.company,
+            city=job.city,
+            city_code=job.city_code,
+            district_code=job.district_code,
+            remote=bool(job.remote),
+            salary_min=job.salary_min,
+            salary_max=job.salary_max if job.salary_max is not None else job.salary_min,
+            employment_type=job.employment_type,
+            required_skills=tuple(vocabulary.canonical_ids(job.required_skills)),
+            preferred_skills=tuple(vocabulary.canonical_ids(job.preferred_skills)),
+            min_years=job.min_years_experience,
+            education_rank=_rank(job.education),
+            private=bool(job.private),
+            timestamp=job.posted_at.timestamp(),
+        )
+
+    @property
+    def skills(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.required_skills + self.preferred_skills))
+
+    def title_text(self) -> str:
+        return self.title
+
+    def embedding_text(self) -> str:
+        return compose_embedding_text(self.title, [self.description], self.skills)
+
+    def keyword_text(self, raw_skills: list[str]) -> str:
+        return "\n".join(filter(None, [self.company, self.city, " ".join(raw_skills), self.description]))
+
+
+@dataclass(frozen=True)
+class CandidateProfile:
+    id: int
+    tenant_id: str
+    name: str | None
+    titles: tuple[str, ...]  # desired titles first, then recent job titles
+    city: str | None
+    city_code: int | None
+    desired_salary_min: float | None
+    years: float | None
+    education_rank: int | None
+    skills: tuple[str, ...]  # canonical ids
+    raw_skills: tuple[str, ...]
+    experience_text: str
+    summary: str
+    resume_text: str
+    timestamp: float
+
+    @classmethod
+    def from_row(cls, candidate: Candidate) -> CandidateProfile:
+        experience = candidate.experience or []
+        titles = list(candidate.desired_titles or [])
+        titles += [e.get("title") for e in experience[:3] if e.get("title")]
+        experience_text = "\n".join(
+            " ".join(filter(None, [e.get("title"), e.get("company"), e.get("description")]))
+            for e in experience
+        )
+        return cls(
+            id=candidate.id,
+            tenant_id=candidate.tenant_id,
+            name=candidate.name,
+            titles=tuple(dict.fromkeys(titles)),
+            city=candidate.city,
+            city_code=candidate.city_code,
+            desired_salary_min=candidate.desired_salary_min,
+            years=candidate.years_experience,
+            education_rank=_rank((candidate.education or {}).get("level")),
+            skills=tuple(skill_vocabulary().canonical_ids(candidate.skills)),
+            raw_skills=tuple(candidate.skills or []),
+            experience_text=experience_text,
+            summary=candidate.summary or "",
+            resume_text=candidate.resume_text or "",
+            timestamp=candidate.updated_at.timestamp(),
+        )
+
+    def title_text(self) -> str:
+        return " / ".join(self.titles) if self.titles else self.summary[:200]
+
+    def embedding_text(self) -> str:
+        body = self.summary or self.experience_text or self.resume_text
+        return compose_embedding_text(self.title_text(), [body], self.skills)
+
+    def keyword_text(self) -> str:
+        return "\n".join(
+            filter(
+                None,
+                [self.city, " ".join(self.raw_skills), self.summary, self.experience_text, self.resume_text],
+            )
+        )

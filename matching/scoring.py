@@ -1,0 +1,200 @@
+"""Scores one posting against one candidate, factor by factor, with an explanation.
+
+score = penalty × Σ (wᵢ · sᵢ) / Σ wᵢ over the factors both sides give evidence for, where
+penalty halves the score for each hard mismatch (wrong city for an on-site job, salary
+ranges that do not overlap). Each factor's ``contribution`` is its share of the final score,
+so the contributions add up to the score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from matching.profiles import CandidateProfile, JobProfile
+from search_index.tokenize import tokenize
+from taxonomy.skills import skill_vocabulary
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "semantic": 0.25,
+    "skills": 0.30,
+    "title": 0.15,
+    "experience": 0.10,
+    "education": 0.08,
+    "location": 0.07,
+    "salary": 0.05,
+}
+
+# Cosine similarities of the default encoder rescaled to 0–1: unrelated texts sit near
+# the low end, paraphrases and translations near the high end (bench/results/encoders.md).
+SEMANTIC_RANGE = (0.15, 0.75)
+TITLE_RANGE = (0.20, 0.80)
+
+
+@dataclass(frozen=True)
+class Factor:
+    score: float | None  # None: no evidence on one side, left out of the weighted mean
+    detail: str
+    hard_mismatch: bool = False
+
+
+@dataclass
+class MatchScore:
+    score: float
+    factors: dict[str, Factor]
+    contributions: dict[str, float]
+    weights: dict[str, float]
+    penalty: float
+    matched_skills: list[str] = field(default_factory=list)
+    missing_skills: list[str] = field(default_factory=list)
+    missing_preferred_skills: list[str] = field(default_factory=list)
+
+    def breakdown(self) -> dict[str, dict[str, object]]:
+        out: dict[str, dict[str, object]] = {}
+        for name, factor in self.factors.items():
+            entry: dict[str, object] = {
+                "score": None if factor.score is None else round(factor.score, 4),
+                "weight": self.weights[name],
+                "contribution": round(self.contributions.get(name, 0.0), 4),
+                "detail": factor.detail,
+            }
+            if factor.hard_mismatch:
+                entry["hard_mismatch"] = True
+            out[name] = entry
+        return out
+
+
+def _rescale(value: float, low: float, high: float) -> float:
+    return float(min(1.0, max(0.0, (value - low) / (high - low))))
+
+
+def semantic_factor(job_vector: np.ndarray, candidate_vector: np.ndarray) -> Factor:
+    cosine = float(np.dot(job_vector, candidate_vector))
+    return Factor(_rescale(cosine, *SEMANTIC_RANGE), f"cosine similarity {cosine:.2f}")
+
+
+def title_factor(
+    job: JobProfile, candidate: CandidateProfile, job_title_vector: np.ndarray, cand_title_vector: np.ndarray
+) -> Factor:
+    if not candidate.titles:
+        return Factor(None, "candidate states no titles")
+    cosine = float(np.dot(job_title_vector, cand_title_vector))
+    job_tokens = set(tokenize(job.title))
+    best_overlap = 0.0
+    for title in candidate.titles:
+        tokens = set(tokenize(title))
+        if job_tokens and tokens:
+            best_overlap = max(best_overlap, len(job_tokens & tokens) / len(job_tokens | tokens))
+    score = max(_rescale(cosine, *TITLE_RANGE), best_overlap)
+    return Factor(score, f"'{job.title}' vs '{' / '.join(candidate.titles[:3])}'")
+
+
+def skills_factor(job: JobProfile, candidate: CandidateProfile) -> tuple[Factor, list[str], list[str], list[str]]:
+    """Required skills count fully, preferred half; synonyms and languages meet in the
+    vocabulary's canonical ids ("JS" = "JavaScript", "机器学习" = "machine learning")."""
+    vocabulary = skill_vocabulary()
+    have = set(candidate.skills)
+    preferred_only = [s for s in job.preferred_skills if s not in job.required_skills]
+    weight_total = len(job.required_skills) + 0.5 * len(preferred_only)
+    if weight_total == 0:
+        return Factor(None, "the posting lists no skills"), [], [], []
+    earned = sum(1.0 for s in job.required_skills if s in have) + sum(
+        0.5 for s in preferred_only if s in have
+    )
+    matched = [s for s in job.skills if s in have]
+    missing = [s for s in job.required_skills if s not in have]
+    missing_preferred = [s for s in preferred_only if s not in have]
+    names = [vocabulary.display_name(s) for s in matched]
+    detail = f"{len(matched)} of {len(job.skills)} skills" + (f": {', '.join(names)}" if names else "")
+    return Factor(earned / weight_total, detail), matched, missing, missing_preferred
+
+
+def experience_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:
+    if not job.min_years:
+        return Factor(None, "no experience required")
+    if candidate.years is None:
+        return Factor(0.0, f"{job.min_years:g} years required; candidate's experience unknown")
+    score = min(1.0, candidate.years / job.min_years)
+    return Factor(score, f"{candidate.years:g} of {job.min_years:g} years required")
+
+
+def education_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:
+    if not job.education_rank:
+        return Factor(None, "no education required")
+    if candidate.education_rank is None:
+        return Factor(0.0, "education required; candidate's education unknown")
+    gap = job.education_rank - candidate.education_rank
+    score = 1.0 if gap <= 0 else (0.5 if gap == 1 else 0.0)
+    return Factor(score, "meets the education requirement" if gap <= 0 else f"{gap} level(s) below the requirement")
+
+
+def location_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:
+    if job.remote:
+        return Factor(1.0, "remote position")
+    if job.city_code is None and not job.city:
+        return Factor(None, "the posting names no city")
+    if candidate.city_code is None and not candidate.city:
+        return Factor(0.5, f"on-site in {job.city}; candidate's city unknown")
+    same = (
+        job.city_code == candidate.city_code
+        if job.city_code is not None and candidate.city_code is not None
+        else (job.city or "").lower() == (candidate.city or "").lower()
+    )
+    if same:
+        return Factor(1.0, f"both in {job.city}")
+    return Factor(0.0, f"on-site in {job.city}; candidate is in {candidate.city}", hard_mismatch=True)
+
+
+def salary_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:
+    if candidate.desired_salary_min is None or (job.salary_min is None and job.salary_max is None):
+        return Factor(None, "salary not stated on both sides")
+    top = job.salary_max if job.salary_max is not None else job.salary_min
+    assert top is not None
+    if candidate.desired_salary_min <= top:
+        return Factor(1.0, f"expects {candidate.desired_salary_min:g}; posting pays up to {top:g}")
+    return Factor(
+        0.0,
+        f"expects at least {candidate.desired_salary_min:g}; posting pays at most {top:g}",
+        hard_mismatch=True,
+    )
+
+
+def score_match(
+    job: JobProfile,
+    candidate: CandidateProfile,
+    *,
+    job_vectors: tuple[np.ndarray, np.ndarray],
+    candidate_vectors: tuple[np.ndarray, np.ndarray],
+    weights: dict[str, float] | None = None,
+    hard_mismatch_factor: float = 0.5,
+) -> MatchScore:
+    """The explained score of ``candidate`` for ``job`` (symmetric in use: both directions)."""
+    weights = weights or DEFAULT_WEIGHTS
+    skills, matched, missing, missing_preferred = skills_factor(job, candidate)
+    factors = {
+        "semantic": semantic_factor(job_vectors[0], candidate_vectors[0]),
+        "skills": skills,
+        "title": title_factor(job, candidate, job_vectors[1], candidate_vectors[1]),
+        "experience": experience_factor(job, candidate),
+        "education": education_factor(job, candidate),
+        "location": location_factor(job, candidate),
+        "salary": salary_factor(job, candidate),
+    }
+    known = {name: f for name, f in factors.items() if f.score is not None}
+    total_weight = sum(weights[name] for name in known) or 1.0
+    penalty = hard_mismatch_factor ** sum(1 for f in factors.values() if f.hard_mismatch)
+    contributions = {
+        name: penalty * weights[name] * (f.score or 0.0) / total_weight for name, f in known.items()
+    }
+    vocabulary = skill_vocabulary()
+    return MatchScore(
+        score=round(sum(contributions.values()), 4),
+        factors=factors,
+        contributions=contributions,
+        weights=weights,
+        penalty=penalty,
+        matched_skills=[vocabulary.display_name(s) for s in matched],
+        missing_skills=[vocabulary.display_name(s) for s in missing],
+        missing_preferred_skills=[vocabulary.display_name(s) for s in missing_preferred],
+    )

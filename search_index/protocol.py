@@ -1,0 +1,146 @@
+"""The contract every search backend meets, in the project's own types.
+
+A backend stores one kind of entity (postings or candidates) as ``IndexDocument``s and
+answers ``SearchQuery``s with fused keyword + semantic results::
+
+    index.upsert([IndexDocument(id=1, tenant_id="acme", private=False, title="后端工程师", ...)])
+    result = index.search(SearchQuery(viewer_tenant="acme", text="Python 后端", vector=q,
+                                      filters=SearchFilters(city_codes=(440300,))))
+    result.total, [(hit.id, hit.score) for hit in result.hits]
+
+Filter semantics (identical in every backend; the contract tests pin them):
+
+- visibility: a document is visible to ``viewer_tenant`` when it belongs to that tenant
+  or is not ``private``;
+- ``city_codes``/``district_codes``/``employment_types``: the document's value is one of them;
+- ``salary_min``/``salary_max``: the document's salary range overlaps the requested range;
+- ``education_min_rank``/``education_max_rank``, ``years_min``/``years_max``: inclusive bounds;
+- ``skills_all``: every listed canonical skill id; ``skills_any``: at least one;
+- a document whose value is unknown never passes a filter on that field;
+- filters apply inside retrieval, before any top-k cut.
+
+An empty ``text`` lists the filtered documents newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    id: int
+    tenant_id: str
+    private: bool
+    title: str
+    text: str  # everything keyword search should see (title, description, skills …)
+    vector: np.ndarray  # L2-normalized content embedding
+    title_vector: np.ndarray  # L2-normalized embedding of the title(s), used by matching
+    timestamp: float  # posted_at (postings) or updated_at (candidates), epoch seconds
+    city_code: int | None = None
+    district_code: int | None = None
+    salary_min: float | None = None
+    salary_max: float | None = None
+    employment_type: str | None = None
+    education_rank: int | None = None
+    years: float | None = None
+    skills: tuple[str, ...] = ()  # canonical skill ids
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    city_codes: tuple[int, ...] = ()
+    district_codes: tuple[int, ...] = ()
+    salary_min: float | None = None
+    salary_max: float | None = None
+    employment_types: tuple[str, ...] = ()
+    education_min_rank: int | None = None
+    education_max_rank: int | None = None
+    years_min: float | None = None
+    years_max: float | None = None
+    skills_all: tuple[str, ...] = ()
+    skills_any: tuple[str, ...] = ()
+
+
+SearchMode = Literal["hybrid", "keyword", "semantic"]
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    viewer_tenant: str
+    text: str = ""
+    vector: np.ndarray | None = None  # the encoded query; required for semantic retrieval
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    limit: int = 20
+    offset: int = 0
+    mode: SearchMode = "hybrid"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: int
+    score: float  # fused score, higher is better
+    keyword_rank: int | None = None  # 1-based, None when keyword retrieval missed it
+    keyword_score: float | None = None  # BM25
+    semantic_rank: int | None = None
+    semantic_score: float | None = None  # cosine similarity
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    total: int
+    hits: list[SearchHit]
+
+
+@dataclass(frozen=True)
+class StoredVectors:
+    vector: np.ndarray
+    title_vector: np.ndarray
+
+
+class SearchIndex(Protocol):
+    """One entity kind's search index. Implementations: ``search_index.embedded``."""
+
+    def upsert(self, documents: Sequence[IndexDocument]) -> None:
+        """Insert or replace documents by id; visible to search after ``commit``."""
+        ...
+
+    def delete(self, ids: Sequence[int]) -> None:
+        """Remove documents by id; unknown ids are ignored."""
+        ...
+
+    def commit(self) -> None:
+        """Make every change so far visible to search."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Make every committed change durable on disk."""
+        ...
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Hybrid (or keyword-/semantic-only) search with filters applied inside retrieval."""
+        ...
+
+    def vectors(self, ids: Sequence[int]) -> dict[int, StoredVectors]:
+        """The stored embeddings of the given documents (missing ids are left out)."""
+        ...
+
+    def ids(self) -> set[int]:
+        """Every document id in the index."""
+        ...
+
+    def count(self) -> int:
+        """The number of documents in the index."""
+        ...
+
+    def clear(self) -> None:
+        """Remove every document (used by reindex)."""
+        ...
+
+    def close(self) -> None:
+        """Checkpoint and release files and locks."""
+        ...

@@ -1,0 +1,252 @@
+"""Keeps the search indexes in step with the database through the outbox, and rebuilds them.
+
+Order of operations for a change: the SQL transaction commits the row and its outbox event;
+``drain`` applies pending events to the index (loading each entity's current row, so events
+are idempotent and order-free) and marks them applied; ``checkpoint`` makes the index durable
+and only then deletes the applied events. A crash anywhere replays what was not durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from core.domain import EntityKind
+from matching.encoders import Encoder
+from matching.profiles import CandidateProfile, JobProfile
+from search_index.protocol import IndexDocument, SearchIndex
+from store import outbox
+from store.candidates import candidates_by_ids
+from store.db import Database
+from store.jobs import jobs_by_ids
+from store.models import Candidate, Job
+
+log = logging.getLogger(__name__)
+
+
+def job_document(job: Job, encode: Callable[[list[str]], list]) -> IndexDocument:
+    return job_documents([job], encode)[0]
+
+
+def job_documents(jobs: Sequence[Job], encode: Callable[[list[str]], list]) -> list[IndexDocument]:
+    """Index documents for postings, encoding content and titles in one batch."""
+    profiles = [JobProfile.from_row(job) for job in jobs]
+    texts = [p.embedding_text() for p in profiles] + [p.title_text() for p in profiles]
+    vectors = encode(texts) if texts else []
+    n = len(profiles)
+    return [
+        IndexDocument(
+            id=p.id,
+            tenant_id=p.tenant_id,
+            private=p.private,
+            title=p.title,
+            text=p.keyword_text(list(job.required_skills or []) + list(job.preferred_skills or [])),
+            vector=vectors[i],
+            title_vector=vectors[n + i],
+            timestamp=p.timestamp,
+            city_code=p.city_code,
+            district_code=p.district_code,
+            salary_min=p.salary_min,
+            salary_max=p.salary_max,
+            employment_type=p.employment_type,
+            education_rank=p.education_rank,
+            years=p.min_years,
+            skills=p.skills,
+        )
+        for i, (p, job) in enumerate(zip(profiles, jobs, strict=True))
+    ]
+
+
+def candidate_documents(
+    candidates: Sequence[Candidate], encode: Callable[[list[str]], list]
+) -> list[IndexDocument]:
+    profiles = [CandidateProfile.from_row(c) for c in candidates]
+    texts = [p.embedding_text() for p in profiles] + [p.title_text() for p in profiles]
+    vectors = encode(texts) if texts else []
+    n = len(profiles)
+    return [
+        IndexDocument(
+            id=p.id,
+            tenant_id=p.tenant_id,
+            private=True,  # candidates never leave their tenant
+            title=p.title_text(),
+            text=p.keyword_text(),
+            vector=vectors[i],
+            title_vector=vectors[n + i],
+            timestamp=p.timestamp,
+            city_code=p.city_code,
+            salary_min=p.desired_salary_min,
+            salary_max=p.desired_salary_min,
+            education_rank=p.education_rank,
+            years=p.years,
+            skills=p.skills,
+        )
+        for i, p in enumerate(profiles)
+    ]
+
+
+@dataclass
+class SyncStats:
+    applied: int = 0
+    checkpoints: int = 0
+    last_error: str | None = None
+
+
+class IndexSync:
+    """Applies outbox events to the job and candidate indexes (one writer per process)."""
+
+    def __init__(
+        self,
+        db: Database,
+        encoder: Encoder,
+        indexes: dict[EntityKind, SearchIndex],
+        *,
+        batch_size: int = 256,
+        checkpoint_interval_s: float = 30.0,
+        checkpoint_every_events: int = 5000,
+    ) -> None:
+        self.db = db
+        self.encoder = encoder
+        self.indexes = indexes
+        self.batch_size = batch_size
+        self.checkpoint_interval_s = checkpoint_interval_s
+        self.checkpoint_every_events = checkpoint_every_events
+        self.stats = SyncStats()
+        self._lock = threading.Lock()
+        self._since_checkpoint = 0
+        self._last_checkpoint = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _encode(self, texts: list[str]) -> list:
+        return list(self.encoder.encode(texts))
+
+    def recover(self) -> None:
+        """At start-up: replay events whose effect may not have reached a checkpoint, and
+        rebuild an index that disagrees with the database (e.g. lost or from another model)."""
+        with self.db.session() as session:
+            replayed = outbox.replay_unsaved(session)
+        if replayed:
+            log.info("replaying %d outbox events not covered by the last checkpoint", replayed)
+        self.drain()
+        for kind in self.indexes:
+            if self._index_disagrees(kind):
+                log.warning("%s index disagrees with the database; rebuilding it", kind.value)
+                self.reindex(kinds=[kind])
+        self.checkpoint()
+
+    def _index_disagrees(self, kind: EntityKind) -> bool:
+        from sqlalchemy import select
+
+        model = Job if kind is EntityKind.JOB else Candidate
+        with self.db.session() as session:
+            ids = set(session.scalars(select(model.id)))
+        return ids != self.indexes[kind].ids()
+
+    def drain(self, *, max_batches: int | None = None) -> int:
+        """Apply pending outbox events; returns how many were applied."""
+        applied = 0
+        batches = 0
+        with self._lock:
+            while max_batches is None or batches < max_batches:
+                with self.db.session() as session:
+                    events = outbox.pending_events(session, limit=self.batch_size)
+                    if not events:
+                        break
+                    by_kind: dict[EntityKind, set[int]] = {}
+                    for event in events:
+                        by_kind.setdefault(EntityKind(event.entity), set()).add(event.entity_id)
+                    for kind, ids in by_kind.items():
+                        self._apply(session, kind, sorted(ids))
+                    for index in self.indexes.values():
+                        index.commit()
+                    outbox.mark_applied(session, [e.id for e in events])
+                applied += len(events)
+                batches += 1
+                self._since_checkpoint += len(events)
+            self.stats.applied += applied
+            if self._checkpoint_due():
+                self._checkpoint_locked()
+        return applied
+
+    def _apply(self, session, kind: EntityKind, ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+        index = self.indexes[kind]
+        if kind is EntityKind.JOB:
+            rows = jobs_by_ids(session, ids)
+            documents = job_documents(list(rows.values()), self._encode)
+        else:
+            candidates = candidates_by_ids(session, ids)
+            documents = candidate_documents(list(candidates.values()), self._encode)
+            rows = candidates  # type: ignore[assignment]
+        index.upsert(documents)
+        gone = [i for i in ids if i not in rows]
+        if gone:
+            index.delete(gone)
+
+    def _checkpoint_due(self) -> bool:
+        return self._since_checkpoint >= self.checkpoint_every_events or (
+            self._since_checkpoint > 0
+            and time.monotonic() - self._last_checkpoint >= self.checkpoint_interval_s
+        )
+
+    def checkpoint(self) -> None:
+        """Make the indexes durable, then forget the events they now cover."""
+        with self._lock:
+            self._checkpoint_locked()
+
+    def _checkpoint_locked(self) -> None:
+        for index in self.indexes.values():
+            index.checkpoint()
+        with self.db.session() as session:
+            outbox.forget_applied(session)
+        self._since_checkpoint = 0
+        self._last_checkpoint = time.monotonic()
+        self.stats.checkpoints += 1
+
+    def reindex(self, *, kinds: Sequence[EntityKind] | None = None, batch_size: int = 512) -> int:
+        """Rebuild indexes from the database (the source of truth); returns documents indexed."""
+        from sqlalchemy import select
+
+        total = 0
+        with self._lock:
+            for kind in kinds or list(self.indexes):
+                index = self.indexes[kind]
+                index.clear()
+                model = Job if kind is EntityKind.JOB else Candidate
+                with self.db.session() as session:
+                    ids = list(session.scalars(select(model.id).order_by(model.id)))
+                for start in range(0, len(ids), batch_size):
+                    with self.db.session() as session:
+                        self._apply(session, kind, ids[start : start + batch_size])
+                    total += len(ids[start : start + batch_size])
+                index.commit()
+            self._checkpoint_locked()
+        return total
+
+    # -- background worker -------------------------------------------------------------------
+
+    def start(self, poll_interval_s: float) -> None:
+        """Poll the outbox in a thread: picks up writes from other processes and retries."""
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(poll_interval_s,), name="outbox-sync", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, poll_interval_s: float) -> None:
+        while not self._stop.wait(poll_interval_s):
+            try:
+                self.drain()
+                self.stats.last_error = None
+            except Exception as exc:  # keep polling: the next round retries the same events
+                log.exception("outbox sync failed")
+                self.stats.last_error = str(exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None

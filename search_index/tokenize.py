@@ -1,0 +1,68 @@
+"""Segmentation for keyword search: jieba for Chinese, lower-cased word tokens for English.
+
+tantivy's tokenizers cannot split Chinese, so both documents and queries are segmented
+here and indexed as space-joined tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+import jieba
+
+from taxonomy.skills import skill_vocabulary
+
+# Job-market words jieba's default dictionary splits ("后端" → 后 / 端).
+JOB_TERMS = (
+    "后端 前端 全栈 运维 测试开发 嵌入式 算法工程师 数据分析师 产品经理 项目经理 架构师 "
+    "实习生 校招 社招 五险一金 双休 年终奖 股票期权 带薪年假 大专 本科 硕士 博士 "
+    "跨境电商 新媒体 直播带货 外贸 报关 质检 品质 采购 仓管 叉车 普工 技工 电工 焊工 "
+    "会计 出纳 财务 审计 税务 人力资源 招聘专员 行政 前台 客服 销售 商务拓展 大客户 "
+    "硬件工程师 软件工程师 测试工程师 开发工程师 机器学习 深度学习 计算机视觉 自然语言处理 "
+    "微服务 分布式 高并发 小程序 用户体验 交互设计 视觉设计 平面设计"
+).split()
+
+# Tokens that carry no meaning for search.
+STOP_TOKENS = frozenset(
+    "的 了 和 与 及 或 等 在 是 有 对 为 以 于 并 将 我 我们 你 您 他 她 a an and or the of to in "
+    "for on with at by from as is are be we you our your will".split()
+)
+
+_init_lock = threading.Lock()
+_initialized = False
+_TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9+#.]*[a-z0-9+#]|[a-z0-9]|[\u4e00-\u9fff]+")
+
+
+def _ensure_dictionary() -> None:
+    global _initialized
+    if _initialized:
+        return
+    with _init_lock:
+        if _initialized:
+            return
+        jieba.setLogLevel(logging.WARNING)
+        for term in JOB_TERMS:
+            jieba.add_word(term, freq=20000)
+        for name in skill_vocabulary().all_names():
+            if not name.isascii() and len(name) >= 2:
+                jieba.add_word(name, freq=20000)
+        jieba.initialize()
+        _initialized = True
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens of ``text`` (documents and queries alike), lower-cased, in order."""
+    _ensure_dictionary()
+    tokens: list[str] = []
+    for piece in jieba.cut_for_search(text.lower()):
+        for token in _TOKEN_RE.findall(piece):
+            if token not in STOP_TOKENS:
+                tokens.append(token)
+    return tokens
+
+
+def segment(text: str) -> str:
+    """``text`` as space-joined search tokens, ready for a whitespace tokenizer."""
+    return " ".join(tokenize(text))

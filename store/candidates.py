@@ -1,0 +1,161 @@
+"""Candidate profiles: always private to their tenant. ``resume_text`` given without the
+structured fields fills them in (skills, years, education, city, contacts) by extraction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.domain import EntityKind
+from core.errors import Conflict, NotFound
+from ingestion.resume_text import extract_from_resume
+from store.models import Candidate
+from store.normalize import clean_list, normalize_education_level, normalize_place, years_from_experience
+from store.outbox import record_change
+
+CANDIDATE_FIELDS = (
+    "external_id", "name", "email", "phone", "city", "desired_titles", "desired_salary_min",
+    "years_experience", "education", "experience", "skills", "languages", "summary",
+    "resume_text",
+)  # fmt: skip
+
+_LIST_FIELDS = ("desired_titles", "experience", "skills", "languages")
+
+
+def _fill_from_resume(candidate: Candidate) -> list[str]:
+    """Fill fields the caller left empty from ``resume_text``; returns what was filled."""
+    if not candidate.resume_text or not candidate.resume_text.strip():
+        return []
+    extraction = extract_from_resume(candidate.resume_text)
+    filled: list[str] = []
+    simple = {
+        "skills": "skills",
+        "years_experience": "years_experience",
+        "city": "city",
+        "email": "email",
+        "phone": "phone",
+        "name": "name",
+        "desired_titles": "desired_titles",
+    }
+    for source, target in simple.items():
+        value = extraction.value(source)
+        if value is not None and not getattr(candidate, target):
+            setattr(candidate, target, value)
+            filled.append(target)
+    level = extraction.value("education_level")
+    if level is not None and not (candidate.education or {}).get("level"):
+        candidate.education = {**(candidate.education or {}), "level": level}
+        filled.append("education.level")
+    return filled
+
+
+def _apply(candidate: Candidate, fields: dict[str, Any]) -> None:
+    if "resume_text" in fields:
+        # New résumé text: what was extracted from the old one must not linger.
+        for stale in candidate.extracted_fields or []:
+            if stale not in fields and stale != "education.level":
+                setattr(candidate, stale, [] if stale in _LIST_FIELDS else None)
+    for name, value in fields.items():
+        setattr(candidate, name, value)
+    for name in _LIST_FIELDS:
+        if getattr(candidate, name) is None:
+            setattr(candidate, name, [])
+    if candidate.years_experience is None and candidate.experience:
+        candidate.years_experience = years_from_experience(candidate.experience)
+    filled = _fill_from_resume(candidate)
+    if candidate.years_experience is None and candidate.experience:
+        candidate.years_experience = years_from_experience(candidate.experience)
+    candidate.extracted_fields = filled
+    place = normalize_place(candidate.city)
+    candidate.city, candidate.city_code = place.city, place.city_code
+    if candidate.education:
+        candidate.education = {
+            **candidate.education,
+            "level": normalize_education_level(
+                candidate.education.get("level"), field="education.level"
+            ),
+        }
+    candidate.skills = clean_list(candidate.skills)
+    candidate.desired_titles = clean_list(candidate.desired_titles)
+    candidate.languages = clean_list(candidate.languages)
+
+
+def upsert_candidate(
+    session: Session, *, tenant_id: str, fields: dict[str, Any]
+) -> tuple[Candidate, bool]:
+    """Create a profile, or replace the tenant's profile with the same external id."""
+    candidate = None
+    if fields.get("external_id"):
+        candidate = session.scalar(
+            select(Candidate).where(
+                Candidate.tenant_id == tenant_id, Candidate.external_id == fields["external_id"]
+            )
+        )
+    created = candidate is None
+    if candidate is None:
+        candidate = Candidate(tenant_id=tenant_id)
+        session.add(candidate)
+    complete: dict[str, Any] = {name: None for name in CANDIDATE_FIELDS}
+    complete.update(fields)
+    _apply(candidate, complete)
+    session.flush()
+    record_change(session, EntityKind.CANDIDATE, candidate.id)
+    return candidate, created
+
+
+def get_candidate(session: Session, candidate_id: int, *, tenant_id: str) -> Candidate:
+    """A candidate of this tenant; another tenant's candidate does not exist for it."""
+    candidate = session.get(Candidate, candidate_id)
+    if candidate is None or candidate.tenant_id != tenant_id:
+        raise NotFound(f"candidate {candidate_id} not found")
+    return candidate
+
+
+def update_candidate(session: Session, candidate: Candidate, changes: dict[str, Any]) -> Candidate:
+    if "external_id" in changes and changes["external_id"] != candidate.external_id:
+        clash = session.scalar(
+            select(Candidate.id).where(
+                Candidate.tenant_id == candidate.tenant_id,
+                Candidate.external_id == changes["external_id"],
+            )
+        )
+        if clash is not None:
+            raise Conflict(
+                f"external_id already used by candidate {clash}",
+                details=[{"field": "external_id", "message": "already used"}],
+            )
+    _apply(candidate, changes)
+    session.flush()
+    record_change(session, EntityKind.CANDIDATE, candidate.id)
+    return candidate
+
+
+def delete_candidate(session: Session, candidate: Candidate) -> None:
+    session.delete(candidate)
+    session.flush()
+    record_change(session, EntityKind.CANDIDATE, candidate.id)
+
+
+def list_candidates(
+    session: Session, *, tenant_id: str, offset: int, limit: int
+) -> tuple[list[Candidate], int]:
+    condition = Candidate.tenant_id == tenant_id
+    total = session.scalar(select(func.count()).select_from(Candidate).where(condition)) or 0
+    rows = session.scalars(
+        select(Candidate)
+        .where(condition)
+        .order_by(Candidate.updated_at.desc(), Candidate.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), int(total)
+
+
+def candidates_by_ids(session: Session, ids: list[int]) -> dict[int, Candidate]:
+    found: dict[int, Candidate] = {}
+    for start in range(0, len(ids), 500):
+        for row in session.scalars(select(Candidate).where(Candidate.id.in_(ids[start : start + 500]))):
+            found[row.id] = row
+    return found

@@ -1,0 +1,127 @@
+"""Job postings: create-or-update by external id, read with visibility rules, patch, delete.
+Every write records an outbox event in the same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from core.domain import EntityKind
+from core.errors import Conflict, Forbidden, NotFound
+from store.models import Job, utcnow
+from store.normalize import check_salary_range, clean_list, normalize_education_level, normalize_place
+from store.outbox import record_change
+
+JOB_FIELDS = (
+    "external_id", "title", "description", "company", "city", "district", "remote",
+    "salary_min", "salary_max", "employment_type", "required_skills", "preferred_skills",
+    "min_years_experience", "education", "language", "private", "posted_at",
+)  # fmt: skip
+
+
+def _apply(job: Job, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(job, name, value)
+    place = normalize_place(job.city, job.district)
+    job.city, job.city_code = place.city, place.city_code
+    job.district, job.district_code = place.district, place.district_code
+    job.education = normalize_education_level(job.education, field="education")
+    job.required_skills = clean_list(job.required_skills)
+    job.preferred_skills = clean_list(job.preferred_skills)
+    job.title = job.title.strip()
+    check_salary_range(job.salary_min, job.salary_max, field="salary_min")
+    if job.posted_at is None:
+        job.posted_at = utcnow()
+
+
+def upsert_job(session: Session, *, tenant_id: str, fields: dict[str, Any]) -> tuple[Job, bool]:
+    """Create a posting, or replace the tenant's posting with the same external id.
+    Returns the posting and whether it was created."""
+    job = None
+    if fields.get("external_id"):
+        job = session.scalar(
+            select(Job).where(Job.tenant_id == tenant_id, Job.external_id == fields["external_id"])
+        )
+    created = job is None
+    if job is None:
+        job = Job(tenant_id=tenant_id)
+        session.add(job)
+    complete = {name: None for name in JOB_FIELDS}
+    complete.update(
+        remote=False, private=False, employment_type="full_time", description="",
+        required_skills=[], preferred_skills=[],
+    )  # fmt: skip
+    complete.update(fields)
+    _apply(job, complete)
+    session.flush()
+    record_change(session, EntityKind.JOB, job.id)
+    return job, created
+
+
+def get_visible_job(session: Session, job_id: int, *, viewer_tenant: str) -> Job:
+    """A posting the viewer may see: its own, or another tenant's public one."""
+    job = session.get(Job, job_id)
+    if job is None or (job.private and job.tenant_id != viewer_tenant):
+        raise NotFound(f"job {job_id} not found")
+    return job
+
+
+def get_owned_job(session: Session, job_id: int, *, tenant_id: str) -> Job:
+    """A posting the tenant may change."""
+    job = get_visible_job(session, job_id, viewer_tenant=tenant_id)
+    if job.tenant_id != tenant_id:
+        raise Forbidden(f"job {job_id} belongs to another tenant")
+    return job
+
+
+def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
+    """Apply a partial update (the fields given, validated together with the rest)."""
+    if "external_id" in changes and changes["external_id"] != job.external_id:
+        clash = session.scalar(
+            select(Job.id).where(
+                Job.tenant_id == job.tenant_id, Job.external_id == changes["external_id"]
+            )
+        )
+        if clash is not None:
+            raise Conflict(
+                f"external_id already used by job {clash}",
+                details=[{"field": "external_id", "message": "already used"}],
+            )
+    _apply(job, changes)
+    session.flush()
+    record_change(session, EntityKind.JOB, job.id)
+    return job
+
+
+def delete_job(session: Session, job: Job) -> None:
+    session.delete(job)
+    session.flush()
+    record_change(session, EntityKind.JOB, job.id)
+
+
+def list_jobs(
+    session: Session, *, viewer_tenant: str, own_only: bool, offset: int, limit: int
+) -> tuple[list[Job], int]:
+    """Postings newest first: the tenant's own, or all it can see."""
+    condition = (
+        Job.tenant_id == viewer_tenant
+        if own_only
+        else or_(Job.tenant_id == viewer_tenant, Job.private.is_(False))
+    )
+    total = session.scalar(select(func.count()).select_from(Job).where(condition)) or 0
+    rows = session.scalars(
+        select(Job).where(condition).order_by(Job.posted_at.desc(), Job.id.desc()).offset(offset).limit(limit)
+    )
+    return list(rows), int(total)
+
+
+def jobs_by_ids(session: Session, ids: list[int]) -> dict[int, Job]:
+    found: dict[int, Job] = {}
+    for start in range(0, len(ids), 500):
+        for job in session.scalars(select(Job).where(Job.id.in_(ids[start : start + 500]))):
+            found[job.id] = job
+    return found
+
+

@@ -1,0 +1,55 @@
+"""The transactional outbox: every write to a posting or candidate adds an event in the same
+transaction, so the search index can never silently miss a change."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from core.domain import EntityKind
+from store.models import OutboxEvent
+
+
+def record_change(session: Session, entity: EntityKind, entity_id: int) -> None:
+    """Announce that an entity changed (created, updated or deleted)."""
+    session.add(OutboxEvent(entity=entity.value, entity_id=entity_id))
+
+
+def pending_events(session: Session, *, limit: int) -> list[OutboxEvent]:
+    """Events not yet applied to the index, oldest first."""
+    return list(
+        session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.applied.is_(False))
+            .order_by(OutboxEvent.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_applied(session: Session, event_ids: list[int]) -> None:
+    for start in range(0, len(event_ids), 500):
+        session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(event_ids[start : start + 500]))
+            .values(applied=True)
+        )
+
+
+def forget_applied(session: Session) -> int:
+    """Delete events that a durable index checkpoint now covers."""
+    result = session.execute(delete(OutboxEvent).where(OutboxEvent.applied.is_(True)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def replay_unsaved(session: Session) -> int:
+    """After a restart: events applied to an index state that was never checkpointed must be
+    applied again (applying is idempotent)."""
+    result = session.execute(
+        update(OutboxEvent).where(OutboxEvent.applied.is_(True)).values(applied=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def backlog(session: Session) -> int:
+    return len(session.scalars(select(OutboxEvent.id).where(OutboxEvent.applied.is_(False))).all())
