@@ -1,0 +1,168 @@
+"""Shared fixtures: real SQLite files and real index directories under tmp_path, the real
+default encoder (loaded once per session), and an HTTP client over the ASGI app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from core.settings import Settings
+from matching.encoders import Encoder, UniversalSentenceEncoder
+from store.db import Database
+from store.keys import create_key
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def use_encoder() -> Encoder:
+    """The default multilingual encoder; loading its weights takes seconds, so once."""
+    return UniversalSentenceEncoder()
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("TALENTMATCH_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """None = the embedded SQLite default under the data dir."""
+    return None
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        db={"url": database_url},
+        # Checkpoint on every drain in tests that do not test checkpoint timing.
+        search={"checkpoint_interval_s": 0.0, "outbox_poll_interval_s": 0.2},
+    )
+
+
+class Api:
+    """An HTTP client plus helpers to mint keys for tenants."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self._keys: dict[str, str] = {}
+
+    def key(self, tenant: str, role: str = "agency") -> str:
+        if tenant not in self._keys:
+            db = Database(self.settings)
+            try:
+                with db.session() as session:
+                    self._keys[tenant] = create_key(
+                        session, tenant_id=tenant, role=role,
+                        pepper=self.settings.auth.key_pepper.get_secret_value(),
+                    )
+            finally:
+                db.dispose()
+        return self._keys[tenant]
+
+    def auth(self, tenant: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key(tenant)}"}
+
+    async def post(self, url: str, tenant: str, json: Any) -> httpx.Response:
+        return await self.client.post(url, json=json, headers=self.auth(tenant))
+
+    async def get(self, url: str, tenant: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.get(url, headers=self.auth(tenant), **kwargs)
+
+    async def patch(self, url: str, tenant: str, json: Any) -> httpx.Response:
+        return await self.client.patch(url, json=json, headers=self.auth(tenant))
+
+    async def delete(self, url: str, tenant: str) -> httpx.Response:
+        return await self.client.delete(url, headers=self.auth(tenant))
+
+    async def create_job(self, tenant: str, **fields: Any) -> dict[str, Any]:
+        response = await self.post("/v1/jobs", tenant, job_payload(**fields))
+        assert response.status_code in (200, 201), response.text
+        return dict(response.json())
+
+    async def create_candidate(self, tenant: str, **fields: Any) -> dict[str, Any]:
+        response = await self.post("/v1/candidates", tenant, candidate_payload(**fields))
+        assert response.status_code in (200, 201), response.text
+        return dict(response.json())
+
+    async def search_jobs(self, tenant: str, query: str = "", **body: Any) -> dict[str, Any]:
+        response = await self.post("/v1/search/jobs", tenant, {"query": query, **body})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+def job_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "title": "Python后端开发工程师",
+        "description": "负责后端服务开发，熟悉Python和MySQL。",
+        "company": "深圳市测试科技有限公司",
+        "city": "深圳",
+        "district": "南山",
+        "salary_min": 20000,
+        "salary_max": 35000,
+        "employment_type": "full_time",
+        "required_skills": ["Python", "MySQL"],
+        "preferred_skills": ["Docker"],
+        "min_years_experience": 3,
+        "education": "bachelor",
+        "language": "zh",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def candidate_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": "张伟",
+        "email": "zhangwei@example.com",
+        "phone": "13800138000",
+        "city": "深圳",
+        "desired_titles": ["后端开发工程师"],
+        "desired_salary_min": 25000,
+        "years_experience": 5,
+        "education": {"level": "bachelor", "school": "深圳大学", "major": "计算机科学"},
+        "experience": [
+            {"title": "后端工程师", "company": "某科技公司", "start": "2020-01", "end": "present",
+             "description": "Python 微服务开发"}
+        ],
+        "skills": ["Python", "MySQL", "Docker"],
+        "languages": ["普通话", "英语"],
+        "summary": "五年后端开发经验。",
+    }
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture
+def app_factory(settings: Settings, use_encoder: Encoder) -> Callable[..., Any]:
+    def make(**kwargs: Any) -> Any:
+        return create_app(kwargs.pop("settings", settings), encoder=kwargs.pop("encoder", use_encoder))
+
+    return make
+
+
+@pytest.fixture
+async def api(app_factory: Callable[..., Any], settings: Settings) -> AsyncIterator[Api]:
+    app = app_factory()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Api(client, settings)
+
+
+@pytest.fixture
+def sqlite_only(database_url: str | None) -> Iterator[None]:
+    if database_url is not None:
+        pytest.skip("SQLite-specific")
+    yield
