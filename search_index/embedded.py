@@ -12,6 +12,7 @@ checkpoint covers them, so a crash in between replays them (every operation is i
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import hnswlib
 import numpy as np
@@ -43,6 +44,18 @@ log = logging.getLogger(__name__)
 
 _FORMAT_VERSION = 1
 _NO_CODE = -1
+
+
+def _acquire_directory_lock(path: Path) -> IO[bytes]:
+    """One writer per index directory across processes (tantivy's own lock does not stop a
+    second process here). The lock lives as long as the returned file stays open."""
+    handle = open(path / "LOCK", "wb")  # noqa: SIM115 - held open for the index's lifetime
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise IndexLockedError(f"the index at {path} is in use by another process") from exc
+    return handle
 
 
 def _build_schema() -> tantivy.Schema:
@@ -139,6 +152,7 @@ class EmbeddedIndex:
         self.settings = settings
         self._lock = threading.RLock()
         self.path.mkdir(parents=True, exist_ok=True)
+        self._lock_file = _acquire_directory_lock(self.path)
         self._schema = _build_schema()
         self._columns = _Columns(dim)
         self._slot_of: dict[int, int] = {}
@@ -148,17 +162,13 @@ class EmbeddedIndex:
         self._employment_types = _Codes({})
         self._hnsw = self._new_hnsw(1024)
         self._dirty = False
+        self._closed = False
         if not self._load_checkpoint():
             # Without a usable checkpoint the keyword side cannot be trusted either.
             shutil.rmtree(self.path / "keyword", ignore_errors=True)
         (self.path / "keyword").mkdir(exist_ok=True)
         self._keyword = tantivy.Index(self._schema, path=str(self.path / "keyword"), reuse=True)
-        try:
-            self._writer = self._keyword.writer(heap_size=64_000_000, num_threads=1)
-        except ValueError as exc:
-            raise IndexLockedError(
-                f"the index at {self.path} is in use by another process", details=str(exc)
-            ) from exc
+        self._writer = self._keyword.writer(heap_size=64_000_000, num_threads=1)
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -253,9 +263,14 @@ class EmbeddedIndex:
             self._dirty = False
 
     def close(self) -> None:
+        """Checkpoint and release the writer lock (idempotent)."""
         with self._lock:
+            if self._closed:
+                return
             self.checkpoint()
-            self._writer.wait_merging_threads()
+            self._writer.wait_merging_threads()  # consumes the writer
+            self._lock_file.close()  # releases the directory lock
+            self._closed = True
 
     # -- writes ----------------------------------------------------------------------------
 
