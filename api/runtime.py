@@ -41,13 +41,20 @@ class QueryEncoder:
                 self._cache.popitem(last=False)
         return vector
 
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
 
 class Runtime:
-    def __init__(self, settings: Settings, *, encoder: Encoder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, encoder: Encoder | None = None, cache_db: Database | None = None
+    ) -> None:
         self.settings = settings
         self.db = Database(settings)
         base_encoder = encoder or create_encoder(settings.embedding)
-        self.encoder = CachedEncoder(base_encoder, self.db)
+        # The embedding cache lives in the main database unless another one is given.
+        self.encoder = CachedEncoder(base_encoder, cache_db or self.db)
         self.encode_query = QueryEncoder(base_encoder)
         self.indexes: dict[EntityKind, SearchIndex] = {
             kind: EmbeddedIndex(

@@ -95,7 +95,11 @@ class SentenceTransformerEncoder:
             raise FileNotFoundError(f"no sentence-transformers model directory at {model_path}")
         self._model: Any = SentenceTransformer(str(path), device=device, local_files_only=True)
         self._batch_size = batch_size
-        dim = self._model.get_sentence_embedding_dimension()
+        # Renamed in sentence-transformers 6; keep older releases working too.
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dim = get_dimension()
         if dim is None:
             raise ValueError(f"model at {model_path} does not declare its embedding dimension")
         self.dim = int(dim)

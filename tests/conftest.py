@@ -4,12 +4,14 @@ default encoder (loaded once per session), and an HTTP client over the ASGI app.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from api.app import create_app
 from core.settings import Settings
@@ -29,14 +31,25 @@ def use_encoder() -> Encoder:
     return UniversalSentenceEncoder()
 
 
-def postgres_url() -> str | None:
-    return os.environ.get("TALENTMATCH_TEST_POSTGRES_URL")
+# Where set (``.ci/run`` starts a server), every API test also runs on real PostgreSQL.
+POSTGRES_URL = os.environ.get("TALENTMATCH_TEST_POSTGRES_URL")
 
 
-@pytest.fixture(params=["sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    """None = the embedded SQLite default under the data dir."""
-    return None
+@pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None = the embedded SQLite default under the data dir; else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    assert POSTGRES_URL is not None
+    name = f"tm_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture

@@ -1,0 +1,275 @@
+"""``talentmatch bench``: ingest throughput, hybrid search and match latency, index size and
+peak memory at N generated postings, on the embedded default (SQLite + tantivy + HNSW).
+
+Method (one process, single client, this machine):
+- vectors for the N postings come from the default encoder; they are computed once and kept
+  in an embedding cache (``bench/.cache``), so repeated runs measure the pipeline, not the
+  model. "ingest without embedding" = SQL write + outbox + index with cached vectors;
+  "ingest with embedding" = the same on a sample with a cold cache, next to the encoder's own
+  time on the same texts (the pipeline's overhead over the encoder);
+- search: hybrid queries (zh, en, mixed) with random filters, the query-vector LRU cleared
+  before each so every query is encoded; the full route logic (rows, highlights) without HTTP;
+- match: candidate → postings and posting → candidates, full scoring and explanations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from api.routers.search import search_jobs
+from api.runtime import Runtime
+from api.schemas import SearchRequest
+from core.settings import Settings
+from ingestion.archetypes import ARCHETYPES
+from ingestion.sample_data import generate_candidates, generate_jobs
+from matching.encoders import HashingEncoder, UniversalSentenceEncoder
+from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
+from store.candidates import candidates_by_ids, upsert_candidate
+from store.db import Database
+from store.jobs import jobs_by_ids, upsert_job
+from store.keys import Principal, get_or_create_tenant
+from taxonomy.skills import skill_vocabulary
+
+CACHE_DIR = Path("bench/.cache")
+TENANTS = ("agency-a", "agency-b", "agency-c")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarize(values: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": statistics.median(values) * 1000,
+        "p95_ms": percentile(values, 95) * 1000,
+        "p99_ms": percentile(values, 99) * 1000,
+        "n": len(values),
+    }
+
+
+def directory_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def bench_queries(count: int, seed: int = 99) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    vocabulary = skill_vocabulary()
+    bodies = []
+    for i in range(count):
+        a = rng.choice(ARCHETYPES)
+        kind = i % 4
+        if kind == 0:
+            text = rng.choice(a.zh_titles)
+        elif kind == 1:
+            text = rng.choice(a.en_titles)
+        elif kind == 2:  # mixed: an English skill with a Chinese title word, and a city
+            text = f"{vocabulary.display_name(rng.choice(a.required), 'en')} {rng.choice(a.zh_titles)} 深圳"
+        else:
+            text = " ".join(vocabulary.display_name(s, rng.choice(("en", "zh"))) for s in a.required[:2])
+        filters: dict[str, Any] = {}
+        if rng.random() < 0.5:
+            filters["city"] = "深圳"
+        if rng.random() < 0.3:
+            filters["salary_min"] = rng.choice((8000, 15000, 25000))
+        if rng.random() < 0.2:
+            filters["employment_type"] = "full_time"
+        if rng.random() < 0.2:
+            filters["education"] = {"at_most": "bachelor"}
+        # A unique suffix-free variation keeps queries distinct without changing meaning much.
+        bodies.append({"query": text if i < len(ARCHETYPES) * 8 else f"{text} {rng.choice(('', '招聘', 'jobs'))}".strip(),
+                       "filters": filters, "page_size": 20})
+    return bodies
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def ingest_jobs(runtime: Runtime, records: list[Any], batch: int = 500) -> None:
+    for start in range(0, len(records), batch):
+        with runtime.db.session() as session:
+            for offset, record in enumerate(records[start : start + batch]):
+                upsert_job(session, tenant_id=TENANTS[(start + offset) % len(TENANTS)], fields=record.fields)
+        runtime.sync.drain()
+
+
+def ingest_candidates(runtime: Runtime, records: list[Any], tenant: str, batch: int = 500) -> None:
+    for start in range(0, len(records), batch):
+        with runtime.db.session() as session:
+            for record in records[start : start + batch]:
+                upsert_candidate(session, tenant_id=tenant, fields=record.fields)
+        runtime.sync.drain()
+
+
+def bench_settings(data_dir: Path) -> Settings:
+    # Checkpoints are part of ingest cost: keep the production defaults' batching.
+    return Settings(environment="test", data_dir=data_dir)
+
+
+def measure_embedding_overhead(encoder: Any, sample: int) -> dict[str, float]:
+    """Ingest ``sample`` postings with a cold embedding cache vs. the encoder alone."""
+    records = list(generate_jobs(sample, seed=4242))
+    encoder.encode(["warm-up: load the model before timing"])
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = Runtime(bench_settings(Path(tmp)), encoder=encoder)
+        runtime.start(background=False)
+        with runtime.db.session() as session:
+            for tenant in TENANTS:
+                get_or_create_tenant(session, tenant)
+        with_embedding = timed(lambda: ingest_jobs(runtime, records))
+        # The encoder alone on exactly the texts the pipeline encodes.
+        texts: list[str] = []
+        from matching.profiles import JobProfile
+
+        with runtime.db.session() as session:
+            rows = jobs_by_ids(session, sorted(runtime.jobs_index.ids()))
+            for row in rows.values():
+                profile = JobProfile.from_row(row)
+                texts += [profile.embedding_text(), profile.title_text()]
+        runtime.close()
+    encoder_only = timed(lambda: [encoder.encode(texts[i : i + 256]) for i in range(0, len(texts), 256)])
+    return {
+        "postings": sample,
+        "with_embedding_postings_per_s": sample / with_embedding,
+        "encoder_only_postings_per_s": sample / encoder_only,
+        "pipeline_overhead_pct": 100 * (with_embedding - encoder_only) / encoder_only,
+    }
+
+
+def bench_size(size: int, *, encoder: Any, cache_db: Database, queries: int, candidates: int) -> dict[str, Any]:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"tm-bench-{size}-"))
+    try:
+        runtime = Runtime(bench_settings(data_dir), encoder=encoder, cache_db=cache_db)
+        runtime.start(background=False)
+        with runtime.db.session() as session:
+            for tenant in TENANTS:
+                get_or_create_tenant(session, tenant)
+        records = list(generate_jobs(size, seed=1))
+        print(f"[{size}] warming the embedding cache (first run only is slow)…", flush=True)
+        warm = timed(lambda: _warm_cache(runtime, records))
+        print(f"[{size}] cache ready in {warm:.0f}s; ingesting…", flush=True)
+        ingest = timed(lambda: ingest_jobs(runtime, records))
+        people = list(generate_candidates(candidates, seed=2))
+        ingest_candidates(runtime, people, TENANTS[0])
+        runtime.sync.checkpoint()
+        index_bytes = directory_size(data_dir / "index")
+        db_bytes = directory_size(data_dir) - index_bytes
+
+        print(f"[{size}] searching…", flush=True)
+        principal = Principal(tenant_id=TENANTS[0], role="agency", key_id="bench")
+        search_times = []
+        for body in bench_queries(queries):
+            request = SearchRequest.model_validate(body)
+            runtime.encode_query.clear()
+            search_times.append(timed(lambda r=request: search_jobs(r, principal, runtime)))
+
+        print(f"[{size}] matching…", flush=True)
+        rng = random.Random(5)
+        candidate_ids = sorted(runtime.candidates_index.ids())
+        job_ids = sorted(runtime.jobs_index.ids())
+        c2j, j2c = [], []
+        for _ in range(min(queries, len(candidate_ids))):
+            with runtime.db.session() as session:
+                candidate = candidates_by_ids(session, [rng.choice(candidate_ids)])
+                row = next(iter(candidate.values()))
+                c2j.append(timed(lambda s=session, c=row: rank_jobs_for_candidate(
+                    c, job_index=runtime.jobs_index, candidate_index=runtime.candidates_index,
+                    load_jobs=lambda ids, s=s: jobs_by_ids(s, ids), settings=runtime.settings.match, limit=20)))
+                job = next(iter(jobs_by_ids(session, [rng.choice(job_ids)]).values()))
+                j2c.append(timed(lambda s=session, j=job: rank_candidates_for_job(
+                    j, tenant_id=TENANTS[0], job_index=runtime.jobs_index, candidate_index=runtime.candidates_index,
+                    load_candidates=lambda ids, s=s: candidates_by_ids(s, ids), settings=runtime.settings.match, limit=20)))
+        runtime.close()
+        return {
+            "postings": size,
+            "candidates": candidates,
+            "ingest_without_embedding_postings_per_s": size / ingest,
+            "search": summarize(search_times),
+            "match_candidate_to_jobs": summarize(c2j),
+            "match_job_to_candidates": summarize(j2c),
+            "index_mb": index_bytes / 1e6,
+            "database_mb": db_bytes / 1e6,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _warm_cache(runtime: Runtime, records: list[Any]) -> None:
+    from matching.profiles import JobProfile
+    from store.models import Job
+
+    for start in range(0, len(records), 2000):
+        texts = []
+        for record in records[start : start + 2000]:
+            fields = {k: v for k, v in record.fields.items() if k != "external_id"}
+            job = Job(id=0, tenant_id="x", **fields)
+            profile = JobProfile.from_row(job)
+            texts += [profile.embedding_text(), profile.title_text()]
+        runtime.encoder.encode(texts)
+        print(f"  cached {min(start + 2000, len(records))}/{len(records)}", flush=True)
+
+
+def run_benchmarks(*, sizes: list[int], queries: int, output: str, embed_sample: int, encoder_name: str) -> int:
+    encoder: Any = UniversalSentenceEncoder() if encoder_name == "use" else HashingEncoder(256)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    cache_db = Database(Settings(environment="test", data_dir=CACHE_DIR))
+    results: dict[str, Any] = {
+        "machine": f"{os.cpu_count()} cores", "encoder": encoder.model_id, "sizes": [],
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    print(f"measuring ingest with embedding on {embed_sample} postings…", flush=True)
+    results["embedding"] = measure_embedding_overhead(encoder, embed_sample)
+    for size in sizes:
+        results["sizes"].append(bench_size(size, encoder=encoder, cache_db=cache_db, queries=queries, candidates=2000))
+    cache_db.dispose()
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).with_suffix(".json").write_text(json.dumps(results, indent=2))
+    Path(output).write_text(render(results))
+    print(render(results))
+    return 0
+
+
+def render(results: dict[str, Any]) -> str:
+    e = results["embedding"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`talentmatch bench` on {results['machine']}, {results['date']}, encoder `{results['encoder']}`, "
+        "embedded default (SQLite + tantivy + HNSW). Latencies are single-client, in-process "
+        "(route logic without HTTP), search including query encoding.",
+        "",
+        "## Ingest with embedding (cold cache)",
+        "",
+        f"- {e['postings']} postings: {e['with_embedding_postings_per_s']:.1f} postings/s through the pipeline, "
+        f"{e['encoder_only_postings_per_s']:.1f} postings/s for the encoder alone on the same texts",
+        f"- pipeline overhead on top of encoder time: {e['pipeline_overhead_pct']:.1f}%",
+        "",
+        "## By corpus size",
+        "",
+        "| postings | ingest w/o embedding (postings/s) | search p50 / p95 / p99 (ms) | match cand→jobs p50 / p95 (ms) | match job→cands p50 / p95 (ms) | index (MB) | db (MB) | peak RSS (MB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results["sizes"]:
+        s, c, j = r["search"], r["match_candidate_to_jobs"], r["match_job_to_candidates"]
+        lines.append(
+            f"| {r['postings']:,} | {r['ingest_without_embedding_postings_per_s']:.0f} | "
+            f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} / {s['p99_ms']:.1f} | {c['p50_ms']:.1f} / {c['p95_ms']:.1f} | "
+            f"{j['p50_ms']:.1f} / {j['p95_ms']:.1f} | {r['index_mb']:.0f} | {r['database_mb']:.0f} | {r['peak_rss_mb']:.0f} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
