@@ -23,8 +23,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo:
         key = _load_demo_and_key(settings)
         print(f"Demo API key (tenant demo-agency): {key}", flush=True)
-        print(f"Try: curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
-              f"-d '{{\"query\": \"Python 后端 深圳\"}}' http://{args.host}:{args.port}/v1/search/jobs", flush=True)
+        print(
+            f"Try: curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
+            f'-d \'{{"query": "Python 后端 深圳"}}\' http://{args.host}:{args.port}/v1/search/jobs',
+            flush=True,
+        )
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -38,10 +41,15 @@ def _load_demo_and_key(settings: Settings) -> str:
     try:
         runtime.start(background=False)
         counts = load_demo(runtime.db, runtime.sync)
-        print(f"Loaded {counts.jobs} sample postings and {counts.candidates} candidates.", file=sys.stderr)
+        print(
+            f"Loaded {counts.jobs} sample postings and {counts.candidates} candidates.",
+            file=sys.stderr,
+        )
         with runtime.db.session() as session:
             return create_key(
-                session, tenant_id=DEMO_TENANT, role="agency",
+                session,
+                tenant_id=DEMO_TENANT,
+                role="agency",
                 pepper=settings.auth.key_pepper.get_secret_value(),
             )
     finally:
@@ -59,7 +67,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         counts = load_demo(runtime.db, runtime.sync, jobs=args.jobs, candidates=args.candidates)
     finally:
         runtime.close()
-    print(f"Loaded {counts.jobs} sample postings and {counts.candidates} candidates into {settings.data_dir}.")
+    print(
+        f"Loaded {counts.jobs} sample postings and {counts.candidates} candidates into {settings.data_dir}."
+    )
     return 0
 
 
@@ -73,7 +83,9 @@ def cmd_keys(args: argparse.Namespace) -> int:
         if args.keys_command == "create":
             with db.session() as session:
                 key = create_key(
-                    session, tenant_id=args.tenant, role=args.role,
+                    session,
+                    tenant_id=args.tenant,
+                    role=args.role,
                     pepper=settings.auth.key_pepper.get_secret_value(),
                 )
             print(key)
@@ -106,7 +118,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     sizes = [int(s) for s in args.sizes.split(",")]
     return run_benchmarks(
-        sizes=sizes, queries=args.queries, output=args.output, embed_sample=args.embed_sample,
+        sizes=sizes,
+        queries=args.queries,
+        output=args.output,
+        embed_sample=args.embed_sample,
         encoder_name=args.encoder,
     )
 
@@ -125,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--demo", action="store_true", help="load sample data and print a demo key first")
+    serve.add_argument(
+        "--demo", action="store_true", help="load sample data and print a demo key first"
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = commands.add_parser("demo", help="load the bilingual sample data")
@@ -137,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     create = key_commands.add_parser("create", help="create a key; prints only the key")
     create.add_argument("--tenant", required=True)
-    create.add_argument("--role", required=True, choices=["admin", "agency", "fair", "partner", "public"])
+    create.add_argument(
+        "--role", required=True, choices=["admin", "agency", "fair", "partner", "public"]
+    )
     revoke = key_commands.add_parser("revoke", help="revoke a key (full key or key id)")
     revoke.add_argument("key")
     keys.set_defaults(func=cmd_keys)
@@ -148,10 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="ingest, search and match benchmarks")
     bench.add_argument("--sizes", default="10000,100000")
     bench.add_argument("--queries", type=int, default=200)
-    bench.add_argument("--embed-sample", type=int, default=2000,
-                       help="postings ingested with real embedding to measure encoder overhead")
-    bench.add_argument("--encoder", choices=["use", "hashing"], default="use",
-                       help="encoder for the large runs (use = the default model, cached by content)")
+    bench.add_argument(
+        "--embed-sample",
+        type=int,
+        default=2000,
+        help="postings ingested with real embedding to measure encoder overhead",
+    )
+    bench.add_argument(
+        "--encoder",
+        choices=["use", "hashing"],
+        default="use",
+        help="encoder for the large runs (use = the default model, cached by content)",
+    )
     bench.add_argument("--output", default="bench/results/bench.md")
     bench.set_defaults(func=cmd_bench)
 
@@ -163,8 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     result: int = args.func(args)
     return result
 

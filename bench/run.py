@@ -23,8 +23,11 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from api.routers.search import search_jobs
 from api.runtime import Runtime
@@ -38,6 +41,7 @@ from store.candidates import candidates_by_ids, upsert_candidate
 from store.db import Database
 from store.jobs import jobs_by_ids, upsert_job
 from store.keys import Principal, get_or_create_tenant
+from store.models import Candidate, Job
 from taxonomy.skills import skill_vocabulary
 
 CACHE_DIR = Path("bench/.cache")
@@ -77,7 +81,9 @@ def bench_queries(count: int, seed: int = 99) -> list[dict[str, Any]]:
         elif kind == 2:  # mixed: an English skill with a Chinese title word, and a city
             text = f"{vocabulary.display_name(rng.choice(a.required), 'en')} {rng.choice(a.zh_titles)} 深圳"
         else:
-            text = " ".join(vocabulary.display_name(s, rng.choice(("en", "zh"))) for s in a.required[:2])
+            text = " ".join(
+                vocabulary.display_name(s, rng.choice(("en", "zh"))) for s in a.required[:2]
+            )
         filters: dict[str, Any] = {}
         if rng.random() < 0.5:
             filters["city"] = "深圳"
@@ -88,8 +94,15 @@ def bench_queries(count: int, seed: int = 99) -> list[dict[str, Any]]:
         if rng.random() < 0.2:
             filters["education"] = {"at_most": "bachelor"}
         # A unique suffix-free variation keeps queries distinct without changing meaning much.
-        bodies.append({"query": text if i < len(ARCHETYPES) * 8 else f"{text} {rng.choice(('', '招聘', 'jobs'))}".strip(),
-                       "filters": filters, "page_size": 20})
+        bodies.append(
+            {
+                "query": text
+                if i < len(ARCHETYPES) * 8
+                else f"{text} {rng.choice(('', '招聘', 'jobs'))}".strip(),
+                "filters": filters,
+                "page_size": 20,
+            }
+        )
     return bodies
 
 
@@ -103,7 +116,11 @@ def ingest_jobs(runtime: Runtime, records: list[Any], batch: int = 500) -> None:
     for start in range(0, len(records), batch):
         with runtime.db.session() as session:
             for offset, record in enumerate(records[start : start + batch]):
-                upsert_job(session, tenant_id=TENANTS[(start + offset) % len(TENANTS)], fields=record.fields)
+                upsert_job(
+                    session,
+                    tenant_id=TENANTS[(start + offset) % len(TENANTS)],
+                    fields=record.fields,
+                )
         runtime.sync.drain()
 
 
@@ -141,7 +158,9 @@ def measure_embedding_overhead(encoder: Any, sample: int) -> dict[str, float]:
                 profile = JobProfile.from_row(row)
                 texts += [profile.embedding_text(), profile.title_text()]
         runtime.close()
-    encoder_only = timed(lambda: [encoder.encode(texts[i : i + 256]) for i in range(0, len(texts), 256)])
+    encoder_only = timed(
+        lambda: [encoder.encode(texts[i : i + 256]) for i in range(0, len(texts), 256)]
+    )
     return {
         "postings": sample,
         "with_embedding_postings_per_s": sample / with_embedding,
@@ -150,7 +169,9 @@ def measure_embedding_overhead(encoder: Any, sample: int) -> dict[str, float]:
     }
 
 
-def bench_size(size: int, *, encoder: Any, cache_db: Database, queries: int, candidates: int) -> dict[str, Any]:
+def bench_size(
+    size: int, *, encoder: Any, cache_db: Database, queries: int, candidates: int
+) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix=f"tm-bench-{size}-"))
     try:
         runtime = Runtime(bench_settings(data_dir), encoder=encoder, cache_db=cache_db)
@@ -175,24 +196,22 @@ def bench_size(size: int, *, encoder: Any, cache_db: Database, queries: int, can
         for body in bench_queries(queries):
             request = SearchRequest.model_validate(body)
             runtime.encode_query.clear()
-            search_times.append(timed(lambda r=request: search_jobs(r, principal, runtime)))
+            search_times.append(timed(partial(search_jobs, request, principal, runtime)))
 
         print(f"[{size}] matching…", flush=True)
         rng = random.Random(5)
         candidate_ids = sorted(runtime.candidates_index.ids())
         job_ids = sorted(runtime.jobs_index.ids())
-        c2j, j2c = [], []
+        c2j: list[float] = []
+        j2c: list[float] = []
         for _ in range(min(queries, len(candidate_ids))):
             with runtime.db.session() as session:
-                candidate = candidates_by_ids(session, [rng.choice(candidate_ids)])
-                row = next(iter(candidate.values()))
-                c2j.append(timed(lambda s=session, c=row: rank_jobs_for_candidate(
-                    c, job_index=runtime.jobs_index, candidate_index=runtime.candidates_index,
-                    load_jobs=lambda ids, s=s: jobs_by_ids(s, ids), settings=runtime.settings.match, limit=20)))
+                candidate = next(
+                    iter(candidates_by_ids(session, [rng.choice(candidate_ids)]).values())
+                )
+                c2j.append(timed(partial(_jobs_for_candidate, runtime, session, candidate)))
                 job = next(iter(jobs_by_ids(session, [rng.choice(job_ids)]).values()))
-                j2c.append(timed(lambda s=session, j=job: rank_candidates_for_job(
-                    j, tenant_id=TENANTS[0], job_index=runtime.jobs_index, candidate_index=runtime.candidates_index,
-                    load_candidates=lambda ids, s=s: candidates_by_ids(s, ids), settings=runtime.settings.match, limit=20)))
+                j2c.append(timed(partial(_candidates_for_job, runtime, session, job)))
         runtime.close()
         return {
             "postings": size,
@@ -209,9 +228,31 @@ def bench_size(size: int, *, encoder: Any, cache_db: Database, queries: int, can
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def _jobs_for_candidate(runtime: Runtime, session: Session, candidate: Candidate) -> Any:
+    return rank_jobs_for_candidate(
+        candidate,
+        job_index=runtime.jobs_index,
+        candidate_index=runtime.candidates_index,
+        load_jobs=partial(jobs_by_ids, session),
+        settings=runtime.settings.match,
+        limit=20,
+    )
+
+
+def _candidates_for_job(runtime: Runtime, session: Session, job: Job) -> Any:
+    return rank_candidates_for_job(
+        job,
+        tenant_id=TENANTS[0],
+        job_index=runtime.jobs_index,
+        candidate_index=runtime.candidates_index,
+        load_candidates=partial(candidates_by_ids, session),
+        settings=runtime.settings.match,
+        limit=20,
+    )
+
+
 def _warm_cache(runtime: Runtime, records: list[Any]) -> None:
     from matching.profiles import JobProfile
-    from store.models import Job
 
     for start in range(0, len(records), 2000):
         texts = []
@@ -224,18 +265,24 @@ def _warm_cache(runtime: Runtime, records: list[Any]) -> None:
         print(f"  cached {min(start + 2000, len(records))}/{len(records)}", flush=True)
 
 
-def run_benchmarks(*, sizes: list[int], queries: int, output: str, embed_sample: int, encoder_name: str) -> int:
+def run_benchmarks(
+    *, sizes: list[int], queries: int, output: str, embed_sample: int, encoder_name: str
+) -> int:
     encoder: Any = UniversalSentenceEncoder() if encoder_name == "use" else HashingEncoder(256)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     cache_db = Database(Settings(environment="test", data_dir=CACHE_DIR))
     results: dict[str, Any] = {
-        "machine": f"{os.cpu_count()} cores", "encoder": encoder.model_id, "sizes": [],
+        "machine": f"{os.cpu_count()} cores",
+        "encoder": encoder.model_id,
+        "sizes": [],
         "date": time.strftime("%Y-%m-%d"),
     }
     print(f"measuring ingest with embedding on {embed_sample} postings…", flush=True)
     results["embedding"] = measure_embedding_overhead(encoder, embed_sample)
     for size in sizes:
-        results["sizes"].append(bench_size(size, encoder=encoder, cache_db=cache_db, queries=queries, candidates=2000))
+        results["sizes"].append(
+            bench_size(size, encoder=encoder, cache_db=cache_db, queries=queries, candidates=2000)
+        )
     cache_db.dispose()
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).with_suffix(".json").write_text(json.dumps(results, indent=2))

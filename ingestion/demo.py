@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingestion.sample_data import generate_candidates, generate_jobs
 from search_index.sync import IndexSync
 from store.candidates import upsert_candidate
 from store.db import Database
 from store.jobs import upsert_job
 from store.keys import get_or_create_tenant
-from ingestion.sample_data import generate_candidates, generate_jobs
 
 DEMO_TENANT = "demo-agency"
 # A second agency whose postings are public and whose candidates the demo tenant never sees.

@@ -33,17 +33,39 @@ class ResumeExtraction:
         return found.value if found else None
 
 
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 _NUM = r"(\d{1,2}(?:\.\d)?|[一二两三四五六七八九十]{1,2})"
 _YEARS_PATTERNS = [
-    re.compile(rf"{_NUM}\s*\+?\s*年(?:以上)?(?:的)?[\u4e00-\u9fffA-Za-z/]{{0,8}}?(?:工作|开发|从业|相关|行业)?经[验历]"),
+    re.compile(
+        rf"{_NUM}\s*\+?\s*年(?:以上)?(?:的)?[\u4e00-\u9fffA-Za-z/]{{0,8}}?(?:工作|开发|从业|相关|行业)?经[验历]"
+    ),
     re.compile(rf"(?:工作经验|工作年限|从业年限|经验)\s*[:：]?\s*{_NUM}\s*\+?\s*年"),
-    re.compile(rf"{_NUM}\s*\+?\s*(?:years?|yrs?)(?:'|’)?(?:\s+of)?(?:\s+[\w/+#.-]+){{0,4}}?\s+experience", re.I),
+    re.compile(
+        rf"{_NUM}\s*\+?\s*(?:years?|yrs?)(?:'|’)?(?:\s+of)?(?:\s+[\w/+#.-]+){{0,4}}?\s+experience",
+        re.I,
+    ),
     re.compile(rf"experience\s*[:：]\s*{_NUM}\s*\+?\s*(?:years?|yrs?)", re.I),
 ]
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
 _DATE = r"(?:(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*月?|([A-Za-z]{3})[a-z]*\.?\s+(\d{4})|(\d{4}))"
 _END = rf"(?:{_DATE}|(至今|今|现在|present|now|current))"
 _RANGE_RE = re.compile(rf"{_DATE}\s*(?:-|–|—|~|～|至|到|to)\s*{_END}", re.I)
@@ -53,16 +75,34 @@ _SCHOOL_WORDS = re.compile(
 )
 _SENTENCE_END = re.compile(r"[。；;|]|\.\s")
 _EDUCATION_HEADINGS = re.compile(r"教育(?:背景|经历)|学历|education", re.I)
-_WORK_HEADINGS = re.compile(r"工作经[历验]|项目经[历验]|实习经历|work experience|experience|employment", re.I)
+_WORK_HEADINGS = re.compile(
+    r"工作经[历验]|项目经[历验]|实习经历|work experience|experience|employment", re.I
+)
 
 _EDUCATION_PATTERNS: list[tuple[EducationLevel, re.Pattern[str]]] = [
     (EducationLevel.DOCTORATE, re.compile(r"博士|ph\.?\s?d\b|doctorate|doctor of", re.I)),
-    (EducationLevel.MASTER, re.compile(
-        r"硕士|研究生|master'?s|masters|master of|master degree|\bm\.?sc\b|\bm\.s\.|\bmba\b|\bm\.?eng\b", re.I)),
-    (EducationLevel.BACHELOR, re.compile(
-        r"本科|学士|统招本|bachelor'?s?|\bb\.?sc\b|\bb\.s\.|\bb\.?eng\b|\bb\.a\.|undergraduate", re.I)),
-    (EducationLevel.ASSOCIATE, re.compile(r"大专|专科|associate degree|associate'?s|higher diploma", re.I)),
-    (EducationLevel.HIGH_SCHOOL, re.compile(r"高中|中专|职高|技校|high school|secondary school", re.I)),
+    (
+        EducationLevel.MASTER,
+        re.compile(
+            r"硕士|研究生|master'?s|masters|master of|master degree|\bm\.?sc\b|\bm\.s\.|\bmba\b|\bm\.?eng\b",
+            re.I,
+        ),
+    ),
+    (
+        EducationLevel.BACHELOR,
+        re.compile(
+            r"本科|学士|统招本|bachelor'?s?|\bb\.?sc\b|\bb\.s\.|\bb\.?eng\b|\bb\.a\.|undergraduate",
+            re.I,
+        ),
+    ),
+    (
+        EducationLevel.ASSOCIATE,
+        re.compile(r"大专|专科|associate degree|associate'?s|higher diploma", re.I),
+    ),
+    (
+        EducationLevel.HIGH_SCHOOL,
+        re.compile(r"高中|中专|职高|技校|high school|secondary school", re.I),
+    ),
 ]
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -159,10 +199,12 @@ def _years_from_dates(text: str, today: date) -> Extracted | None:
                 continue
             if end is not None and (end < start or not 1 <= end[1] <= 12):
                 continue
-            entries.append({
-                "start": f"{start[0]:04d}-{start[1]:02d}",
-                "end": f"{end[0]:04d}-{end[1]:02d}" if end else None,
-            })
+            entries.append(
+                {
+                    "start": f"{start[0]:04d}-{start[1]:02d}",
+                    "end": f"{end[0]:04d}-{end[1]:02d}" if end else None,
+                }
+            )
             first = first or start
     years = years_from_experience(entries, today=today)
     if years is None or years <= 0:
@@ -201,7 +243,10 @@ def extract_from_resume(text: str, *, today: date | None = None) -> ResumeExtrac
     found_skills = skill_vocabulary().find_in_text(text)
     if found_skills:
         result.fields["skills"] = Extracted(
-            [skill.label("zh" if not text[start:end].isascii() else "en") for skill, start, end in found_skills],
+            [
+                skill.label("zh" if not text[start:end].isascii() else "en")
+                for skill, start, end in found_skills
+            ],
             found_skills[0][1],
             found_skills[-1][2],
             0.8,

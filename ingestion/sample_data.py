@@ -25,27 +25,155 @@ CITY_WEIGHTS = (
     ("深圳", 70), ("广州", 8), ("东莞", 5), ("惠州", 3), ("佛山", 3), ("珠海", 3),
     ("香港", 3), ("上海", 3), ("北京", 2),
 )  # fmt: skip
-ZH_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
-ZH_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉玲晨宇浩然思雨欣怡子轩梓涵俊杰嘉"
-EN_FIRST = ("Alex", "Amy", "Ben", "Chloe", "Daniel", "Emma", "Eric", "Grace", "Henry", "Iris", "Jason",
-            "Kevin", "Lily", "Michael", "Nina", "Oscar", "Peter", "Rachel", "Sam", "Tina", "Vincent", "Wendy")
-EN_LAST = ("Chan", "Cheung", "Wong", "Lee", "Ng", "Smith", "Brown", "Lam", "Ho", "Tan", "Lin", "Garcia",
-           "Müller", "Kim", "Patel", "Nguyen", "Ivanov", "Silva", "Chen", "Liu")
-COMPANY_ROOTS = ("腾云", "华创", "智联", "前海", "鹏城", "科睿", "星河", "海纳", "领航", "卓越", "金蝶湾", "南山",
-                 "越海", "博远", "新元", "天工", "锐思", "聚能", "极光", "宏图")
-COMPANY_ROOTS_EN = ("Tengyun", "Huachuang", "Zhilian", "Qianhai", "Pengcheng", "Kerui", "Xinghe", "Haina",
-                    "Linghang", "Zhuoyue", "Jindie Bay", "Nanshan", "Yuehai", "Boyuan", "Xinyuan", "Tiangong",
-                    "Ruisi", "Juneng", "Aurora", "Hongtu")
-INDUSTRIES = (("科技", "Technology"), ("电子", "Electronics"), ("智能制造", "Smart Manufacturing"),
-              ("供应链", "Supply Chain"), ("电子商务", "E-commerce"), ("教育", "Education"),
-              ("医疗", "Healthcare"), ("餐饮管理", "Catering"), ("建设工程", "Construction"), ("金融服务", "Financial Services"))
-SCHOOLS = ("深圳大学", "南方科技大学", "华南理工大学", "中山大学", "哈尔滨工业大学（深圳）", "香港中文大学（深圳）",
-           "深圳职业技术大学", "广东工业大学", "暨南大学", "湖南大学", "武汉大学", "University of Hong Kong")
+ZH_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
+)
+ZH_GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉玲晨宇浩然思雨欣怡子轩梓涵俊杰嘉"
+)
+EN_FIRST = (
+    "Alex",
+    "Amy",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Emma",
+    "Eric",
+    "Grace",
+    "Henry",
+    "Iris",
+    "Jason",
+    "Kevin",
+    "Lily",
+    "Michael",
+    "Nina",
+    "Oscar",
+    "Peter",
+    "Rachel",
+    "Sam",
+    "Tina",
+    "Vincent",
+    "Wendy",
+)
+EN_LAST = (
+    "Chan",
+    "Cheung",
+    "Wong",
+    "Lee",
+    "Ng",
+    "Smith",
+    "Brown",
+    "Lam",
+    "Ho",
+    "Tan",
+    "Lin",
+    "Garcia",
+    "Müller",
+    "Kim",
+    "Patel",
+    "Nguyen",
+    "Ivanov",
+    "Silva",
+    "Chen",
+    "Liu",
+)
+COMPANY_ROOTS = (
+    "腾云",
+    "华创",
+    "智联",
+    "前海",
+    "鹏城",
+    "科睿",
+    "星河",
+    "海纳",
+    "领航",
+    "卓越",
+    "金蝶湾",
+    "南山",
+    "越海",
+    "博远",
+    "新元",
+    "天工",
+    "锐思",
+    "聚能",
+    "极光",
+    "宏图",
+)
+COMPANY_ROOTS_EN = (
+    "Tengyun",
+    "Huachuang",
+    "Zhilian",
+    "Qianhai",
+    "Pengcheng",
+    "Kerui",
+    "Xinghe",
+    "Haina",
+    "Linghang",
+    "Zhuoyue",
+    "Jindie Bay",
+    "Nanshan",
+    "Yuehai",
+    "Boyuan",
+    "Xinyuan",
+    "Tiangong",
+    "Ruisi",
+    "Juneng",
+    "Aurora",
+    "Hongtu",
+)
+INDUSTRIES = (
+    ("科技", "Technology"),
+    ("电子", "Electronics"),
+    ("智能制造", "Smart Manufacturing"),
+    ("供应链", "Supply Chain"),
+    ("电子商务", "E-commerce"),
+    ("教育", "Education"),
+    ("医疗", "Healthcare"),
+    ("餐饮管理", "Catering"),
+    ("建设工程", "Construction"),
+    ("金融服务", "Financial Services"),
+)
+SCHOOLS = (
+    "深圳大学",
+    "南方科技大学",
+    "华南理工大学",
+    "中山大学",
+    "哈尔滨工业大学（深圳）",
+    "香港中文大学（深圳）",
+    "深圳职业技术大学",
+    "广东工业大学",
+    "暨南大学",
+    "湖南大学",
+    "武汉大学",
+    "University of Hong Kong",
+)
 HIGH_SCHOOLS = ("深圳中学", "深圳实验学校", "宝安中学", "深圳市第二职业技术学校", "东莞中学")
-ZH_BENEFITS = ("五险一金", "双休", "年终奖", "带薪年假", "节日福利", "免费工作餐", "定期体检", "股票期权")
-EN_BENEFITS = ("social insurance and housing fund", "weekends off", "annual bonus", "paid annual leave",
-               "free meals", "annual health check", "stock options")
-EMPLOYMENT_WEIGHTS = (("full_time", 82), ("internship", 8), ("part_time", 5), ("dispatch", 3), ("flexible", 2))
+ZH_BENEFITS = (
+    "五险一金",
+    "双休",
+    "年终奖",
+    "带薪年假",
+    "节日福利",
+    "免费工作餐",
+    "定期体检",
+    "股票期权",
+)
+EN_BENEFITS = (
+    "social insurance and housing fund",
+    "weekends off",
+    "annual bonus",
+    "paid annual leave",
+    "free meals",
+    "annual health check",
+    "stock options",
+)
+EMPLOYMENT_WEIGHTS = (
+    ("full_time", 82),
+    ("internship", 8),
+    ("part_time", 5),
+    ("dispatch", 3),
+    ("flexible", 2),
+)
 EDUCATION_ORDER = ("none", "high_school", "associate", "bachelor", "master", "doctorate")
 
 
@@ -68,7 +196,8 @@ def _csco_aliases() -> dict[str, tuple[str, ...]]:
     with path.open(encoding="utf-8") as handle:
         return {
             row["code"]: tuple(
-                a for a in row["alias"].split(",")
+                a
+                for a in row["alias"].split(",")
                 if 2 <= len(a) <= 10 and not a.isascii() and "/" not in a and "人员" not in a
             )
             for row in csv.DictReader(handle)
@@ -154,7 +283,11 @@ def generate_jobs(count: int, *, seed: int = 7, start: int = 0) -> Iterator[Samp
         salary_max = _round_to(salary_min * rng.uniform(1.3, 1.8))
         if employment_type == "internship":
             salary_min, salary_max = _round_to(salary_min * 0.35), _round_to(salary_max * 0.35)
-        years = {"junior": rng.choice((0, 1)), "mid": rng.choice((2, 3)), "senior": rng.choice((5, 6, 8))}[seniority]
+        years = {
+            "junior": rng.choice((0, 1)),
+            "mid": rng.choice((2, 3)),
+            "senior": rng.choice((5, 6, 8)),
+        }[seniority]
         if employment_type == "internship":
             years = 0
         education = archetype.education
@@ -162,7 +295,9 @@ def generate_jobs(count: int, *, seed: int = 7, start: int = 0) -> Iterator[Samp
             index = EDUCATION_ORDER.index(education) + rng.choice((-1, 1))
             education = EDUCATION_ORDER[max(0, min(len(EDUCATION_ORDER) - 1, index))]
         required = rng.sample(archetype.required, k=min(len(archetype.required), rng.randint(2, 4)))
-        preferred = rng.sample(archetype.preferred, k=min(len(archetype.preferred), rng.randint(1, 2)))
+        preferred = rng.sample(
+            archetype.preferred, k=min(len(archetype.preferred), rng.randint(1, 2))
+        )
         city, district = _place(rng)
         duties = archetype.zh_duties if language == "zh" else archetype.en_duties
         skill_names = [_skill_name(rng, s, language) for s in required]
@@ -170,7 +305,10 @@ def generate_jobs(count: int, *, seed: int = 7, start: int = 0) -> Iterator[Samp
         if language == "zh":
             benefits = "、".join(rng.sample(ZH_BENEFITS, k=3))
             description = (
-                "岗位职责：\n" + "\n".join(f"{n}. {d}" for n, d in enumerate(rng.sample(duties, k=min(3, len(duties))), 1))
+                "岗位职责：\n"
+                + "\n".join(
+                    f"{n}. {d}" for n, d in enumerate(rng.sample(duties, k=min(3, len(duties))), 1)
+                )
                 + f"\n任职要求：\n熟悉{'、'.join(skill_names)}；"
                 + (f"{years}年以上相关经验；" if years else "应届生可投；")
                 + (f"有{'、'.join(preferred_names)}经验者优先。" if preferred_names else "")
@@ -179,7 +317,8 @@ def generate_jobs(count: int, *, seed: int = 7, start: int = 0) -> Iterator[Samp
         else:
             benefits = ", ".join(rng.sample(EN_BENEFITS, k=3))
             description = (
-                "What you will do:\n" + "\n".join(f"- {d}" for d in rng.sample(duties, k=min(3, len(duties))))
+                "What you will do:\n"
+                + "\n".join(f"- {d}" for d in rng.sample(duties, k=min(3, len(duties))))
                 + f"\nWhat we look for:\nHands-on with {', '.join(skill_names)}; "
                 + (f"{years}+ years of relevant experience; " if years else "graduates welcome; ")
                 + (f"{', '.join(preferred_names)} is a plus." if preferred_names else "")
@@ -202,14 +341,17 @@ def generate_jobs(count: int, *, seed: int = 7, start: int = 0) -> Iterator[Samp
             "education": education,
             "language": language,
             "private": rng.random() < 0.05,
-            "posted_at": BASE_DATE - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1440)),
+            "posted_at": BASE_DATE
+            - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1440)),
         }
         yield SampleRecord(fields=fields, archetype=archetype.key, language=language)
 
 
 def _person_name(rng: random.Random, language: str) -> str:
     if language == "zh":
-        return rng.choice(ZH_SURNAMES) + "".join(rng.choice(ZH_GIVEN) for _ in range(rng.choice((1, 2))))
+        return rng.choice(ZH_SURNAMES) + "".join(
+            rng.choice(ZH_GIVEN) for _ in range(rng.choice((1, 2)))
+        )
     return f"{rng.choice(EN_FIRST)} {rng.choice(EN_LAST)}"
 
 
@@ -227,7 +369,10 @@ def generate_candidates(count: int, *, seed: int = 11, start: int = 0) -> Iterat
             index = EDUCATION_ORDER.index(education_level) + rng.choice((-1, 1))
             education_level = EDUCATION_ORDER[max(0, min(len(EDUCATION_ORDER) - 1, index))]
         pool = list(archetype.required) + list(archetype.preferred)
-        skills = [_skill_name(rng, s, language) for s in rng.sample(pool, k=min(len(pool), rng.randint(3, 6)))]
+        skills = [
+            _skill_name(rng, s, language)
+            for s in rng.sample(pool, k=min(len(pool), rng.randint(3, 6)))
+        ]
         titles = archetype.zh_titles if language == "zh" else archetype.en_titles
         experience = []
         month = BASE_DATE.year * 12 + BASE_DATE.month - 1
@@ -237,24 +382,38 @@ def generate_candidates(count: int, *, seed: int = 11, start: int = 0) -> Iterat
             length = remaining if j == jobs_count - 1 else remaining // (jobs_count - j)
             end = None if j == 0 else f"{month // 12:04d}-{month % 12 + 1:02d}"
             start_month = month - length + 1
-            experience.append({
-                "title": rng.choice(titles),
-                "company": _company(rng, language),
-                "start": f"{start_month // 12:04d}-{start_month % 12 + 1:02d}",
-                "end": end if end is not None else "present",
-                "description": rng.choice(archetype.zh_duties if language == "zh" else archetype.en_duties),
-            })
+            experience.append(
+                {
+                    "title": rng.choice(titles),
+                    "company": _company(rng, language),
+                    "start": f"{start_month // 12:04d}-{start_month % 12 + 1:02d}",
+                    "end": end if end is not None else "present",
+                    "description": rng.choice(
+                        archetype.zh_duties if language == "zh" else archetype.en_duties
+                    ),
+                }
+            )
             month = start_month - 1
             remaining -= length
         low, high = archetype.salary_k
-        desired = _round_to(min(high, low + (high - low) * years / 10) * 1000 * rng.uniform(0.85, 1.15))
+        desired = _round_to(
+            min(high, low + (high - low) * years / 10) * 1000 * rng.uniform(0.85, 1.15)
+        )
         desired_titles = rng.sample(titles, k=rng.choice((1, 2)))
         if language == "zh":
             summary = f"{years}年{desired_titles[0]}相关经验，熟悉{'、'.join(skills[:3])}。"
-            languages = ["普通话"] + (["英语"] if rng.random() < 0.5 else []) + (["粤语"] if rng.random() < 0.3 else [])
+            languages = (
+                ["普通话"]
+                + (["英语"] if rng.random() < 0.5 else [])
+                + (["粤语"] if rng.random() < 0.3 else [])
+            )
         else:
             summary = f"{desired_titles[0]} with {years} years of experience; skilled in {', '.join(skills[:3])}."
-            languages = ["English"] + (["Mandarin"] if rng.random() < 0.6 else []) + (["Cantonese"] if rng.random() < 0.3 else [])
+            languages = (
+                ["English"]
+                + (["Mandarin"] if rng.random() < 0.6 else [])
+                + (["Cantonese"] if rng.random() < 0.3 else [])
+            )
         fields: dict[str, Any] = {
             "external_id": f"sample-candidate-{seed}-{i}",
             "name": name,
@@ -266,7 +425,9 @@ def generate_candidates(count: int, *, seed: int = 11, start: int = 0) -> Iterat
             "years_experience": float(years),
             "education": {
                 "level": education_level,
-                "school": rng.choice(SCHOOLS if education_level not in ("none", "high_school") else HIGH_SCHOOLS),
+                "school": rng.choice(
+                    SCHOOLS if education_level not in ("none", "high_school") else HIGH_SCHOOLS
+                ),
                 "major": None,
             },
             "experience": experience,
@@ -281,24 +442,55 @@ def generate_candidates(count: int, *, seed: int = 11, start: int = 0) -> Iterat
 
 def _as_resume_text(fields: dict[str, Any], language: str) -> dict[str, Any]:
     """The same person as free text only, as a résumé paste would arrive."""
-    level_names = {"none": "", "high_school": "高中", "associate": "大专", "bachelor": "本科",
-                   "master": "硕士", "doctorate": "博士"}
-    level_names_en = {"none": "", "high_school": "High school", "associate": "Associate degree",
-                      "bachelor": "Bachelor's degree", "master": "Master's degree", "doctorate": "PhD"}
+    level_names = {
+        "none": "",
+        "high_school": "高中",
+        "associate": "大专",
+        "bachelor": "本科",
+        "master": "硕士",
+        "doctorate": "博士",
+    }
+    level_names_en = {
+        "none": "",
+        "high_school": "High school",
+        "associate": "Associate degree",
+        "bachelor": "Bachelor's degree",
+        "master": "Master's degree",
+        "doctorate": "PhD",
+    }
     level = fields["education"]["level"]
     if language == "zh":
-        lines = [fields["name"], f"电话：{fields['phone']}  邮箱：{fields['email']}", f"现居地：{fields['city']}",
-                 f"求职意向：{fields['desired_titles'][0]}", f"工作经验：{int(fields['years_experience'])}年",
-                 f"技能：{'、'.join(fields['skills'])}", "教育背景", f"{fields['education']['school']} {level_names[level]}",
-                 "工作经历"]
-        lines += [f"{e['start'].replace('-', '.')} - {'至今' if e['end'] == 'present' else e['end'].replace('-', '.')} "
-                  f"{e['company']} {e['title']} {e['description']}" for e in fields["experience"]]
+        lines = [
+            fields["name"],
+            f"电话：{fields['phone']}  邮箱：{fields['email']}",
+            f"现居地：{fields['city']}",
+            f"求职意向：{fields['desired_titles'][0]}",
+            f"工作经验：{int(fields['years_experience'])}年",
+            f"技能：{'、'.join(fields['skills'])}",
+            "教育背景",
+            f"{fields['education']['school']} {level_names[level]}",
+            "工作经历",
+        ]
+        lines += [
+            f"{e['start'].replace('-', '.')} - {'至今' if e['end'] == 'present' else e['end'].replace('-', '.')} "
+            f"{e['company']} {e['title']} {e['description']}"
+            for e in fields["experience"]
+        ]
     else:
-        lines = [fields["name"], f"{fields['email']} | {fields['phone']} | Based in {region_directory().city(fields['city']).pinyin}",  # type: ignore[union-attr]
-                 f"Objective: {fields['desired_titles'][0]}",
-                 f"{int(fields['years_experience'])} years of experience" if fields["years_experience"] else "Recent graduate",
-                 f"Skills: {', '.join(fields['skills'])}", "EDUCATION", f"{level_names_en[level]}, {fields['education']['school']}",
-                 "EXPERIENCE"]
-        lines += [f"{e['start']} - {'Present' if e['end'] == 'present' else e['end']} {e['title']}, {e['company']}: {e['description']}"
-                  for e in fields["experience"]]
+        lines = [
+            fields["name"],
+            f"{fields['email']} | {fields['phone']} | Based in {region_directory().city(fields['city']).pinyin}",  # type: ignore[union-attr]
+            f"Objective: {fields['desired_titles'][0]}",
+            f"{int(fields['years_experience'])} years of experience"
+            if fields["years_experience"]
+            else "Recent graduate",
+            f"Skills: {', '.join(fields['skills'])}",
+            "EDUCATION",
+            f"{level_names_en[level]}, {fields['education']['school']}",
+            "EXPERIENCE",
+        ]
+        lines += [
+            f"{e['start']} - {'Present' if e['end'] == 'present' else e['end']} {e['title']}, {e['company']}: {e['description']}"
+            for e in fields["experience"]
+        ]
     return {"external_id": fields["external_id"], "resume_text": "\n".join(lines)}

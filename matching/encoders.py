@@ -96,8 +96,9 @@ class SentenceTransformerEncoder:
         self._model: Any = SentenceTransformer(str(path), device=device, local_files_only=True)
         self._batch_size = batch_size
         # Renamed in sentence-transformers 6; keep older releases working too.
-        get_dimension = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
+        get_dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
         )
         dim = get_dimension()
         if dim is None:
@@ -154,7 +155,9 @@ def create_encoder(settings: EmbeddingSettings) -> Encoder:
         return UniversalSentenceEncoder(batch_size=settings.batch_size, threads=settings.threads)
     if settings.provider == "sentence-transformers":
         if not settings.model_path:
-            raise ValueError("TALENTMATCH_EMBEDDING__MODEL_PATH is required for sentence-transformers")
+            raise ValueError(
+                "TALENTMATCH_EMBEDDING__MODEL_PATH is required for sentence-transformers"
+            )
         return SentenceTransformerEncoder(
             settings.model_path, device=settings.device, batch_size=settings.batch_size
         )
@@ -181,8 +184,8 @@ class CachedEncoder:
         known = self._lookup(sorted(set(hashes)))
         missing = list(dict.fromkeys(h for h in hashes if h not in known))
         if missing:
-            first_text = {h: t for h, t in zip(hashes, texts, strict=True)}
-            fresh = self.encoder.encode([first_text[h] for h in missing])
+            text_of = dict(zip(hashes, texts, strict=True))  # equal hashes, equal texts
+            fresh = self.encoder.encode([text_of[h] for h in missing])
             new = dict(zip(missing, fresh, strict=True))
             self._store(new)
             known.update(new)

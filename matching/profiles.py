@@ -13,7 +13,9 @@ from taxonomy.skills import skill_vocabulary
 _EMBED_CHARS = 1200  # long tails add noise to an averaged sentence embedding
 
 
-def compose_embedding_text(title: str, body: list[str], skill_ids: tuple[str, ...] | list[str]) -> str:
+def compose_embedding_text(
+    title: str, body: list[str], skill_ids: tuple[str, ...] | list[str]
+) -> str:
     """What an encoder sees: title, skills (canonical English names, which pulls both
     languages towards one vocabulary) and the start of the body."""
     vocabulary = skill_vocabulary()
@@ -91,7 +93,9 @@ class JobProfile:
         return compose_embedding_text(self.title, [self.description], self.skills)
 
     def keyword_text(self, raw_skills: list[str]) -> str:
-        return "\n".join(filter(None, [self.company, self.city, " ".join(raw_skills), self.description]))
+        return "\n".join(
+            filter(None, [self.company, self.city, " ".join(raw_skills), self.description])
+        )
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,12 @@ class CandidateProfile:
         return "\n".join(
             filter(
                 None,
-                [self.city, " ".join(self.raw_skills), self.summary, self.experience_text, self.resume_text],
+                [
+                    self.city,
+                    " ".join(self.raw_skills),
+                    self.summary,
+                    self.experience_text,
+                    self.resume_text,
+                ],
             )
         )

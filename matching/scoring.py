@@ -75,7 +75,10 @@ def semantic_factor(job_vector: np.ndarray, candidate_vector: np.ndarray) -> Fac
 
 
 def title_factor(
-    job: JobProfile, candidate: CandidateProfile, job_title_vector: np.ndarray, cand_title_vector: np.ndarray
+    job: JobProfile,
+    candidate: CandidateProfile,
+    job_title_vector: np.ndarray,
+    cand_title_vector: np.ndarray,
 ) -> Factor:
     if not candidate.titles:
         return Factor(None, "candidate states no titles")
@@ -90,7 +93,9 @@ def title_factor(
     return Factor(score, f"'{job.title}' vs '{' / '.join(candidate.titles[:3])}'")
 
 
-def skills_factor(job: JobProfile, candidate: CandidateProfile) -> tuple[Factor, list[str], list[str], list[str]]:
+def skills_factor(
+    job: JobProfile, candidate: CandidateProfile
+) -> tuple[Factor, list[str], list[str], list[str]]:
     """Required skills count fully, preferred half; synonyms and languages meet in the
     vocabulary's canonical ids ("JS" = "JavaScript", "机器学习" = "machine learning")."""
     vocabulary = skill_vocabulary()
@@ -106,7 +111,9 @@ def skills_factor(job: JobProfile, candidate: CandidateProfile) -> tuple[Factor,
     missing = [s for s in job.required_skills if s not in have]
     missing_preferred = [s for s in preferred_only if s not in have]
     names = [vocabulary.display_name(s) for s in matched]
-    detail = f"{len(matched)} of {len(job.skills)} skills" + (f": {', '.join(names)}" if names else "")
+    detail = f"{len(matched)} of {len(job.skills)} skills" + (
+        f": {', '.join(names)}" if names else ""
+    )
     return Factor(earned / weight_total, detail), matched, missing, missing_preferred
 
 
@@ -126,7 +133,10 @@ def education_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:
         return Factor(0.0, "education required; candidate's education unknown")
     gap = job.education_rank - candidate.education_rank
     score = 1.0 if gap <= 0 else (0.5 if gap == 1 else 0.0)
-    return Factor(score, "meets the education requirement" if gap <= 0 else f"{gap} level(s) below the requirement")
+    return Factor(
+        score,
+        "meets the education requirement" if gap <= 0 else f"{gap} level(s) below the requirement",
+    )
 
 
 def location_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:
@@ -143,7 +153,9 @@ def location_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:
     )
     if same:
         return Factor(1.0, f"both in {job.city}")
-    return Factor(0.0, f"on-site in {job.city}; candidate is in {candidate.city}", hard_mismatch=True)
+    return Factor(
+        0.0, f"on-site in {job.city}; candidate is in {candidate.city}", hard_mismatch=True
+    )
 
 
 def salary_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:

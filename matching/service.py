@@ -14,7 +14,6 @@ from matching.scoring import MatchScore, score_match
 from search_index.protocol import SearchIndex, SearchQuery
 from store.models import Candidate, Job
 
-
 CandidateLoader = Callable[[list[int]], dict[int, Candidate]]
 JobLoader = Callable[[list[int]], dict[int, Job]]
 
@@ -46,7 +45,9 @@ def rank_candidates_for_job(
     retrieved = candidate_index.search(
         SearchQuery(
             viewer_tenant=tenant_id,
-            text=_retrieval_text(job.title, list(job.required_skills or []) + list(job.preferred_skills or [])),
+            text=_retrieval_text(
+                job.title, list(job.required_skills or []) + list(job.preferred_skills or [])
+            ),
             vector=job_vectors[0],
             limit=max(settings.retrieval_depth, limit),
         )

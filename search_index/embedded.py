@@ -115,7 +115,7 @@ class _Columns:
             return
         new_capacity = max(needed, self.capacity * 2)
         for name, (dtype, fill) in self.NUMERIC.items():
-            grown = np.full(new_capacity, fill, dtype=dtype)
+            grown: np.ndarray = np.full(new_capacity, fill, dtype=dtype)
             grown[: self.size] = self.arrays[name][: self.size]
             self.arrays[name] = grown
         for attr in ("vectors", "title_vectors"):
@@ -213,7 +213,7 @@ class EmbeddedIndex:
         self._employment_types = _Codes(manifest["employment_types"])
         alive = columns["alive"]
         ids = columns["ids"]
-        self._slot_of = {int(ids[s]): s for s in np.flatnonzero(alive)}
+        self._slot_of = {int(ids[s]): int(s) for s in np.flatnonzero(alive)}
         self._free_slots = [int(s) for s in np.flatnonzero(~alive)]
         for slot in self._slot_of.values():
             for skill in columns.skills[slot]:
@@ -230,7 +230,7 @@ class EmbeddedIndex:
             generation = f"{os.getpid()}-{threading.get_ident()}-{id(self)}"
             columns_name = f"columns-{generation}.npz"
             hnsw_name = f"hnsw-{generation}.bin"
-            arrays = {name: self._columns[name] for name in _Columns.NUMERIC}
+            arrays: dict[str, Any] = {name: self._columns[name] for name in _Columns.NUMERIC}
             with open(self.path / columns_name, "wb") as handle:
                 np.savez(
                     handle,
@@ -317,9 +317,7 @@ class EmbeddedIndex:
         a["tenant"][slot] = self._tenants.code(doc.tenant_id, create=True)
         a["private"][slot] = doc.private
         a["city_code"][slot] = doc.city_code if doc.city_code is not None else _NO_CODE
-        a["district_code"][slot] = (
-            doc.district_code if doc.district_code is not None else _NO_CODE
-        )
+        a["district_code"][slot] = doc.district_code if doc.district_code is not None else _NO_CODE
         a["salary_min"][slot] = np.nan if doc.salary_min is None else doc.salary_min
         a["salary_max"][slot] = np.nan if doc.salary_max is None else doc.salary_max
         a["employment_type"][slot] = self._employment_types.code(doc.employment_type, create=True)
@@ -357,7 +355,9 @@ class EmbeddedIndex:
         }
         for name, value in optional.items():
             if value is not None:
-                fields[name] = float(value) if name in {"salary_min", "salary_max", "years"} else value
+                fields[name] = (
+                    float(value) if name in {"salary_min", "salary_max", "years"} else value
+                )
         return tantivy.Document(**fields)
 
     def delete(self, ids: Sequence[int]) -> None:
@@ -567,7 +567,10 @@ class EmbeddedIndex:
             [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in terms]
         )
         full = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, text_query), *self._keyword_filter(query.viewer_tenant, query.filters)]
+            [
+                (tantivy.Occur.Must, text_query),
+                *self._keyword_filter(query.viewer_tenant, query.filters),
+            ]
         )
         searcher = self._keyword.searcher()
         result = searcher.search(full, limit=depth, count=False)
@@ -575,7 +578,11 @@ class EmbeddedIndex:
             return []
         addresses = [address for _, address in result.hits]
         ids = searcher.fast_field_values("id", addresses)
-        return [(int(i), float(score)) for (score, _), i in zip(result.hits, ids, strict=True)]
+        return [
+            (int(doc_id), float(score))
+            for (score, _), doc_id in zip(result.hits, ids, strict=True)
+            if doc_id is not None
+        ]
 
     def _vector_search(
         self, vector: np.ndarray, mask: np.ndarray, depth: int

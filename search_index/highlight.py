@@ -22,7 +22,9 @@ def _pattern(query: str) -> re.Pattern[str] | None:
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
-def highlight(query: str, fields: dict[str, str | None], *, max_snippets: int = 2) -> dict[str, list[str]]:
+def highlight(
+    query: str, fields: dict[str, str | None], *, max_snippets: int = 2
+) -> dict[str, list[str]]:
     """Snippets per field where a query term occurs; fields without a match are left out."""
     pattern = _pattern(query)
     if pattern is None:

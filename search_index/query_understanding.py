@@ -10,10 +10,24 @@ from dataclasses import dataclass
 from search_index.tokenize import segmenter
 from taxonomy.regions import Region, region_directory
 
-
 # "深圳 大学" is a university, not a place filter.
 _INSTITUTION_WORDS = frozenset(
-    "大学 学院 中学 小学 职业技术学院 医院 银行 机场 地铁 分行 分公司 总部 University College".split()
+    [
+        "大学",
+        "学院",
+        "中学",
+        "小学",
+        "职业技术学院",
+        "医院",
+        "银行",
+        "机场",
+        "地铁",
+        "分行",
+        "分公司",
+        "总部",
+        "University",
+        "College",
+    ]
 )
 
 

@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from core.domain import EntityKind
 from matching.encoders import Encoder
 from matching.profiles import CandidateProfile, JobProfile
@@ -25,10 +28,6 @@ from store.jobs import jobs_by_ids
 from store.models import Candidate, Job
 
 log = logging.getLogger(__name__)
-
-
-def job_document(job: Job, encode: Callable[[list[str]], list]) -> IndexDocument:
-    return job_documents([job], encode)[0]
 
 
 def job_documents(jobs: Sequence[Job], encode: Callable[[list[str]], list]) -> list[IndexDocument]:
@@ -139,8 +138,6 @@ class IndexSync:
         self.checkpoint()
 
     def _index_disagrees(self, kind: EntityKind) -> bool:
-        from sqlalchemy import select
-
         model = Job if kind is EntityKind.JOB else Candidate
         with self.db.session() as session:
             ids = set(session.scalars(select(model.id)))
@@ -172,17 +169,18 @@ class IndexSync:
                 self._checkpoint_locked()
         return applied
 
-    def _apply(self, session, kind: EntityKind, ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    def _apply(self, session: Session, kind: EntityKind, ids: list[int]) -> None:
         index = self.indexes[kind]
         if kind is EntityKind.JOB:
-            rows = jobs_by_ids(session, ids)
-            documents = job_documents(list(rows.values()), self._encode)
+            jobs = jobs_by_ids(session, ids)
+            documents = job_documents(list(jobs.values()), self._encode)
+            present = set(jobs)
         else:
             candidates = candidates_by_ids(session, ids)
             documents = candidate_documents(list(candidates.values()), self._encode)
-            rows = candidates  # type: ignore[assignment]
+            present = set(candidates)
         index.upsert(documents)
-        gone = [i for i in ids if i not in rows]
+        gone = [i for i in ids if i not in present]
         if gone:
             index.delete(gone)
 
@@ -208,8 +206,6 @@ class IndexSync:
 
     def reindex(self, *, kinds: Sequence[EntityKind] | None = None, batch_size: int = 512) -> int:
         """Rebuild indexes from the database (the source of truth); returns documents indexed."""
-        from sqlalchemy import select
-
         total = 0
         with self._lock:
             for kind in kinds or list(self.indexes):

@@ -12,7 +12,12 @@ from core.domain import EntityKind
 from core.errors import Conflict, NotFound
 from ingestion.resume_text import extract_from_resume
 from store.models import Candidate
-from store.normalize import clean_list, normalize_education_level, normalize_place, years_from_experience
+from store.normalize import (
+    clean_list,
+    normalize_education_level,
+    normalize_place,
+    years_from_experience,
+)
 from store.outbox import record_change
 
 CANDIDATE_FIELDS = (
@@ -97,7 +102,7 @@ def upsert_candidate(
     if candidate is None:
         candidate = Candidate(tenant_id=tenant_id)
         session.add(candidate)
-    complete: dict[str, Any] = {name: None for name in CANDIDATE_FIELDS}
+    complete: dict[str, Any] = dict.fromkeys(CANDIDATE_FIELDS)
     complete.update(fields)
     _apply(candidate, complete)
     session.flush()
@@ -156,6 +161,8 @@ def list_candidates(
 def candidates_by_ids(session: Session, ids: list[int]) -> dict[int, Candidate]:
     found: dict[int, Candidate] = {}
     for start in range(0, len(ids), 500):
-        for row in session.scalars(select(Candidate).where(Candidate.id.in_(ids[start : start + 500]))):
+        for row in session.scalars(
+            select(Candidate).where(Candidate.id.in_(ids[start : start + 500]))
+        ):
             found[row.id] = row
     return found

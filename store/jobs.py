@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from core.domain import EntityKind
 from core.errors import Conflict, Forbidden, NotFound
 from store.models import Job, utcnow
-from store.normalize import check_salary_range, clean_list, normalize_education_level, normalize_place
+from store.normalize import (
+    check_salary_range,
+    clean_list,
+    normalize_education_level,
+    normalize_place,
+)
 from store.outbox import record_change
 
 JOB_FIELDS = (
@@ -48,7 +53,7 @@ def upsert_job(session: Session, *, tenant_id: str, fields: dict[str, Any]) -> t
     if job is None:
         job = Job(tenant_id=tenant_id)
         session.add(job)
-    complete = {name: None for name in JOB_FIELDS}
+    complete = dict.fromkeys(JOB_FIELDS)
     complete.update(
         remote=False, private=False, employment_type="full_time", description="",
         required_skills=[], preferred_skills=[],
@@ -112,7 +117,11 @@ def list_jobs(
     )
     total = session.scalar(select(func.count()).select_from(Job).where(condition)) or 0
     rows = session.scalars(
-        select(Job).where(condition).order_by(Job.posted_at.desc(), Job.id.desc()).offset(offset).limit(limit)
+        select(Job)
+        .where(condition)
+        .order_by(Job.posted_at.desc(), Job.id.desc())
+        .offset(offset)
+        .limit(limit)
     )
     return list(rows), int(total)
 
@@ -123,5 +132,3 @@ def jobs_by_ids(session: Session, ids: list[int]) -> dict[int, Job]:
         for job in session.scalars(select(Job).where(Job.id.in_(ids[start : start + 500]))):
             found[job.id] = job
     return found
-
-

@@ -20,7 +20,7 @@ class Place:
 
 
 def normalize_place(city: str | None, district: str | None = None) -> Place:
-    """"Shenzhen"/"深圳市" → 深圳 (440300); "Nanshan" → 南山 (440305). Unknown places keep
+    """ "Shenzhen"/"深圳市" → 深圳 (440300); "Nanshan" → 南山 (440305). Unknown places keep
     their text without a code (a foreign city is not an error)."""
     regions = region_directory()
     city_region = regions.city(city) if city else None
@@ -34,7 +34,9 @@ def normalize_place(city: str | None, district: str | None = None) -> Place:
         city=city_region.short_name if city_region else (city.strip() if city else None),
         city_code=city_region.code if city_region else None,
         district=(
-            district_region.short_name if district_region else (district.strip() if district else None)
+            district_region.short_name
+            if district_region
+            else (district.strip() if district else None)
         ),
         district_code=district_region.code if district_region else None,
     )
@@ -79,7 +81,9 @@ def months_between(start: str, end: str | None, *, today: date | None = None) ->
     return max(0, (ey - sy) * 12 + (em - sm) + 1)
 
 
-def years_from_experience(entries: list[dict[str, str | None]], *, today: date | None = None) -> float | None:
+def years_from_experience(
+    entries: list[dict[str, str | None]], *, today: date | None = None
+) -> float | None:
     """Total years worked, overlapping jobs counted once."""
     spans: list[tuple[int, int]] = []
     today = today or date.today()

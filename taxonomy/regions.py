@@ -91,9 +91,7 @@ class RegionDirectory:
         return candidates[0] if len(candidates) == 1 else None
 
     def _is_district(self, region: Region) -> bool:
-        return region.level == 3 or (
-            region.level == 2 and region.parent_code not in self.by_code
-        )
+        return region.level == 3 or (region.level == 2 and region.parent_code not in self.by_code)
 
     def _city_code_of(self, district: Region) -> int:
         if district.parent_code in self.by_code:

@@ -77,7 +77,9 @@ class Api:
             try:
                 with db.session() as session:
                     self._keys[tenant] = create_key(
-                        session, tenant_id=tenant, role=role,
+                        session,
+                        tenant_id=tenant,
+                        role=role,
                         pepper=self.settings.auth.key_pepper.get_secret_value(),
                     )
             finally:
@@ -146,8 +148,13 @@ def candidate_payload(**overrides: Any) -> dict[str, Any]:
         "years_experience": 5,
         "education": {"level": "bachelor", "school": "深圳大学", "major": "计算机科学"},
         "experience": [
-            {"title": "后端工程师", "company": "某科技公司", "start": "2020-01", "end": "present",
-             "description": "Python 微服务开发"}
+            {
+                "title": "后端工程师",
+                "company": "某科技公司",
+                "start": "2020-01",
+                "end": "present",
+                "description": "Python 微服务开发",
+            }
         ],
         "skills": ["Python", "MySQL", "Docker"],
         "languages": ["普通话", "英语"],
@@ -160,7 +167,9 @@ def candidate_payload(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def app_factory(settings: Settings, use_encoder: Encoder) -> Callable[..., Any]:
     def make(**kwargs: Any) -> Any:
-        return create_app(kwargs.pop("settings", settings), encoder=kwargs.pop("encoder", use_encoder))
+        return create_app(
+            kwargs.pop("settings", settings), encoder=kwargs.pop("encoder", use_encoder)
+        )
 
     return make
 

@@ -29,12 +29,18 @@ def cli_env(data_dir: Path) -> dict[str, str]:
 
 def talentmatch(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, env=cli_env(data_dir), timeout=300
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(data_dir),
+        timeout=300,
     )
 
 
 def test_keys_create_prints_only_the_key_and_creates_the_database(tmp_path: Path) -> None:
-    result = talentmatch("keys", "create", "--tenant", "acme", "--role", "agency", data_dir=tmp_path)
+    result = talentmatch(
+        "keys", "create", "--tenant", "acme", "--role", "agency", data_dir=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     key = result.stdout.strip()
     assert re.fullmatch(r"tm_[a-z0-9]{12}_[A-Za-z0-9_-]+", key)
@@ -50,7 +56,9 @@ def test_keys_create_prints_only_the_key_and_creates_the_database(tmp_path: Path
 
 
 def test_keys_create_rejects_a_bad_tenant(tmp_path: Path) -> None:
-    result = talentmatch("keys", "create", "--tenant", "Not A Tenant!", "--role", "agency", data_dir=tmp_path)
+    result = talentmatch(
+        "keys", "create", "--tenant", "Not A Tenant!", "--role", "agency", data_dir=tmp_path
+    )
     assert result.returncode != 0
     assert result.stdout == ""
 
@@ -65,7 +73,10 @@ def test_serve_demo_answers_healthz_and_search_over_http(tmp_path: Path) -> None
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--demo", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(tmp_path),
     )
     try:
         assert process.stdout is not None
@@ -86,11 +97,17 @@ def test_serve_demo_answers_healthz_and_search_over_http(tmp_path: Path) -> None
         assert health is not None and health.status_code == 200
         assert health.json()["jobs_indexed"] == 300
         headers = {"Authorization": f"Bearer {key}"}
-        result = httpx.post(f"{base}/v1/search/jobs", json={"query": "会计"}, headers=headers, timeout=30)
+        result = httpx.post(
+            f"{base}/v1/search/jobs", json={"query": "会计"}, headers=headers, timeout=30
+        )
         assert result.status_code == 200
         assert result.json()["total"] > 0
-        candidate_id = httpx.get(f"{base}/v1/candidates", headers=headers, timeout=30).json()["items"][0]["id"]
-        matches = httpx.get(f"{base}/v1/candidates/{candidate_id}/matches", headers=headers, timeout=30)
+        candidate_id = httpx.get(f"{base}/v1/candidates", headers=headers, timeout=30).json()[
+            "items"
+        ][0]["id"]
+        matches = httpx.get(
+            f"{base}/v1/candidates/{candidate_id}/matches", headers=headers, timeout=30
+        )
         assert matches.status_code == 200 and matches.json()["matches"]
     finally:
         process.send_signal(signal.SIGTERM)

@@ -40,7 +40,10 @@ def list_candidates(
         session, tenant_id=principal.tenant_id, offset=(page - 1) * page_size, limit=page_size
     )
     return CandidatePage(
-        items=[CandidateRead.model_validate(c) for c in items], total=total, page=page, page_size=page_size
+        items=[CandidateRead.model_validate(c) for c in items],
+        total=total,
+        page=page,
+        page_size=page_size,
     )
 
 
@@ -58,7 +61,9 @@ def update_candidate(
     with runtime.db.session() as session:
         candidate = candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
         changes = body.model_dump(exclude_unset=True)
-        result = CandidateRead.model_validate(candidates.update_candidate(session, candidate, changes))
+        result = CandidateRead.model_validate(
+            candidates.update_candidate(session, candidate, changes)
+        )
     index_now(runtime)
     return result
 

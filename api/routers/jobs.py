@@ -20,7 +20,9 @@ def create_or_update_job(
 ) -> JobRead:
     """Create a posting; an ``external_id`` the tenant already used updates that posting (200)."""
     with runtime.db.session() as session:
-        job, created = jobs.upsert_job(session, tenant_id=principal.tenant_id, fields=body.model_dump())
+        job, created = jobs.upsert_job(
+            session, tenant_id=principal.tenant_id, fields=body.model_dump()
+        )
         result = JobRead.model_validate(job)
     index_now(runtime)
     if not created:
@@ -45,20 +47,29 @@ def list_jobs(
         limit=page_size,
     )
     return JobPage(
-        items=[JobRead.model_validate(j) for j in items], total=total, page=page, page_size=page_size
+        items=[JobRead.model_validate(j) for j in items],
+        total=total,
+        page=page,
+        page_size=page_size,
     )
 
 
 @router.get("/{job_id}", response_model=JobRead)
 def get_job(job_id: int, principal: PrincipalDep, session: SessionDep) -> JobRead:
-    return JobRead.model_validate(jobs.get_visible_job(session, job_id, viewer_tenant=principal.tenant_id))
+    return JobRead.model_validate(
+        jobs.get_visible_job(session, job_id, viewer_tenant=principal.tenant_id)
+    )
 
 
 @router.patch("/{job_id}", response_model=JobRead)
-def update_job(job_id: int, body: JobUpdate, principal: PrincipalDep, runtime: RuntimeDep) -> JobRead:
+def update_job(
+    job_id: int, body: JobUpdate, principal: PrincipalDep, runtime: RuntimeDep
+) -> JobRead:
     with runtime.db.session() as session:
         job = jobs.get_owned_job(session, job_id, tenant_id=principal.tenant_id)
-        result = JobRead.model_validate(jobs.update_job(session, job, body.model_dump(exclude_unset=True)))
+        result = JobRead.model_validate(
+            jobs.update_job(session, job, body.model_dump(exclude_unset=True))
+        )
     index_now(runtime)
     return result
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from api.deps import PrincipalDep, RuntimeDep
-from api.schemas import CandidateMatch, CandidateMatches, CandidateRead, FactorRead, JobMatch, JobMatches, JobRead
+from api.schemas import (
+    CandidateMatch,
+    CandidateMatches,
+    CandidateRead,
+    FactorRead,
+    JobMatch,
+    JobMatches,
+    JobRead,
+)
 from matching.scoring import MatchScore
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
 from store.candidates import candidates_by_ids, get_candidate
@@ -50,7 +58,10 @@ def candidates_for_job(
 
 @router.get("/v1/candidates/{candidate_id}/matches", response_model=JobMatches)
 def jobs_for_candidate(
-    candidate_id: int, principal: PrincipalDep, runtime: RuntimeDep, limit: int = Query(20, ge=1, le=100)
+    candidate_id: int,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    limit: int = Query(20, ge=1, le=100),
 ) -> JobMatches:
     """Postings ranked for one of the tenant's candidates."""
     with runtime.db.session() as session:

@@ -24,8 +24,8 @@ from api.schemas import (
 from core.domain import EducationLevel
 from core.errors import InvalidInput
 from search_index.highlight import highlight
-from search_index.query_understanding import parse_query
 from search_index.protocol import SearchFilters, SearchHit, SearchIndex, SearchQuery, SearchResult
+from search_index.query_understanding import parse_query
 from store.candidates import candidates_by_ids
 from store.jobs import jobs_by_ids
 from taxonomy.regions import region_directory
@@ -51,7 +51,11 @@ def to_search_filters(f: SearchFiltersIn) -> SearchFilters:
         cities.append(region)
     districts = []
     for name in _as_list(f.district):
-        matches = [regions.district(name, city) for city in cities] if cities else [regions.district(name)]
+        matches = (
+            [regions.district(name, city) for city in cities]
+            if cities
+            else [regions.district(name)]
+        )
         found = [d for d in matches if d is not None]
         if not found:
             raise InvalidInput(
@@ -72,8 +76,12 @@ def to_search_filters(f: SearchFiltersIn) -> SearchFilters:
         salary_min=f.salary_min,
         salary_max=f.salary_max,
         employment_types=tuple(str(t) for t in _as_list(f.employment_type)),
-        education_min_rank=EducationLevel(education.at_least).rank if education and education.at_least else None,
-        education_max_rank=EducationLevel(education.at_most).rank if education and education.at_most else None,
+        education_min_rank=EducationLevel(education.at_least).rank
+        if education and education.at_least
+        else None,
+        education_max_rank=EducationLevel(education.at_most).rank
+        if education and education.at_most
+        else None,
         years_min=years.min if years else None,
         years_max=years.max if years else None,
         skills_all=tuple(vocabulary.canonical_ids(f.skills_all)),
@@ -119,12 +127,16 @@ def _retrieval(hit: SearchHit) -> Retrieval:
     )
 
 
-def _hits_in_order(hits: Sequence[SearchHit], rows: dict[int, Any], keep: Callable[[Any], bool]) -> list[tuple[SearchHit, Any]]:
+def _hits_in_order(
+    hits: Sequence[SearchHit], rows: dict[int, Any], keep: Callable[[Any], bool]
+) -> list[tuple[SearchHit, Any]]:
     return [(hit, rows[hit.id]) for hit in hits if hit.id in rows and keep(rows[hit.id])]
 
 
 @router.post("/jobs", response_model=JobSearchResponse)
-def search_jobs(body: SearchRequest, principal: PrincipalDep, runtime: RuntimeDep) -> JobSearchResponse:
+def search_jobs(
+    body: SearchRequest, principal: PrincipalDep, runtime: RuntimeDep
+) -> JobSearchResponse:
     result, interpreted = run_search(runtime, runtime.jobs_index, principal.tenant_id, body)
     with runtime.db.session() as session:
         rows = jobs_by_ids(session, [h.id for h in result.hits])
@@ -135,14 +147,21 @@ def search_jobs(body: SearchRequest, principal: PrincipalDep, runtime: RuntimeDe
             JobHit(
                 id=hit.id,
                 score=hit.score,
-                highlights=highlight(body.query, {"title": job.title, "description": job.description, "company": job.company}),
+                highlights=highlight(
+                    body.query,
+                    {"title": job.title, "description": job.description, "company": job.company},
+                ),
                 retrieval=_retrieval(hit),
                 job=JobRead.model_validate(job),
             )
             for hit, job in visible
         ]
     return JobSearchResponse(
-        total=result.total, page=body.page, page_size=body.page_size, interpreted=interpreted, hits=hits
+        total=result.total,
+        page=body.page,
+        page_size=body.page_size,
+        interpreted=interpreted,
+        hits=hits,
     )
 
 
@@ -173,5 +192,9 @@ def search_candidates(
             for hit, c in visible
         ]
     return CandidateSearchResponse(
-        total=result.total, page=body.page, page_size=body.page_size, interpreted=interpreted, hits=hits
+        total=result.total,
+        page=body.page,
+        page_size=body.page_size,
+        interpreted=interpreted,
+        hits=hits,
     )

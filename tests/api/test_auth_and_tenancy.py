@@ -12,8 +12,12 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_missing_malformed_and_unknown_keys_get_401(api: Api) -> None:
-    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"},
-                    {"Authorization": "Bearer tm_000000000000_" + "x" * 40}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer tm_000000000000_" + "x" * 40},
+    ):
         response = await api.client.get("/v1/jobs", headers=headers)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "unauthorized"
@@ -62,7 +66,9 @@ async def test_job_matches_rank_only_the_callers_candidates(api: Api) -> None:
 
 async def test_public_jobs_are_shared_private_jobs_are_not(api: Api) -> None:
     public = await api.create_job("acme", title="Public Golang role", required_skills=["Go"])
-    private = await api.create_job("acme", title="Private Golang role", required_skills=["Go"], private=True)
+    private = await api.create_job(
+        "acme", title="Private Golang role", required_skills=["Go"], private=True
+    )
     assert (await api.get(f"/v1/jobs/{public['id']}", "globex")).status_code == 200
     assert (await api.get(f"/v1/jobs/{private['id']}", "globex")).status_code == 404
     titles = {h["job"]["title"] for h in (await api.search_jobs("globex", "Golang"))["hits"]}

@@ -54,23 +54,30 @@ async def test_resume_text_alone_fills_profile_in_english(api: Api) -> None:
 
 
 async def test_given_fields_win_over_extraction(api: Api) -> None:
-    body = (await api.post("/v1/candidates", "acme", {"resume_text": ZH_RESUME, "city": "上海"})).json()
+    body = (
+        await api.post("/v1/candidates", "acme", {"resume_text": ZH_RESUME, "city": "上海"})
+    ).json()
     assert body["city"] == "上海"
     assert "city" not in body["extracted_fields"]
 
 
 async def test_years_are_computed_from_experience_dates_when_not_given(api: Api) -> None:
-    payload = candidate_payload(years_experience=None, experience=[
-        {"title": "A", "start": "2015-01", "end": "2017-12"},
-        {"title": "B", "start": "2017-06", "end": "2019-12"},  # overlaps: counted once
-    ])
+    payload = candidate_payload(
+        years_experience=None,
+        experience=[
+            {"title": "A", "start": "2015-01", "end": "2017-12"},
+            {"title": "B", "start": "2017-06", "end": "2019-12"},  # overlaps: counted once
+        ],
+    )
     body = (await api.post("/v1/candidates", "acme", payload)).json()
     assert body["years_experience"] == 5.0
 
 
 async def test_upsert_by_external_id_and_delete_from_index(api: Api) -> None:
     first = await api.post("/v1/candidates", "acme", candidate_payload(external_id="c-1"))
-    again = await api.post("/v1/candidates", "acme", candidate_payload(external_id="c-1", name="王五"))
+    again = await api.post(
+        "/v1/candidates", "acme", candidate_payload(external_id="c-1", name="王五")
+    )
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
     candidate_id = first.json()["id"]
@@ -89,7 +96,10 @@ async def test_upsert_by_external_id_and_delete_from_index(api: Api) -> None:
         (candidate_payload(years_experience=-1), "years_experience"),
         (candidate_payload(education={"level": "genius"}), "education.level"),
         (candidate_payload(experience=[{"title": "A", "start": "2020-13"}]), "experience.0.start"),
-        (candidate_payload(experience=[{"title": "A", "start": "2020-05", "end": "2019-01"}]), "experience.0"),
+        (
+            candidate_payload(experience=[{"title": "A", "start": "2020-05", "end": "2019-01"}]),
+            "experience.0",
+        ),
         (candidate_payload(hobbies=["go"]), "hobbies"),
     ],
 )

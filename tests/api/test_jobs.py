@@ -35,7 +35,9 @@ async def test_post_with_known_external_id_updates_instead_of_duplicating(api: A
 
 
 async def test_patch_changes_only_given_fields_and_reindexes(api: Api) -> None:
-    job = await api.create_job("acme", title="会计", required_skills=["会计"], description="账务处理")
+    job = await api.create_job(
+        "acme", title="会计", required_skills=["会计"], description="账务处理"
+    )
     response = await api.patch(f"/v1/jobs/{job['id']}", "acme", {"title": "Rust systems engineer"})
     assert response.status_code == 200
     assert response.json()["title"] == "Rust systems engineer"
@@ -77,7 +79,9 @@ async def test_list_pages_newest_first(api: Api) -> None:
         ({k: v for k, v in job_payload().items() if k != "title"}, "title"),
     ],
 )
-async def test_bad_input_names_the_field_and_writes_nothing(api: Api, payload: dict, field: str) -> None:
+async def test_bad_input_names_the_field_and_writes_nothing(
+    api: Api, payload: dict, field: str
+) -> None:
     response = await api.post("/v1/jobs", "acme", payload)
     assert response.status_code == 422
     error = response.json()["error"]
@@ -96,7 +100,9 @@ async def test_patch_that_inverts_salary_is_rejected_and_changes_nothing(api: Ap
 
 async def test_malformed_json_and_oversize_bodies_are_rejected(api: Api) -> None:
     response = await api.client.post(
-        "/v1/jobs", content=b"{not json", headers={**api.auth("acme"), "Content-Type": "application/json"}
+        "/v1/jobs",
+        content=b"{not json",
+        headers={**api.auth("acme"), "Content-Type": "application/json"},
     )
     assert response.status_code == 422
     big = job_payload(description="x" * 1_100_000)

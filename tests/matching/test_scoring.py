@@ -13,21 +13,51 @@ from matching.scoring import score_match
 UNIT = np.eye(4, dtype=np.float32)[0]
 
 JOB = JobProfile(
-    id=1, tenant_id="t", title="Backend Engineer", description="", company=None, city="深圳",
-    city_code=440300, district_code=None, remote=False, salary_min=20000, salary_max=30000,
-    employment_type="full_time", required_skills=("python", "mysql"), preferred_skills=("docker",),
-    min_years=3, education_rank=3, private=False, timestamp=0.0,
+    id=1,
+    tenant_id="t",
+    title="Backend Engineer",
+    description="",
+    company=None,
+    city="深圳",
+    city_code=440300,
+    district_code=None,
+    remote=False,
+    salary_min=20000,
+    salary_max=30000,
+    employment_type="full_time",
+    required_skills=("python", "mysql"),
+    preferred_skills=("docker",),
+    min_years=3,
+    education_rank=3,
+    private=False,
+    timestamp=0.0,
 )
 CANDIDATE = CandidateProfile(
-    id=2, tenant_id="t", name="x", titles=("Backend Engineer",), city="深圳", city_code=440300,
-    desired_salary_min=25000, years=5, education_rank=3, skills=("python", "mysql", "docker"),
-    raw_skills=(), experience_text="", summary="", resume_text="", timestamp=0.0,
+    id=2,
+    tenant_id="t",
+    name="x",
+    titles=("Backend Engineer",),
+    city="深圳",
+    city_code=440300,
+    desired_salary_min=25000,
+    years=5,
+    education_rank=3,
+    skills=("python", "mysql", "docker"),
+    raw_skills=(),
+    experience_text="",
+    summary="",
+    resume_text="",
+    timestamp=0.0,
 )
 
 
-def score(job: JobProfile = JOB, candidate: CandidateProfile = CANDIDATE, similarity: float = 1.0) -> float:
+def score(
+    job: JobProfile = JOB, candidate: CandidateProfile = CANDIDATE, similarity: float = 1.0
+) -> float:
     other = np.array([similarity, np.sqrt(max(0.0, 1 - similarity**2)), 0, 0], dtype=np.float32)
-    return score_match(job, candidate, job_vectors=(UNIT, UNIT), candidate_vectors=(other, other)).score
+    return score_match(
+        job, candidate, job_vectors=(UNIT, UNIT), candidate_vectors=(other, other)
+    ).score
 
 
 def test_perfect_fit_scores_one_and_contributions_add_up() -> None:
@@ -38,9 +68,21 @@ def test_perfect_fit_scores_one_and_contributions_add_up() -> None:
 
 def test_empty_profile_scores_near_zero() -> None:
     empty = CandidateProfile(
-        id=3, tenant_id="t", name=None, titles=(), city=None, city_code=None, desired_salary_min=None,
-        years=None, education_rank=None, skills=(), raw_skills=(), experience_text="", summary="",
-        resume_text="", timestamp=0.0,
+        id=3,
+        tenant_id="t",
+        name=None,
+        titles=(),
+        city=None,
+        city_code=None,
+        desired_salary_min=None,
+        years=None,
+        education_rank=None,
+        skills=(),
+        raw_skills=(),
+        experience_text="",
+        summary="",
+        resume_text="",
+        timestamp=0.0,
     )
     assert score(candidate=empty, similarity=0.1) < 0.15
 
@@ -54,20 +96,28 @@ def test_required_skills_outweigh_preferred() -> None:
 def test_less_experience_and_education_lower_the_score() -> None:
     assert score(candidate=replace(CANDIDATE, years=1)) < score()
     assert score(candidate=replace(CANDIDATE, education_rank=2)) < score()
-    assert score(candidate=replace(CANDIDATE, education_rank=1)) < score(candidate=replace(CANDIDATE, education_rank=2))
+    assert score(candidate=replace(CANDIDATE, education_rank=1)) < score(
+        candidate=replace(CANDIDATE, education_rank=2)
+    )
 
 
 def test_each_hard_mismatch_halves_the_score() -> None:
     base = score()
     moved = score(candidate=replace(CANDIDATE, city="北京", city_code=110000))
-    expensive = score(candidate=replace(CANDIDATE, city="北京", city_code=110000, desired_salary_min=90000))
+    expensive = score(
+        candidate=replace(CANDIDATE, city="北京", city_code=110000, desired_salary_min=90000)
+    )
     assert moved < base * 0.5 + 1e-6
     assert expensive < moved * 0.5 + 1e-6
 
 
 def test_unknown_factors_are_left_out_not_counted_as_zero() -> None:
-    no_requirements = replace(JOB, min_years=None, education_rank=None, salary_min=None, salary_max=None)
-    match = score_match(no_requirements, CANDIDATE, job_vectors=(UNIT, UNIT), candidate_vectors=(UNIT, UNIT))
+    no_requirements = replace(
+        JOB, min_years=None, education_rank=None, salary_min=None, salary_max=None
+    )
+    match = score_match(
+        no_requirements, CANDIDATE, job_vectors=(UNIT, UNIT), candidate_vectors=(UNIT, UNIT)
+    )
     assert match.factors["experience"].score is None
     assert "experience" not in match.contributions
     assert match.score == pytest.approx(1.0)

@@ -17,12 +17,21 @@ from search_index.protocol import IndexDocument, SearchFilters, SearchIndex, Sea
 ENCODER = HashingEncoder(64)
 
 
-def doc(doc_id: int, title: str, *, tenant: str = "acme", private: bool = False, **fields: Any) -> IndexDocument:
+def doc(
+    doc_id: int, title: str, *, tenant: str = "acme", private: bool = False, **fields: Any
+) -> IndexDocument:
     text = fields.pop("text", "")
     vector, title_vector = ENCODER.encode([f"{title} {text}", title])
     return IndexDocument(
-        id=doc_id, tenant_id=tenant, private=private, title=title, text=text, vector=vector,
-        title_vector=title_vector, timestamp=fields.pop("timestamp", 1_700_000_000 + doc_id), **fields,
+        id=doc_id,
+        tenant_id=tenant,
+        private=private,
+        title=title,
+        text=text,
+        vector=vector,
+        title_vector=title_vector,
+        timestamp=fields.pop("timestamp", 1_700_000_000 + doc_id),
+        **fields,
     )
 
 
@@ -37,16 +46,64 @@ def ids(index: SearchIndex, q: SearchQuery) -> list[int]:
 
 
 CORPUS = [
-    doc(1, "Python backend engineer", text="Django MySQL", city_code=440300, district_code=440305,
-        salary_min=20000, salary_max=30000, employment_type="full_time", education_rank=3, years=3,
-        skills=("python", "mysql")),
-    doc(2, "后端开发工程师", text="负责 Java 微服务", city_code=440300, salary_min=15000, salary_max=25000,
-        employment_type="full_time", education_rank=3, years=5, skills=("java", "microservices")),
-    doc(3, "会计", text="账务处理 税务", city_code=441900, salary_min=8000, salary_max=12000,
-        employment_type="part_time", education_rank=2, years=1, skills=("accounting",)),
-    doc(4, "Private Python role", private=True, text="internal", city_code=440300, skills=("python",)),
-    doc(5, "Python data analyst", tenant="globex", text="pandas SQL", city_code=440100, salary_min=12000,
-        salary_max=18000, employment_type="internship", education_rank=3, years=0, skills=("python", "sql")),
+    doc(
+        1,
+        "Python backend engineer",
+        text="Django MySQL",
+        city_code=440300,
+        district_code=440305,
+        salary_min=20000,
+        salary_max=30000,
+        employment_type="full_time",
+        education_rank=3,
+        years=3,
+        skills=("python", "mysql"),
+    ),
+    doc(
+        2,
+        "后端开发工程师",
+        text="负责 Java 微服务",
+        city_code=440300,
+        salary_min=15000,
+        salary_max=25000,
+        employment_type="full_time",
+        education_rank=3,
+        years=5,
+        skills=("java", "microservices"),
+    ),
+    doc(
+        3,
+        "会计",
+        text="账务处理 税务",
+        city_code=441900,
+        salary_min=8000,
+        salary_max=12000,
+        employment_type="part_time",
+        education_rank=2,
+        years=1,
+        skills=("accounting",),
+    ),
+    doc(
+        4,
+        "Private Python role",
+        private=True,
+        text="internal",
+        city_code=440300,
+        skills=("python",),
+    ),
+    doc(
+        5,
+        "Python data analyst",
+        tenant="globex",
+        text="pandas SQL",
+        city_code=440100,
+        salary_min=12000,
+        salary_max=18000,
+        employment_type="internship",
+        education_rank=3,
+        years=0,
+        skills=("python", "sql"),
+    ),
 ]
 
 
@@ -92,8 +149,13 @@ class SearchIndexContract:
     def test_filters(self, loaded: SearchIndex, filters: dict, expected: set[int]) -> None:
         assert set(ids(loaded, query("", filters=filters, limit=50))) == expected
         # The same filters hold for keyword and semantic retrieval, inside retrieval.
-        assert set(ids(loaded, query("python engineer", filters=filters, limit=50, mode="keyword"))) <= expected
-        semantic = loaded.search(query("python engineer", filters=filters, limit=50, mode="semantic"))
+        assert (
+            set(ids(loaded, query("python engineer", filters=filters, limit=50, mode="keyword")))
+            <= expected
+        )
+        semantic = loaded.search(
+            query("python engineer", filters=filters, limit=50, mode="semantic")
+        )
         assert {h.id for h in semantic.hits} <= expected
 
     def test_empty_query_lists_newest_first(self, loaded: SearchIndex) -> None:
@@ -111,7 +173,9 @@ class SearchIndexContract:
         loaded.delete([3, 999])
         loaded.commit()
         assert loaded.count() == 4
-        assert ids(loaded, query("python", mode="keyword", filters={"city_codes": (440300,)})) == [4]
+        assert ids(loaded, query("python", mode="keyword", filters={"city_codes": (440300,)})) == [
+            4
+        ]
         assert ids(loaded, query("golang", mode="keyword")) == [1]
         assert ids(loaded, query("", filters={"skills_any": ("accounting",)})) == []
 
@@ -132,7 +196,9 @@ class SearchIndexContract:
         loaded.clear()
         assert loaded.count() == 0 and ids(loaded, query("python")) == []
 
-    def test_persists_across_reopen(self, loaded: SearchIndex, reopen: Callable[[], SearchIndex]) -> None:
+    def test_persists_across_reopen(
+        self, loaded: SearchIndex, reopen: Callable[[], SearchIndex]
+    ) -> None:
         loaded.close()
         again = reopen()
         assert again.ids() == {1, 2, 3, 4, 5}

@@ -17,8 +17,12 @@ from tests.search_index.contract import ENCODER, SearchIndexContract, doc
 
 
 def open_index(path: Path, **settings: object) -> EmbeddedIndex:
-    return EmbeddedIndex(path, dim=ENCODER.dim, model_id=ENCODER.model_id,
-                         settings=SearchSettings(semantic_floor=-1.0, **settings))  # type: ignore[arg-type]
+    return EmbeddedIndex(
+        path,
+        dim=ENCODER.dim,
+        model_id=ENCODER.model_id,
+        settings=SearchSettings(semantic_floor=-1.0, **settings),
+    )  # type: ignore[arg-type]
 
 
 class TestEmbeddedIndex(SearchIndexContract):
@@ -52,8 +56,17 @@ def test_hnsw_and_exact_search_agree_on_a_larger_random_set(tmp_path: Path) -> N
     vectors = rng.normal(size=(3000, ENCODER.dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     docs = [
-        IndexDocument(id=i + 1, tenant_id="t", private=False, title=f"doc {i}", text="", vector=vectors[i],
-                      title_vector=vectors[i], timestamp=float(i), city_code=440300 if i % 3 else 440100)
+        IndexDocument(
+            id=i + 1,
+            tenant_id="t",
+            private=False,
+            title=f"doc {i}",
+            text="",
+            vector=vectors[i],
+            title_vector=vectors[i],
+            timestamp=float(i),
+            city_code=440300 if i % 3 else 440100,
+        )
         for i in range(len(vectors))
     ]
     exact = open_index(tmp_path / "exact")
@@ -63,7 +76,13 @@ def test_hnsw_and_exact_search_agree_on_a_larger_random_set(tmp_path: Path) -> N
         index.commit()
     recalls = []
     for q in vectors[:50]:
-        sq = SearchQuery(viewer_tenant="t", vector=q, filters=SearchFilters(city_codes=(440300,)), limit=10, mode="semantic")
+        sq = SearchQuery(
+            viewer_tenant="t",
+            vector=q,
+            filters=SearchFilters(city_codes=(440300,)),
+            limit=10,
+            mode="semantic",
+        )
         truth = {h.id for h in exact.search(sq).hits}
         found = {h.id for h in approximate.search(sq).hits}
         assert all(docs[i - 1].city_code == 440300 for i in found)
@@ -85,7 +104,9 @@ def test_a_second_process_cannot_open_the_same_index_for_writing(tmp_path: Path)
         "except IndexLockedError:\n"
         "    sys.exit(3)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 3, result.stderr
     first.close()
 
@@ -95,7 +116,9 @@ def test_checkpoint_from_another_model_is_not_loaded(tmp_path: Path) -> None:
     index.upsert([doc(1, "Python")])
     index.close()
     del index
-    other = EmbeddedIndex(tmp_path / "idx", dim=ENCODER.dim, model_id="another-model", settings=SearchSettings())
+    other = EmbeddedIndex(
+        tmp_path / "idx", dim=ENCODER.dim, model_id="another-model", settings=SearchSettings()
+    )
     assert other.count() == 0
     assert other.search(SearchQuery(viewer_tenant="acme", text="python", mode="keyword")).total == 0
     other.close()

@@ -35,15 +35,24 @@ def settings_for(data_dir: Path) -> Settings:
 
 def run_and_kill(data_dir: Path, body: str) -> None:
     """Run ``body`` in a fresh interpreter that then SIGKILLs itself (no cleanup at all)."""
-    script = SETTINGS_CODE.format(data_dir=str(data_dir)) + textwrap.dedent(body) + (
-        "\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
+    script = (
+        SETTINGS_CODE.format(data_dir=str(data_dir))
+        + textwrap.dedent(body)
+        + ("\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == -signal.SIGKILL, result.stderr
 
 
 def keyword_ids(runtime: Runtime, text: str) -> list[int]:
-    return [h.id for h in runtime.jobs_index.search(SearchQuery(viewer_tenant="acme", text=text, mode="keyword")).hits]
+    return [
+        h.id
+        for h in runtime.jobs_index.search(
+            SearchQuery(viewer_tenant="acme", text=text, mode="keyword")
+        ).hits
+    ]
 
 
 def semantic_ids(runtime: Runtime, text: str) -> list[int]:
@@ -78,15 +87,21 @@ def test_kill_between_commit_and_index_update_loses_nothing(tmp_path: Path) -> N
         runtime.close()
 
 
-def test_kill_after_indexing_but_before_checkpoint_replays_without_duplicates(tmp_path: Path) -> None:
+def test_kill_after_indexing_but_before_checkpoint_replays_without_duplicates(
+    tmp_path: Path,
+) -> None:
     data_dir = tmp_path / "data"
-    run_and_kill(data_dir, WRITE_JOB.format(title="Kotlin developer", external_id="k1") + """
+    run_and_kill(
+        data_dir,
+        WRITE_JOB.format(title="Kotlin developer", external_id="k1")
+        + """
 runtime.sync.checkpoint()  # the first posting is durable
 with runtime.db.session() as session:
     upsert_job(session, tenant_id="acme", fields={"title": "Elixir developer", "external_id": "e1"})
     upsert_job(session, tenant_id="acme", fields={"title": "Kotlin lead", "external_id": "k1"})
 runtime.sync.drain()  # applied in memory and in tantivy, vectors never checkpointed
-""")
+""",
+    )
     runtime = Runtime(settings_for(data_dir))
     try:
         runtime.start(background=False)
@@ -106,7 +121,11 @@ def test_index_survives_restart_and_rebuilds_when_lost(tmp_path: Path) -> None:
     with runtime.db.session() as session:
         get_or_create_tenant(session, "acme")
         for n in range(30):
-            upsert_job(session, tenant_id="acme", fields={"title": f"Scala engineer {n}", "external_id": str(n)})
+            upsert_job(
+                session,
+                tenant_id="acme",
+                fields={"title": f"Scala engineer {n}", "external_id": str(n)},
+            )
     runtime.sync.drain()
     runtime.close()
 
@@ -136,8 +155,18 @@ def test_reindex_command_rebuilds_from_the_database(tmp_path: Path, command: lis
     runtime.sync.drain()
     runtime.jobs_index.clear()  # simulate a damaged index
     runtime.close()
-    env = {"TALENTMATCH_DATA_DIR": str(data_dir), "TALENTMATCH_EMBEDDING__PROVIDER": "hashing", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "api.cli", *command], capture_output=True, text=True, env=env, timeout=120)
+    env = {
+        "TALENTMATCH_DATA_DIR": str(data_dir),
+        "TALENTMATCH_EMBEDDING__PROVIDER": "hashing",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "Reindexed 1 documents" in result.stdout
     again = Runtime(settings_for(data_dir))

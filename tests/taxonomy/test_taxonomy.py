@@ -25,14 +25,26 @@ def test_names_meet_at_one_canonical_id(names: list[str], skill_id: str) -> None
 
 
 def test_prose_extraction_respects_word_boundaries() -> None:
-    found = {s.id for s, _, _ in skill_vocabulary().find_in_text("Java and JavaScript; 熟悉机器学习; let's go")}
+    found = {
+        s.id
+        for s, _, _ in skill_vocabulary().find_in_text(
+            "Java and JavaScript; 熟悉机器学习; let's go"
+        )
+    }
     assert found == {"java", "javascript", "machine_learning"}
 
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("深圳", 440300), ("深圳市", 440300), ("Shenzhen", 440300), ("广东省深圳市", 440300),
-     ("北京", 110000), ("Hong Kong", 810000), ("东莞", 441900)],
+    [
+        ("深圳", 440300),
+        ("深圳市", 440300),
+        ("Shenzhen", 440300),
+        ("广东省深圳市", 440300),
+        ("北京", 110000),
+        ("Hong Kong", 810000),
+        ("东莞", 441900),
+    ],
 )
 def test_cities(text: str, code: int) -> None:
     region = region_directory().city(text)
