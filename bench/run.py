@@ -64,7 +64,14 @@ def summarize(values: list[float]) -> dict[str, float]:
 
 
 def directory_size(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    total = 0
+    for file in path.rglob("*"):
+        try:
+            if file.is_file():
+                total += file.stat().st_size
+        except FileNotFoundError:  # tantivy's merge threads delete segment files meanwhile
+            continue
+    return total
 
 
 def bench_queries(count: int, seed: int = 99) -> list[dict[str, Any]]:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
-from store.models import Base
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
@@ -25,7 +29,7 @@ def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_db_engine(settings: Settings) -> Engine:
-    """An engine for the configured database, with its schema created if missing."""
+    """An engine for the configured database, its schema migrated to the latest revision."""
     url = settings.database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -35,8 +39,22 @@ def create_db_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _enable_sqlite_wal)
     else:
         engine = create_engine(url, echo=settings.db.echo, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
+    migrate(engine)
     return engine
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema (idempotent: a database at ``revision`` is left as it is)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
 
 
 class Database:
