@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from core.errors import TalentMatchError
 from core.settings import Settings
 
 
@@ -195,7 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except TalentMatchError as exc:  # e.g. the index is held by a running server
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
     return result
 
 

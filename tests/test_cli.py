@@ -115,3 +115,16 @@ def test_serve_demo_answers_healthz_and_search_over_http(tmp_path: Path) -> None
     # uvicorn re-raises SIGTERM after its graceful shutdown, which ran the lifespan's close.
     assert process.returncode in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in stderr
+
+
+def test_a_second_process_on_a_held_index_gets_a_clear_error(tmp_path: Path) -> None:
+    from api.runtime import Runtime
+
+    runtime = Runtime(Settings(environment="test", data_dir=tmp_path, embedding={"provider": "hashing"}))
+    try:
+        result = talentmatch("reindex", data_dir=tmp_path)
+    finally:
+        runtime.close()
+    assert result.returncode == 1
+    assert "in use by another process" in result.stderr
+    assert "Traceback" not in result.stderr
