@@ -31,7 +31,9 @@ def main() -> int:
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 50_000
     texts = posting_texts(count)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    print(f"device: {torch.cuda.get_device_name(0) if device == 'cuda' else 'cpu'}; torch {torch.__version__}")
+    print(
+        f"device: {torch.cuda.get_device_name(0) if device == 'cuda' else 'cpu'}; torch {torch.__version__}"
+    )
     print(f"{count} posting texts, mean {sum(map(len, texts)) / count:.0f} characters")
     model = SentenceTransformer(model_dir, device=device)
     if device == "cuda":

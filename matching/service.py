@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 
@@ -11,9 +12,10 @@ from core.errors import IndexUnavailable
 from core.settings import MatchSettings
 from matching.profiles import CandidateProfile, JobProfile
 from matching.scoring import MatchScore, score_match
-from search_index.protocol import SearchIndex, SearchQuery
+from search_index.protocol import SearchIndex, SearchQuery, StoredVectors
 from store.models import Candidate, Job
 
+Row = TypeVar("Row", Job, Candidate)
 CandidateLoader = Callable[[list[int]], dict[int, Candidate]]
 JobLoader = Callable[[list[int]], dict[int, Job]]
 
@@ -29,6 +31,27 @@ def _vectors(index: SearchIndex, entity_id: int, kind: EntityKind) -> tuple[np.n
     return stored.vector, stored.title_vector
 
 
+def _score_retrieved(
+    ids: list[int],
+    rows: dict[int, Row],
+    stored: dict[int, StoredVectors],
+    *,
+    visible: Callable[[Row], bool],
+    score: Callable[[Row, tuple[np.ndarray, np.ndarray]], MatchScore],
+    limit: int,
+) -> list[tuple[Row, MatchScore]]:
+    """Score every retrieved record that still exists, is indexed and is visible; best first."""
+    scored = []
+    for record_id in ids:
+        row = rows.get(record_id)
+        vectors = stored.get(record_id)
+        if row is None or vectors is None or not visible(row):
+            continue  # deleted since retrieval, not yet re-indexed, or not the caller's
+        scored.append((row, score(row, (vectors.vector, vectors.title_vector))))
+    scored.sort(key=lambda pair: (-pair[1].score, pair[0].id))
+    return scored[:limit]
+
+
 def rank_candidates_for_job(
     job: Job,
     *,
@@ -42,35 +65,30 @@ def rank_candidates_for_job(
     """The tenant's candidates best suited to ``job``, best first."""
     profile = JobProfile.from_row(job)
     job_vectors = _vectors(job_index, job.id, EntityKind.JOB)
+    skills = list(job.required_skills or []) + list(job.preferred_skills or [])
     retrieved = candidate_index.search(
         SearchQuery(
             viewer_tenant=tenant_id,
-            text=_retrieval_text(
-                job.title, list(job.required_skills or []) + list(job.preferred_skills or [])
-            ),
+            text=_retrieval_text(job.title, skills),
             vector=job_vectors[0],
             limit=max(settings.retrieval_depth, limit),
         )
     )
     ids = [hit.id for hit in retrieved.hits]
-    rows = load_candidates(ids)
-    stored = candidate_index.vectors(ids)
-    scored = []
-    for candidate_id in ids:
-        row = rows.get(candidate_id)
-        vectors = stored.get(candidate_id)
-        if row is None or vectors is None or row.tenant_id != tenant_id:
-            continue  # deleted since retrieval, or not yet re-indexed
-        match = score_match(
+    return _score_retrieved(
+        ids,
+        load_candidates(ids),
+        candidate_index.vectors(ids),
+        visible=lambda c: c.tenant_id == tenant_id,
+        score=lambda c, vectors: score_match(
             profile,
-            CandidateProfile.from_row(row),
+            CandidateProfile.from_row(c),
             job_vectors=job_vectors,
-            candidate_vectors=(vectors.vector, vectors.title_vector),
+            candidate_vectors=vectors,
             hard_mismatch_factor=settings.hard_mismatch_factor,
-        )
-        scored.append((row, match))
-    scored.sort(key=lambda pair: (-pair[1].score, pair[0].id))
-    return scored[:limit]
+        ),
+        limit=limit,
+    )
 
 
 def rank_jobs_for_candidate(
@@ -94,21 +112,17 @@ def rank_jobs_for_candidate(
         )
     )
     ids = [hit.id for hit in retrieved.hits]
-    rows = load_jobs(ids)
-    stored = job_index.vectors(ids)
-    scored = []
-    for job_id in ids:
-        row = rows.get(job_id)
-        vectors = stored.get(job_id)
-        if row is None or vectors is None or (row.private and row.tenant_id != candidate.tenant_id):
-            continue
-        match = score_match(
-            JobProfile.from_row(row),
+    return _score_retrieved(
+        ids,
+        load_jobs(ids),
+        job_index.vectors(ids),
+        visible=lambda j: not j.private or j.tenant_id == candidate.tenant_id,
+        score=lambda j, vectors: score_match(
+            JobProfile.from_row(j),
             profile,
-            job_vectors=(vectors.vector, vectors.title_vector),
+            job_vectors=vectors,
             candidate_vectors=candidate_vectors,
             hard_mismatch_factor=settings.hard_mismatch_factor,
-        )
-        scored.append((row, match))
-    scored.sort(key=lambda pair: (-pair[1].score, pair[0].id))
-    return scored[:limit]
+        ),
+        limit=limit,
+    )

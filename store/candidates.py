@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
-from core.errors import Conflict, NotFound
+from core.errors import NotFound
 from ingestion.resume_text import extract_from_resume
+from store.external_ids import ensure_external_id_free, find_by_external_id
 from store.models import Candidate
 from store.normalize import (
     clean_list,
@@ -91,13 +92,9 @@ def upsert_candidate(
     session: Session, *, tenant_id: str, fields: dict[str, Any]
 ) -> tuple[Candidate, bool]:
     """Create a profile, or replace the tenant's profile with the same external id."""
-    candidate = None
-    if fields.get("external_id"):
-        candidate = session.scalar(
-            select(Candidate).where(
-                Candidate.tenant_id == tenant_id, Candidate.external_id == fields["external_id"]
-            )
-        )
+    candidate = find_by_external_id(
+        session, Candidate, tenant_id=tenant_id, external_id=fields.get("external_id")
+    )
     created = candidate is None
     if candidate is None:
         candidate = Candidate(tenant_id=tenant_id)
@@ -119,18 +116,8 @@ def get_candidate(session: Session, candidate_id: int, *, tenant_id: str) -> Can
 
 
 def update_candidate(session: Session, candidate: Candidate, changes: dict[str, Any]) -> Candidate:
-    if "external_id" in changes and changes["external_id"] != candidate.external_id:
-        clash = session.scalar(
-            select(Candidate.id).where(
-                Candidate.tenant_id == candidate.tenant_id,
-                Candidate.external_id == changes["external_id"],
-            )
-        )
-        if clash is not None:
-            raise Conflict(
-                f"external_id already used by candidate {clash}",
-                details=[{"field": "external_id", "message": "already used"}],
-            )
+    if "external_id" in changes:
+        ensure_external_id_free(session, candidate, changes["external_id"])
     _apply(candidate, changes)
     session.flush()
     record_change(session, EntityKind.CANDIDATE, candidate.id)

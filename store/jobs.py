@@ -9,7 +9,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
-from core.errors import Conflict, Forbidden, NotFound
+from core.errors import Forbidden, NotFound
+from store.external_ids import ensure_external_id_free, find_by_external_id
 from store.models import Job, utcnow
 from store.normalize import (
     check_salary_range,
@@ -44,11 +45,9 @@ def _apply(job: Job, fields: dict[str, Any]) -> None:
 def upsert_job(session: Session, *, tenant_id: str, fields: dict[str, Any]) -> tuple[Job, bool]:
     """Create a posting, or replace the tenant's posting with the same external id.
     Returns the posting and whether it was created."""
-    job = None
-    if fields.get("external_id"):
-        job = session.scalar(
-            select(Job).where(Job.tenant_id == tenant_id, Job.external_id == fields["external_id"])
-        )
+    job = find_by_external_id(
+        session, Job, tenant_id=tenant_id, external_id=fields.get("external_id")
+    )
     created = job is None
     if job is None:
         job = Job(tenant_id=tenant_id)
@@ -83,17 +82,8 @@ def get_owned_job(session: Session, job_id: int, *, tenant_id: str) -> Job:
 
 def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
     """Apply a partial update (the fields given, validated together with the rest)."""
-    if "external_id" in changes and changes["external_id"] != job.external_id:
-        clash = session.scalar(
-            select(Job.id).where(
-                Job.tenant_id == job.tenant_id, Job.external_id == changes["external_id"]
-            )
-        )
-        if clash is not None:
-            raise Conflict(
-                f"external_id already used by job {clash}",
-                details=[{"field": "external_id", "message": "already used"}],
-            )
+    if "external_id" in changes:
+        ensure_external_id_free(session, job, changes["external_id"])
     _apply(job, changes)
     session.flush()
     record_change(session, EntityKind.JOB, job.id)

@@ -120,7 +120,9 @@ def test_serve_demo_answers_healthz_and_search_over_http(tmp_path: Path) -> None
 def test_a_second_process_on_a_held_index_gets_a_clear_error(tmp_path: Path) -> None:
     from api.runtime import Runtime
 
-    runtime = Runtime(Settings(environment="test", data_dir=tmp_path, embedding={"provider": "hashing"}))
+    runtime = Runtime(
+        Settings(environment="test", data_dir=tmp_path, embedding={"provider": "hashing"})
+    )
     try:
         result = talentmatch("reindex", data_dir=tmp_path)
     finally:
