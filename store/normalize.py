@@ -42,6 +42,27 @@ def normalize_place(city: str | None, district: str | None = None) -> Place:
     )
 
 
+# Ambiguous district names ("南山", "朝阳") resolve to the platform's home market first.
+HOME_CITY_CODE = 440300
+
+
+def normalize_place_text(text: str, *, prefer_city_code: int | None = HOME_CITY_CODE) -> Place:
+    """A free-text location ("深圳市南山区", "Nanshan, Shenzhen", "广东省广州市天河区") → codes."""
+    regions = region_directory()
+    city = regions.city(text)
+    district = regions.find_district_in_text(text, city, prefer_city_code=prefer_city_code)
+    if district is not None and city is None:
+        city = regions.city_of_district(district)
+    if district is not None and city is not None and district.code == city.code:
+        district = None
+    return Place(
+        city=city.short_name if city else None,
+        city_code=city.code if city else None,
+        district=district.short_name if district else None,
+        district_code=district.code if district else None,
+    )
+
+
 def normalize_education_level(value: str | None, *, field: str) -> str | None:
     if value is None or not value.strip():
         return None

@@ -49,6 +49,20 @@ class RegionDirectory:
                         self._cities[key] = region
                 elif is_district:
                     self._districts.setdefault(key, []).append(region)
+        district_names = {
+            name
+            for key, regions in self._districts.items()
+            for region in regions
+            for name in (region.name, region.short_name)
+            if len(name) >= 2 and not name.isascii()
+        }
+        # A lookahead group finds overlapping names: in "深圳市南山区" both "市南" (a Qingdao
+        # district) and "南山区" must be seen, and the city then decides.
+        self._district_pattern = re.compile(
+            "(?=("
+            + "|".join(re.escape(n) for n in sorted(district_names, key=len, reverse=True))
+            + "))"
+        )
         self._city_pattern = re.compile(
             "|".join(
                 re.escape(n)
@@ -110,6 +124,24 @@ class RegionDirectory:
             region = self._cities.get(_key(word))
             if region is not None and len(word) >= 4:
                 return region
+        return None
+
+    def find_district_in_text(
+        self, text: str, city: Region | None, *, prefer_city_code: int | None = None
+    ) -> Region | None:
+        """A district named in ``text`` (Chinese or pinyin), of ``city`` when one is known;
+        without a city, an unambiguous district or one of ``prefer_city_code``."""
+        names = [m.group(1) for m in self._district_pattern.finditer(text)]
+        names += re.findall(r"[A-Za-z]{4,}", text.replace("'", "").replace("’", ""))
+        for name in names:
+            candidates = self._districts.get(_key(name), [])
+            if city is not None:
+                candidates = [d for d in candidates if self._city_code_of(d) == city.code]
+            elif len(candidates) > 1 and prefer_city_code is not None:
+                preferred = [d for d in candidates if self._city_code_of(d) == prefer_city_code]
+                candidates = preferred or candidates
+            if len(candidates) == 1:
+                return candidates[0]
         return None
 
     def districts_of(self, city: Region) -> list[Region]:
