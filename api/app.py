@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.body_limit import BodySizeLimit
 from api.errors import install_error_handlers
-from api.routers import candidates, health, jobs, matches, search
+from api.routers import candidates, files, health, jobs, matches, search
 from api.runtime import Runtime
 from core.settings import Settings
 from matching.encoders import Encoder
@@ -37,8 +37,13 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         "and explained two-way matching.",
         lifespan=lifespan,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.uploads.max_request_bytes,
+    )
     install_error_handlers(app)
-    for module in (health, jobs, candidates, search, matches):
+    # files first: its literal paths (/v1/jobs/files) must win over /v1/jobs/{job_id}.
+    for module in (health, files, jobs, candidates, search, matches):
         app.include_router(module.router)
     return app

@@ -10,18 +10,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class BodySizeLimit:
     """Pure ASGI middleware: checks Content-Length up front and counts streamed bytes."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, upload_max_bytes: int | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.json_max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
+
+    def _limit_for(self, path: str) -> int:
+        # File uploads and bulk loads carry files; everything else is JSON.
+        return self.upload_max_bytes if path.endswith(("/files", ":bulk")) else self.json_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit_for(scope.get("path", ""))
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(send, limit)
             return
         received = 0
         too_large = False
@@ -31,7 +39,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     raise _BodyTooLarge
             return message
@@ -39,15 +47,15 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await self._reject(send)
+            await self._reject(send, limit)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "error": {
                     "code": "payload_too_large",
-                    "message": f"request body exceeds {self.max_bytes} bytes",
-                    "details": [{"field": "body", "message": f"at most {self.max_bytes} bytes"}],
+                    "message": f"request body exceeds {limit} bytes",
+                    "details": [{"field": "body", "message": f"at most {limit} bytes"}],
                 }
             }
         ).encode()

@@ -64,6 +64,10 @@ class JobFields(StrictModel):
     language: Annotated[str, StringConstraints(max_length=16)] | None = None
     private: bool = False
     posted_at: datetime | None = None
+    salary_months: Annotated[int, Field(ge=1, le=24)] | None = Field(
+        None, description="months paid per year (13薪 → 13)"
+    )
+    benefits: Annotated[list[ShortText], Field(max_length=50)] = []
 
     _education = field_validator("education", mode="before")(_education)
 
@@ -90,6 +94,7 @@ class JobUpdate(JobFields):
     required_skills: Annotated[list[SkillName], Field(max_length=100)] | None = None  # type: ignore[assignment]
     preferred_skills: Annotated[list[SkillName], Field(max_length=100)] | None = None  # type: ignore[assignment]
     private: bool | None = None  # type: ignore[assignment]
+    benefits: Annotated[list[ShortText], Field(max_length=50)] | None = None  # type: ignore[assignment]
 
     @field_validator(
         "title",
@@ -99,6 +104,7 @@ class JobUpdate(JobFields):
         "description",
         "required_skills",
         "preferred_skills",
+        "benefits",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
@@ -130,6 +136,9 @@ class JobRead(BaseModel):
     education: str | None
     language: str | None
     private: bool
+    salary_months: int | None
+    benefits: list[str]
+    extraction: dict[str, Any] | None
     posted_at: datetime
     created_at: datetime
     updated_at: datetime
@@ -228,6 +237,7 @@ class CandidateRead(BaseModel):
     summary: str | None
     resume_text: str | None
     extracted_fields: list[str]
+    extraction: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime
 
@@ -365,3 +375,19 @@ class Health(BaseModel):
     candidates_indexed: int
     outbox_backlog: int
     embedding_model: str
+
+
+class FileError(BaseModel):
+    code: str
+    message: str
+
+
+class FileResultRead(BaseModel):
+    filename: str
+    status: Literal["created", "updated", "error"]
+    id: int | None = None
+    error: FileError | None = None
+
+
+class FileResults(BaseModel):
+    results: list[FileResultRead]

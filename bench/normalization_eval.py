@@ -44,9 +44,20 @@ def evaluate_salaries(path: Path = DATA / "salary_cases.tsv") -> Outcome:
     rows = _rows(path)
     for row in rows:
         parsed = parse_salary(row["text"])
-        expected = (_number(row["monthly_min"]), _number(row["monthly_max"]), int(row["months_per_year"]), row["negotiable"] == "1")
-        got = (parsed.monthly_min, parsed.monthly_max, parsed.months_per_year, parsed.negotiable) if parsed else None
-        if got is None or not (_close(got[0], expected[0]) and _close(got[1], expected[1]) and got[2:] == expected[2:]):
+        expected = (
+            _number(row["monthly_min"]),
+            _number(row["monthly_max"]),
+            int(row["months_per_year"]),
+            row["negotiable"] == "1",
+        )
+        got = (
+            (parsed.monthly_min, parsed.monthly_max, parsed.months_per_year, parsed.negotiable)
+            if parsed
+            else None
+        )
+        if got is None or not (
+            _close(got[0], expected[0]) and _close(got[1], expected[1]) and got[2:] == expected[2:]
+        ):
             failures.append(f"{row['text']!r}: expected {expected}, got {got}")
     return Outcome(len(rows), len(rows) - len(failures), failures)
 

@@ -66,6 +66,15 @@ class MatchSettings(BaseModel):
     hard_mismatch_factor: float = 0.5
 
 
+class UploadSettings(BaseModel):
+    max_file_bytes: int = 10_000_000
+    max_files_per_request: int = 50
+    # Multipart and bulk requests may be this large (JSON bodies keep max_body_bytes).
+    max_request_bytes: int = 200_000_000
+    max_uncompressed_bytes: int = 50_000_000
+    max_pdf_pages: int = 30
+
+
 class Settings(BaseSettings):
     """Everything configurable; tests build one and pass it to ``create_app``."""
 
@@ -82,6 +91,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     match: MatchSettings = Field(default_factory=MatchSettings)
+    uploads: UploadSettings = Field(default_factory=UploadSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:
@@ -101,3 +111,7 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"

@@ -32,6 +32,20 @@ class ResumeExtraction:
         found = self.fields.get(name)
         return found.value if found else None
 
+    def as_json(self) -> dict[str, dict[str, object]]:
+        """Per field: value, confidence and source span, for storing next to the profile."""
+        out: dict[str, dict[str, object]] = {}
+        for name, found in self.fields.items():
+            value = found.value
+            if hasattr(value, "__dataclass_fields__"):
+                value = {k: getattr(value, k) for k in value.__dataclass_fields__}
+            out[name] = {
+                "value": value,
+                "confidence": found.confidence,
+                "span": [found.start, found.end],
+            }
+        return out
+
 
 _CN_DIGITS = {
     "一": 1,

@@ -29,9 +29,7 @@ class Salary:
 
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
-_RANGE = re.compile(
-    rf"{_NUMBER}\s*([kK千wW万]?)\s*(?:[-~～—–至到]|to)\s*{_NUMBER}\s*([kK千wW万]?)"
-)
+_RANGE = re.compile(rf"{_NUMBER}\s*([kK千wW万]?)\s*(?:[-~～—–至到]|to)\s*{_NUMBER}\s*([kK千wW万]?)")
 _SINGLE = re.compile(rf"{_NUMBER}\s*([kK千wW万]?)")
 _MONTHS = re.compile(r"(\d{2})\s*薪|(\d{2})\s*(?:months|month salary)", re.IGNORECASE)
 _WAN_DIGIT = re.compile(r"(\d+)万(\d)(?![\d.])")  # "1万5" = 1.5万
@@ -117,6 +115,10 @@ def parse_salary(text: str, *, rates_to_cny: dict[str, float] | None = None) -> 
         return None if value is None else round(value * factor, 2)
 
     return Salary(
-        monthly(low), monthly(high), months_per_year=months, negotiable=bool(_NEGOTIABLE.search(text)),
-        currency=currency, period=period,
+        monthly(low),
+        monthly(high),
+        months_per_year=months,
+        negotiable=bool(_NEGOTIABLE.search(text)),
+        currency=currency,
+        period=period,
     )

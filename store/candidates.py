@@ -24,7 +24,7 @@ from store.outbox import record_change
 CANDIDATE_FIELDS = (
     "external_id", "name", "email", "phone", "city", "desired_titles", "desired_salary_min",
     "years_experience", "education", "experience", "skills", "languages", "summary",
-    "resume_text",
+    "resume_text", "extraction",
 )  # fmt: skip
 
 _LIST_FIELDS = ("desired_titles", "experience", "skills", "languages")
@@ -35,6 +35,7 @@ def _fill_from_resume(candidate: Candidate) -> list[str]:
     if not candidate.resume_text or not candidate.resume_text.strip():
         return []
     extraction = extract_from_resume(candidate.resume_text)
+    candidate.extraction = extraction.as_json()
     filled: list[str] = []
     simple = {
         "skills": "skills",

@@ -23,7 +23,8 @@ from store.outbox import record_change
 JOB_FIELDS = (
     "external_id", "title", "description", "company", "city", "district", "remote",
     "salary_min", "salary_max", "employment_type", "required_skills", "preferred_skills",
-    "min_years_experience", "education", "language", "private", "posted_at",
+    "min_years_experience", "education", "language", "private", "posted_at", "salary_months",
+    "benefits", "extraction",
 )  # fmt: skip
 
 
@@ -36,6 +37,7 @@ def _apply(job: Job, fields: dict[str, Any]) -> None:
     job.education = normalize_education_level(job.education, field="education")
     job.required_skills = clean_list(job.required_skills)
     job.preferred_skills = clean_list(job.preferred_skills)
+    job.benefits = clean_list(job.benefits)
     job.title = job.title.strip()
     check_salary_range(job.salary_min, job.salary_max, field="salary_min")
     if job.posted_at is None:
@@ -55,7 +57,7 @@ def upsert_job(session: Session, *, tenant_id: str, fields: dict[str, Any]) -> t
     complete = dict.fromkeys(JOB_FIELDS)
     complete.update(
         remote=False, private=False, employment_type="full_time", description="",
-        required_skills=[], preferred_skills=[],
+        required_skills=[], preferred_skills=[], benefits=[],
     )  # fmt: skip
     complete.update(fields)
     _apply(job, complete)

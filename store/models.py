@@ -91,6 +91,9 @@ class Job(Base):
     remote: Mapped[bool] = mapped_column(Boolean, default=False)
     salary_min: Mapped[float | None] = mapped_column(Float)
     salary_max: Mapped[float | None] = mapped_column(Float)
+    # Months paid per year ("15-25K·13薪" → 13); the salary columns stay monthly.
+    salary_months: Mapped[int | None] = mapped_column(Integer)
+    benefits: Mapped[list[Any]] = mapped_column(JSON, default=list)
     employment_type: Mapped[str] = mapped_column(String(32), default="full_time")
     required_skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
     preferred_skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -98,6 +101,8 @@ class Job(Base):
     education: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(16))
     private: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Fields read out of a posting file: {field: {"value", "confidence", "span"}}.
+    extraction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -128,8 +133,28 @@ class Candidate(Base):
     resume_text: Mapped[str | None] = mapped_column(Text)
     # Which fields were extracted from resume_text rather than given: {"skills": "resume_text"}.
     extracted_fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Fields read out of résumé text or files: {field: {"value", "confidence", "span"}}.
+    extraction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class StoredFile(Base):
+    """An uploaded original, kept content-addressed on disk, with the text read from it."""
+
+    __tablename__ = "stored_files"
+    __table_args__ = (Index("ix_stored_files_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class OutboxEvent(Base):

@@ -22,7 +22,9 @@ from store.normalize import normalize_place_text
 def test_issue_examples(text: str, expected: tuple[float, float, int]) -> None:
     salary = parse_salary(text)
     assert salary is not None
-    assert (salary.monthly_min, salary.monthly_max, salary.months_per_year) == pytest.approx(expected)
+    assert (salary.monthly_min, salary.monthly_max, salary.months_per_year) == pytest.approx(
+        expected
+    )
 
 
 def test_negotiable_and_non_salaries() -> None:
@@ -39,7 +41,12 @@ def test_exchange_rates_are_a_setting() -> None:
 
 def test_places_from_free_text() -> None:
     place = normalize_place_text("广东省深圳市南山区科技园")
-    assert (place.city, place.city_code, place.district, place.district_code) == ("深圳", 440300, "南山", 440305)
+    assert (place.city, place.city_code, place.district, place.district_code) == (
+        "深圳",
+        440300,
+        "南山",
+        440305,
+    )
     assert normalize_place_text("Remote").city_code is None
 
 

@@ -1,0 +1,94 @@
+"""File uploads (résumés and postings as PDF, DOCX, HTML, TXT, Markdown) and the originals."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import PrincipalDep, RuntimeDep
+from api.runtime import Runtime, index_now
+from api.schemas import FileResultRead, FileResults
+from core.domain import EntityKind
+from core.errors import InvalidInput
+from ingestion.intake import ingest_file
+from ingestion.readers import ReaderLimits
+from store.candidates import get_candidate
+from store.files import content_path, latest_file
+from store.jobs import get_visible_job
+
+router = APIRouter(tags=["files"])
+
+Uploads = Annotated[
+    list[UploadFile], File(description="one or more files in the form field 'files'")
+]
+
+
+async def _ingest(
+    runtime: Runtime, kind: EntityKind, tenant_id: str, files: list[UploadFile]
+) -> FileResults:
+    settings = runtime.settings.uploads
+    if len(files) > settings.max_files_per_request:
+        raise InvalidInput(
+            f"at most {settings.max_files_per_request} files per request", field="files"
+        )
+    limits = ReaderLimits(
+        max_bytes=settings.max_file_bytes,
+        max_uncompressed_bytes=settings.max_uncompressed_bytes,
+        max_pdf_pages=settings.max_pdf_pages,
+    )
+    results = []
+    for upload in files:
+        # Read one byte past the limit: enough to know a file is too large, never more.
+        content = await upload.read(settings.max_file_bytes + 1)
+        result = await run_in_threadpool(
+            ingest_file, runtime.db, runtime.settings.files_dir, kind=kind, tenant_id=tenant_id,
+            filename=upload.filename or "upload", content=content, limits=limits,
+        )  # fmt: skip
+        results.append(FileResultRead(**asdict(result)))
+    await run_in_threadpool(index_now, runtime)
+    return FileResults(results=results)
+
+
+@router.post("/v1/candidates/files", response_model=FileResults)
+async def upload_candidate_files(
+    files: Uploads, principal: PrincipalDep, runtime: RuntimeDep
+) -> FileResults:
+    """Résumés in, one profile per file; each file's result in order, errors per file."""
+    return await _ingest(runtime, EntityKind.CANDIDATE, principal.tenant_id, files)
+
+
+@router.post("/v1/jobs/files", response_model=FileResults)
+async def upload_job_files(
+    files: Uploads, principal: PrincipalDep, runtime: RuntimeDep
+) -> FileResults:
+    """Postings in, one per file."""
+    return await _ingest(runtime, EntityKind.JOB, principal.tenant_id, files)
+
+
+def _download(runtime: Runtime, entity: EntityKind, entity_id: int) -> Response:
+    with runtime.db.session() as session:
+        stored = latest_file(session, entity=entity, entity_id=entity_id)
+    content = content_path(runtime.settings.files_dir, stored.sha256).read_bytes()
+    disposition = f"attachment; filename*=UTF-8''{quote(stored.filename)}"
+    return Response(
+        content, media_type=stored.content_type, headers={"Content-Disposition": disposition}
+    )
+
+
+@router.get("/v1/candidates/{candidate_id}/file")
+def candidate_file(candidate_id: int, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
+    """The original résumé file behind a profile."""
+    with runtime.db.session() as session:
+        get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
+    return _download(runtime, EntityKind.CANDIDATE, candidate_id)
+
+
+@router.get("/v1/jobs/{job_id}/file")
+def job_file(job_id: int, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
+    with runtime.db.session() as session:
+        get_visible_job(session, job_id, viewer_tenant=principal.tenant_id)
+    return _download(runtime, EntityKind.JOB, job_id)

@@ -1,0 +1,66 @@
+"""File intake: one uploaded file → one candidate profile or posting, or a clear per-file
+error. Each file is its own transaction, so a batch keeps its good files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.domain import EntityKind
+from core.errors import InvalidInput
+from ingestion.posting_text import posting_fields
+from ingestion.readers import FileRejected, ReaderLimits, read_document
+from store.candidates import upsert_candidate
+from store.db import Database
+from store.files import record_file, write_content
+from store.jobs import upsert_job
+
+
+@dataclass(frozen=True)
+class FileResult:
+    filename: str
+    status: str  # created, updated, error
+    id: int | None = None
+    error: dict[str, Any] | None = field(default=None)
+
+
+def ingest_file(
+    db: Database,
+    files_dir: Path,
+    *,
+    kind: EntityKind,
+    tenant_id: str,
+    filename: str,
+    content: bytes,
+    limits: ReaderLimits,
+) -> FileResult:
+    """Read, extract and store one file; the same file uploaded again updates its record."""
+    try:
+        document = read_document(filename, content, limits)
+    except FileRejected as exc:
+        return FileResult(filename, "error", error={"code": exc.reason, "message": exc.message})
+    digest = write_content(files_dir, content)
+    external_id = f"file-{digest[:40]}"
+    try:
+        with db.session() as session:
+            if kind is EntityKind.CANDIDATE:
+                record, created = upsert_candidate(
+                    session,
+                    tenant_id=tenant_id,
+                    fields={"resume_text": document.text, "external_id": external_id},
+                )
+            else:
+                fields = posting_fields(document.text)
+                fields["external_id"] = external_id
+                record, created = upsert_job(session, tenant_id=tenant_id, fields=fields)  # type: ignore[assignment]
+            record_file(
+                session, tenant_id=tenant_id, entity=kind, entity_id=record.id, filename=filename,
+                content_type=document.content_type, size=len(content), sha256=digest, text=document.text,
+            )  # fmt: skip
+            record_id = record.id
+    except InvalidInput as exc:  # e.g. extracted values that fail validation
+        return FileResult(
+            filename, "error", error={"code": "invalid_content", "message": exc.message}
+        )
+    return FileResult(filename, "created" if created else "updated", id=record_id)

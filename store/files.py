@@ -1,0 +1,74 @@
+"""Uploaded originals: content-addressed files under ``<data_dir>/files`` plus a row with the
+extracted text. The client's file name is metadata only and never becomes a path."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.domain import EntityKind
+from core.errors import NotFound
+from store.models import StoredFile
+
+
+def safe_filename(name: str | None) -> str:
+    """The last path component, without control characters, at most 200 characters."""
+    base = re.split(r"[\\\\/]", name or "")[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip(" .")
+    return base[:200] or "upload"
+
+
+def content_path(files_dir: Path, sha256: str) -> Path:
+    return files_dir / sha256[:2] / sha256
+
+
+def write_content(files_dir: Path, content: bytes) -> str:
+    """Store bytes once (atomically) and return their SHA-256."""
+    digest = hashlib.sha256(content).hexdigest()
+    path = content_path(files_dir, digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp-{os.getpid()}")
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    return digest
+
+
+def record_file(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity: EntityKind,
+    entity_id: int,
+    filename: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    text: str,
+) -> StoredFile:
+    stored = StoredFile(
+        tenant_id=tenant_id, entity=entity.value, entity_id=entity_id, filename=safe_filename(filename),
+        content_type=content_type, size=size, sha256=sha256, text=text,
+    )  # fmt: skip
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def latest_file(session: Session, *, entity: EntityKind, entity_id: int) -> StoredFile:
+    """The most recent original behind an entity."""
+    stored = session.scalar(
+        select(StoredFile)
+        .where(StoredFile.entity == entity.value, StoredFile.entity_id == entity_id)
+        .order_by(StoredFile.id.desc())
+        .limit(1)
+    )
+    if stored is None:
+        raise NotFound(f"{entity.value} {entity_id} has no original file")
+    return stored
