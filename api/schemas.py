@@ -136,6 +136,8 @@ class JobRead(BaseModel):
     education: str | None
     language: str | None
     private: bool
+    occupation_code: str | None
+    occupation_confidence: float | None
     salary_months: int | None
     benefits: list[str]
     extraction: dict[str, Any] | None
@@ -238,6 +240,7 @@ class CandidateRead(BaseModel):
     resume_text: str | None
     extracted_fields: list[str]
     extraction: dict[str, Any] | None
+    occupation_code: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -129,22 +129,24 @@ def _tidy(text: str) -> str:
 
 
 def _read_pdf(content: bytes, limits: ReaderLimits) -> str:
-    from pdfminer.high_level import extract_text
-    from pdfminer.layout import LAParams
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams, LTTextContainer
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psparser import PSException
 
     try:
-        # pdfminer's layout analysis groups text boxes and orders them, so a two-column
-        # résumé reads column by column instead of line-interleaved.
-        return str(
-            extract_text(
-                io.BytesIO(content),
-                maxpages=limits.max_pdf_pages,
-                laparams=LAParams(line_margin=0.5, boxes_flow=0.5),
-            )
-        )
+        pages = []
+        for page in extract_pages(
+            io.BytesIO(content), maxpages=limits.max_pdf_pages, laparams=LAParams()
+        ):
+            boxes = [
+                (element.x0, element.x1, element.y1, element.get_text())
+                for element in page
+                if isinstance(element, LTTextContainer) and element.get_text().strip()
+            ]
+            pages.append(_reading_order(boxes))
+        return "\n".join(pages)
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
         raise FileRejected("encrypted", "the PDF is encrypted") from exc
     except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AssertionError) as exc:
@@ -157,6 +159,34 @@ def _read_pdf(content: bytes, limits: ReaderLimits) -> str:
         raise FileRejected(
             "unreadable", f"the PDF could not be read: {type(exc).__name__}"
         ) from exc
+
+
+def _reading_order(boxes: list[tuple[float, float, float, str]]) -> str:
+    """Text boxes (x0, x1, top, text) in reading order. A two-column page (a gutter that no
+    box crosses, with text on both sides) reads the left column, then the right one; pdfminer
+    alone interleaves such columns line by line."""
+    if not boxes:
+        return ""
+    split = _column_gutter(boxes)
+    if split is None:
+        ordered = sorted(boxes, key=lambda b: (-round(b[2]), b[0]))
+    else:
+        left = sorted((b for b in boxes if b[1] <= split), key=lambda b: -b[2])
+        right = sorted((b for b in boxes if b[1] > split), key=lambda b: -b[2])
+        ordered = left + right
+    return "\n".join(b[3].strip() for b in ordered)
+
+
+def _column_gutter(boxes: list[tuple[float, float, float, str]]) -> float | None:
+    """An x position no box crosses, with at least a quarter of the text on each side."""
+    total = sum(len(b[3]) for b in boxes)
+    for candidate in sorted({b[0] for b in boxes}):
+        if any(b[0] < candidate < b[1] for b in boxes):
+            continue
+        left = sum(len(b[3]) for b in boxes if b[1] <= candidate)
+        if 0.25 * total <= left <= 0.75 * total:
+            return candidate
+    return None
 
 
 def _check_zip(content: bytes, limits: ReaderLimits) -> zipfile.ZipFile:

@@ -250,22 +250,77 @@ def _city(text: str) -> Extracted | None:
     return None
 
 
+_SKILLS_HEADING = re.compile(
+    r"^\s*(?:专业技能|技能特长|技能清单|技能|skills|technical skills|core skills)\s*[:：]?\s*", re.I
+)
+_ANY_HEADING = re.compile(
+    r"^\s*(?:教育背景|教育经历|工作经[历验]|项目经[历验]|实习经历|自我评价|求职意向|个人信息|基本信息|证书|语言"
+    r"|education|experience|work experience|projects|summary|objective|certificates|languages)\s*[:：]?\s*$",
+    re.I,
+)
+_NO_EXPERIENCE = re.compile(
+    r"应届(?:毕业)?生|无(?:全职)?工作经[验历]|无相关经验|recent graduate|fresh graduate"
+    r"|no (?:full-time |work )?experience",
+    re.I,
+)
+
+
+def _listed_skills(text: str) -> list[tuple[str, str]]:
+    """(item, display name) for every item of a skills section or "技能：" line that the
+    vocabulary knows, ambiguous short names included: a list is not prose."""
+    vocabulary = skill_vocabulary()
+    lines = text.splitlines()
+    items: list[str] = []
+    for index, line in enumerate(lines):
+        heading = _SKILLS_HEADING.match(line)
+        if not heading:
+            continue
+        rest = line[heading.end() :]
+        block = [rest] if rest.strip() else []
+        for following in lines[index + 1 : index + 8]:
+            if not following.strip():
+                if block:
+                    break
+                continue
+            if _ANY_HEADING.match(following) or _SKILLS_HEADING.match(following):
+                break
+            block.append(following)
+            if not re.search(r"[,，、;；/]\s*$", following):
+                break
+        items += [i.strip() for i in re.split(r"[,，、;；/|]", " ".join(block)) if i.strip()]
+    found = []
+    for item in items:
+        skill = vocabulary.lookup(item)
+        if skill is not None:
+            found.append((item, skill.label("zh" if not item.isascii() else "en")))
+    return found
+
+
+def _skills(text: str) -> Extracted | None:
+    vocabulary = skill_vocabulary()
+    labels: dict[str, str] = {}
+    for item, label in _listed_skills(text):
+        labels.setdefault(vocabulary.canonical_id(item), label)
+    prose = vocabulary.find_in_text(text)
+    for skill, start, end in prose:
+        labels.setdefault(skill.id, skill.label("zh" if not text[start:end].isascii() else "en"))
+    if not labels:
+        return None
+    return Extracted(list(labels.values()), prose[0][1] if prose else 0, len(text), 0.8)
+
+
 def extract_from_resume(text: str, *, today: date | None = None) -> ResumeExtraction:
     """Every field the text reveals (see the module docstring)."""
     today = today or date.today()
     result = ResumeExtraction()
-    found_skills = skill_vocabulary().find_in_text(text)
-    if found_skills:
-        result.fields["skills"] = Extracted(
-            [
-                skill.label("zh" if not text[start:end].isascii() else "en")
-                for skill, start, end in found_skills
-            ],
-            found_skills[0][1],
-            found_skills[-1][2],
-            0.8,
-        )
+    skills = _skills(text)
+    if skills:
+        result.fields["skills"] = skills
     years = _stated_years(text) or _years_from_dates(text, today)
+    if years is None:
+        graduate = _NO_EXPERIENCE.search(text)
+        if graduate:
+            years = Extracted(0.0, graduate.start(), graduate.end(), 0.7)
     if years:
         result.fields["years_experience"] = years
     education = _education(text)

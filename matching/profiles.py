@@ -57,6 +57,7 @@ class JobProfile:
     education_rank: int | None
     private: bool
     timestamp: float
+    occupation_code: str | None = None
 
     @classmethod
     def from_row(cls, job: Job) -> JobProfile:
@@ -80,6 +81,7 @@ class JobProfile:
             education_rank=_rank(job.education),
             private=bool(job.private),
             timestamp=job.posted_at.timestamp(),
+            occupation_code=job.occupation_code,
         )
 
     @property
@@ -115,6 +117,7 @@ class CandidateProfile:
     summary: str
     resume_text: str
     timestamp: float
+    occupation_code: str | None = None
 
     @classmethod
     def from_row(cls, candidate: Candidate) -> CandidateProfile:
@@ -141,6 +144,7 @@ class CandidateProfile:
             summary=candidate.summary or "",
             resume_text=candidate.resume_text or "",
             timestamp=candidate.updated_at.timestamp(),
+            occupation_code=candidate.occupation_code,
         )
 
     def title_text(self) -> str:

@@ -90,7 +90,12 @@ def title_factor(
         if job_tokens and tokens:
             best_overlap = max(best_overlap, len(job_tokens & tokens) / len(job_tokens | tokens))
     score = max(_rescale(cosine, *TITLE_RANGE), best_overlap)
-    return Factor(score, f"'{job.title}' vs '{' / '.join(candidate.titles[:3])}'")
+    detail = f"'{job.title}' vs '{' / '.join(candidate.titles[:3])}'"
+    if job.occupation_code and job.occupation_code == candidate.occupation_code:
+        # Both titles coded to the same occupation (CSCO or ISCO-08): a strong signal.
+        score = max(score, 0.9)
+        detail += f"; same occupation {job.occupation_code}"
+    return Factor(score, detail)
 
 
 def skills_factor(

@@ -20,6 +20,7 @@ from store.normalize import (
     years_from_experience,
 )
 from store.outbox import record_change
+from taxonomy.occupations import code_title
 
 CANDIDATE_FIELDS = (
     "external_id", "name", "email", "phone", "city", "desired_titles", "desired_salary_min",
@@ -87,6 +88,11 @@ def _apply(candidate: Candidate, fields: dict[str, Any]) -> None:
     candidate.skills = clean_list(candidate.skills)
     candidate.desired_titles = clean_list(candidate.desired_titles)
     candidate.languages = clean_list(candidate.languages)
+    titles = candidate.desired_titles or [
+        e.get("title") for e in candidate.experience or [] if e.get("title")
+    ]
+    best = code_title(titles[0]) if titles else None
+    candidate.occupation_code = best.code if best else None
 
 
 def upsert_candidate(

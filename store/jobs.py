@@ -19,6 +19,7 @@ from store.normalize import (
     normalize_place,
 )
 from store.outbox import record_change
+from taxonomy.occupations import code_title
 
 JOB_FIELDS = (
     "external_id", "title", "description", "company", "city", "district", "remote",
@@ -39,6 +40,9 @@ def _apply(job: Job, fields: dict[str, Any]) -> None:
     job.preferred_skills = clean_list(job.preferred_skills)
     job.benefits = clean_list(job.benefits)
     job.title = job.title.strip()
+    best = code_title(job.title)
+    job.occupation_code = best.code if best else None
+    job.occupation_confidence = best.confidence if best else None
     check_salary_range(job.salary_min, job.salary_max, field="salary_min")
     if job.posted_at is None:
         job.posted_at = utcnow()

@@ -91,6 +91,9 @@ class Job(Base):
     remote: Mapped[bool] = mapped_column(Boolean, default=False)
     salary_min: Mapped[float | None] = mapped_column(Float)
     salary_max: Mapped[float | None] = mapped_column(Float)
+    # CSCO 2022 occupation the title was coded to, and how sure the coder was.
+    occupation_code: Mapped[str | None] = mapped_column(String(16))
+    occupation_confidence: Mapped[float | None] = mapped_column(Float)
     # Months paid per year ("15-25K·13薪" → 13); the salary columns stay monthly.
     salary_months: Mapped[int | None] = mapped_column(Integer)
     benefits: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -124,6 +127,7 @@ class Candidate(Base):
     city_code: Mapped[int | None] = mapped_column(Integer)
     desired_titles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     desired_salary_min: Mapped[float | None] = mapped_column(Float)
+    occupation_code: Mapped[str | None] = mapped_column(String(16))
     years_experience: Mapped[float | None] = mapped_column(Float)
     education: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     experience: Mapped[list[Any]] = mapped_column(JSON, default=list)
