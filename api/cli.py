@@ -129,8 +129,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from bench.encoder_quality import run_encoder_evaluation
+    from bench.intake_eval import run_intake_evaluation
 
-    return run_encoder_evaluation(output=args.output)
+    status = 0
+    if args.suite in ("all", "intake"):
+        status |= run_intake_evaluation(output="bench/results/intake.md")
+    if args.suite in ("all", "encoders"):
+        status |= run_encoder_evaluation(output="bench/results/encoders.md")
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,8 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output", default="bench/results/bench.md")
     bench.set_defaults(func=cmd_bench)
 
-    evaluate = commands.add_parser("eval", help="retrieval quality of the available encoders")
-    evaluate.add_argument("--output", default="bench/results/encoders.md")
+    evaluate = commands.add_parser(
+        "eval", help="quality reports: intake (extraction, normalization, titles) and encoders"
+    )
+    evaluate.add_argument("suite", nargs="?", choices=["all", "intake", "encoders"], default="all")
     evaluate.set_defaults(func=cmd_eval)
     return parser
 
