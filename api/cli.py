@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from core.errors import TalentMatchError
 from core.settings import Settings
@@ -72,6 +73,55 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"Loaded {counts.jobs} sample postings and {counts.candidates} candidates into {settings.data_dir}."
     )
     return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """A bulk load from the command line: writes the database only (the outbox carries the
+    changes to the index of a running server, or of the next one to start)."""
+    import time
+
+    from core.domain import EntityKind
+    from ingestion.bulk import create_ingest_job, run_ingest_job
+    from ingestion.readers import ReaderLimits
+    from store.db import Database
+    from store.keys import get_or_create_tenant
+    from store.models import IngestJob
+
+    settings = _settings()
+    path = Path(args.file)
+    content = path.read_bytes()
+    db = Database(settings)
+    with db.session() as session:
+        get_or_create_tenant(session, args.tenant)
+    limits = ReaderLimits(max_bytes=settings.uploads.max_file_bytes)
+    entity = EntityKind.JOB if args.kind == "jobs" else EntityKind.CANDIDATE
+    job = create_ingest_job(
+        db, settings.files_dir, tenant_id=args.tenant, entity=entity, filename=path.name,
+        content=content, limits=limits,
+    )  # fmt: skip
+    if job.position:
+        print(f"resuming load {job.id} at record {job.position} of {job.total}", file=sys.stderr)
+    started = time.monotonic()
+    first = job.position
+
+    def progress(current: IngestJob) -> None:
+        done, total = current.position, max(current.total, 1)
+        rate = (done - first) / max(time.monotonic() - started, 1e-3)
+        eta = (total - done) / rate if rate else 0.0
+        bar = "#" * int(30 * done / total)
+        print(f"\r[{bar:<30}] {done}/{current.total} {rate:,.0f}/s ETA {eta:,.0f}s "
+              f"failed {current.failed}", end="", file=sys.stderr, flush=True)  # fmt: skip
+
+    final = run_ingest_job(db, settings.files_dir, job.id, limits=limits, after_batch=progress)
+    print(file=sys.stderr)
+    print(f"{final.id}: {final.succeeded} loaded, {final.failed} failed of {final.total}")
+    for error in (final.errors or [])[:20]:
+        print(
+            f"  line {error['line']}: {error.get('field') or ''} {error['message']}",
+            file=sys.stderr,
+        )
+    db.dispose()
+    return 0 if final.failed == 0 else 2
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -167,6 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = key_commands.add_parser("revoke", help="revoke a key (full key or key id)")
     revoke.add_argument("key")
     keys.set_defaults(func=cmd_keys)
+
+    ingest = commands.add_parser(
+        "ingest", help="bulk-load postings or candidates (JSONL, CSV, zip)"
+    )
+    ingest.add_argument("file")
+    ingest.add_argument("--kind", choices=["jobs", "candidates"], required=True)
+    ingest.add_argument("--tenant", required=True)
+    ingest.set_defaults(func=cmd_ingest)
 
     reindex = commands.add_parser("reindex", help="rebuild the search indexes from the database")
     reindex.set_defaults(func=cmd_reindex)

@@ -11,6 +11,8 @@ import numpy as np
 
 from core.domain import EntityKind
 from core.settings import Settings
+from ingestion.readers import ReaderLimits
+from ingestion.worker import IngestWorker
 from matching.encoders import CachedEncoder, Encoder, create_encoder
 from search_index.embedded import EmbeddedIndex
 from search_index.protocol import SearchIndex
@@ -69,6 +71,14 @@ class Runtime:
             )
             for kind in EntityKind
         }
+        self.limits = ReaderLimits(
+            max_bytes=settings.uploads.max_file_bytes,
+            max_uncompressed_bytes=settings.uploads.max_uncompressed_bytes,
+            max_pdf_pages=settings.uploads.max_pdf_pages,
+        )
+        self.ingest = IngestWorker(
+            self.db, settings.files_dir, self.limits, after_batch=lambda _job: index_now(self)
+        )
         self.sync = IndexSync(
             self.db,
             self.encoder,
@@ -90,8 +100,10 @@ class Runtime:
         self.sync.recover()
         if background:
             self.sync.start(self.settings.search.outbox_poll_interval_s)
+            self.ingest.start()
 
     def close(self) -> None:
+        self.ingest.stop()
         self.sync.stop()
         try:
             self.sync.drain()

@@ -394,3 +394,21 @@ class FileResultRead(BaseModel):
 
 class FileResults(BaseModel):
     results: list[FileResultRead]
+
+
+class IngestJobRead(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    entity: str
+    format: str
+    filename: str
+    total: int
+    done: int
+    succeeded: int
+    failed: int
+    rate_per_s: float | None
+    eta_s: float | None
+    errors: list[dict[str, Any]]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

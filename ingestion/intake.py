@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from core.domain import EntityKind
 from core.errors import InvalidInput
 from ingestion.posting_text import posting_fields
@@ -25,6 +27,38 @@ class FileResult:
     error: dict[str, Any] | None = field(default=None)
 
 
+def store_document(
+    session: Session,
+    files_dir: Path,
+    *,
+    kind: EntityKind,
+    tenant_id: str,
+    filename: str,
+    content: bytes,
+    limits: ReaderLimits,
+) -> tuple[int, bool]:
+    """Read, extract and store one file inside the caller's transaction; returns (id, created).
+    Raises ``FileRejected`` or ``InvalidInput`` for a file that cannot become a record."""
+    document = read_document(filename, content, limits)
+    digest = write_content(files_dir, content)
+    external_id = f"file-{digest[:40]}"
+    if kind is EntityKind.CANDIDATE:
+        record, created = upsert_candidate(
+            session,
+            tenant_id=tenant_id,
+            fields={"resume_text": document.text, "external_id": external_id},
+        )
+    else:
+        fields = posting_fields(document.text)
+        fields["external_id"] = external_id
+        record, created = upsert_job(session, tenant_id=tenant_id, fields=fields)  # type: ignore[assignment]
+    record_file(
+        session, tenant_id=tenant_id, entity=kind, entity_id=record.id, filename=filename,
+        content_type=document.content_type, size=len(content), sha256=digest, text=document.text,
+    )  # fmt: skip
+    return record.id, created
+
+
 def ingest_file(
     db: Database,
     files_dir: Path,
@@ -35,30 +69,15 @@ def ingest_file(
     content: bytes,
     limits: ReaderLimits,
 ) -> FileResult:
-    """Read, extract and store one file; the same file uploaded again updates its record."""
-    try:
-        document = read_document(filename, content, limits)
-    except FileRejected as exc:
-        return FileResult(filename, "error", error={"code": exc.reason, "message": exc.message})
-    digest = write_content(files_dir, content)
-    external_id = f"file-{digest[:40]}"
+    """One uploaded file in its own transaction; the same file again updates its record."""
     try:
         with db.session() as session:
-            if kind is EntityKind.CANDIDATE:
-                record, created = upsert_candidate(
-                    session,
-                    tenant_id=tenant_id,
-                    fields={"resume_text": document.text, "external_id": external_id},
-                )
-            else:
-                fields = posting_fields(document.text)
-                fields["external_id"] = external_id
-                record, created = upsert_job(session, tenant_id=tenant_id, fields=fields)  # type: ignore[assignment]
-            record_file(
-                session, tenant_id=tenant_id, entity=kind, entity_id=record.id, filename=filename,
-                content_type=document.content_type, size=len(content), sha256=digest, text=document.text,
+            record_id, created = store_document(
+                session, files_dir, kind=kind, tenant_id=tenant_id, filename=filename,
+                content=content, limits=limits,
             )  # fmt: skip
-            record_id = record.id
+    except FileRejected as exc:
+        return FileResult(filename, "error", error={"code": exc.reason, "message": exc.message})
     except InvalidInput as exc:  # e.g. extracted values that fail validation
         return FileResult(
             filename, "error", error={"code": "invalid_content", "message": exc.message}

@@ -161,6 +161,30 @@ class StoredFile(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class IngestJob(Base):
+    """A bulk load: its source file, where it stands, and per-record errors. Progress commits
+    in the same transaction as the record it counts, so a resumed load neither skips nor
+    repeats a record."""
+
+    __tablename__ = "ingest_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    format: Mapped[str] = mapped_column(String(8))  # jsonl, csv, zip
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # records consumed so far
+    succeeded: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class OutboxEvent(Base):
     """Written in the same transaction as the change it announces; the index applies it
     (``applied``) and deletes it once an index checkpoint covers it."""

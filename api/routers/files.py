@@ -15,7 +15,6 @@ from api.schemas import FileResultRead, FileResults
 from core.domain import EntityKind
 from core.errors import InvalidInput
 from ingestion.intake import ingest_file
-from ingestion.readers import ReaderLimits
 from store.candidates import get_candidate
 from store.files import content_path, latest_file
 from store.jobs import get_visible_job
@@ -35,11 +34,7 @@ async def _ingest(
         raise InvalidInput(
             f"at most {settings.max_files_per_request} files per request", field="files"
         )
-    limits = ReaderLimits(
-        max_bytes=settings.max_file_bytes,
-        max_uncompressed_bytes=settings.max_uncompressed_bytes,
-        max_pdf_pages=settings.max_pdf_pages,
-    )
+    limits = runtime.limits
     results = []
     for upload in files:
         # Read one byte past the limit: enough to know a file is too large, never more.

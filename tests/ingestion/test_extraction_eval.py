@@ -9,7 +9,12 @@ from bench.resume_corpus import build_corpus
 def test_extraction_quality_on_forty_generated_resumes() -> None:
     corpus = build_corpus(40)
     assert sum(r.language == "zh" for r in corpus) == 20
-    assert {r.layout for r in corpus} == {"pdf-single", "pdf-two-column", "docx-single", "docx-two-column"}
+    assert {r.layout for r in corpus} == {
+        "pdf-single",
+        "pdf-two-column",
+        "docx-single",
+        "docx-two-column",
+    }
     report = evaluate_extraction(corpus)
     for name in ("email", "phone"):
         assert report.fields[name].precision >= 0.95 and report.fields[name].recall >= 0.95, name

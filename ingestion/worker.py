@@ -1,0 +1,60 @@
+"""Runs bulk loads in the server process, one at a time, resuming unfinished ones at start."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from ingestion.bulk import run_ingest_job, unfinished_jobs
+from ingestion.readers import ReaderLimits
+from store.db import Database
+from store.models import IngestJob
+
+log = logging.getLogger(__name__)
+
+
+class IngestWorker:
+    def __init__(
+        self,
+        db: Database,
+        files_dir: Path,
+        limits: ReaderLimits,
+        after_batch: Callable[[IngestJob], None],
+    ) -> None:
+        self._db = db
+        self._files_dir = files_dir
+        self._limits = limits
+        self._after_batch = after_batch
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        for job_id in unfinished_jobs(self._db):
+            self._queue.put(job_id)
+        self._thread = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
+        self._thread.start()
+
+    def submit(self, job_id: str) -> None:
+        self._queue.put(job_id)
+
+    def _run(self) -> None:
+        while (job_id := self._queue.get()) is not None:
+            try:
+                run_ingest_job(
+                    self._db,
+                    self._files_dir,
+                    job_id,
+                    limits=self._limits,
+                    after_batch=self._after_batch,
+                )
+            except Exception:  # the job stays "running" and resumes at the next start
+                log.exception("bulk load %s failed", job_id)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=60)
+            self._thread = None
