@@ -138,6 +138,7 @@ class JobRead(BaseModel):
     private: bool
     occupation_code: str | None
     occupation_confidence: float | None
+    duplicate_of: int | None
     salary_months: int | None
     benefits: list[str]
     extraction: dict[str, Any] | None
@@ -295,6 +296,8 @@ class SearchRequest(StrictModel):
     # Read city names out of the query as a city filter ("Python 后端 深圳"), unless
     # filters.city is given.
     interpret_places: bool = True
+    # Near-duplicate postings show once (the best-ranked), with the others counted on it.
+    include_duplicates: bool = False
 
 
 class Retrieval(BaseModel):
@@ -307,6 +310,7 @@ class Retrieval(BaseModel):
 class JobHit(BaseModel):
     id: int
     score: float
+    duplicates: int = 0
     highlights: dict[str, list[str]]
     retrieval: Retrieval
     job: JobRead

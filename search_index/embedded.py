@@ -42,7 +42,7 @@ from search_index.tokenize import segment, tokenize
 
 log = logging.getLogger(__name__)
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 _NO_CODE = -1
 
 
@@ -93,6 +93,7 @@ class _Columns:
         "education_rank": (np.int32, _NO_CODE),
         "years": (np.float64, np.nan),
         "timestamp": (np.float64, 0.0),
+        "group": (np.int64, -1),
     }
 
     def __init__(self, dim: int, capacity: int = 1024) -> None:
@@ -326,6 +327,7 @@ class EmbeddedIndex:
         )
         a["years"][slot] = np.nan if doc.years is None else doc.years
         a["timestamp"][slot] = doc.timestamp
+        a["group"][slot] = doc.group_id if doc.group_id is not None else doc.id
         columns.vectors[slot] = doc.vector
         columns.title_vectors[slot] = doc.title_vector
         columns.skills[slot] = tuple(doc.skills)
@@ -439,6 +441,9 @@ class EmbeddedIndex:
     ) -> SearchResult:
         lists = [[doc_id for doc_id, _ in ranking] for ranking in (keyword, semantic) if ranking]
         fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k)
+        folded: dict[int, int] = {}
+        if query.collapse_duplicates:
+            fused, folded = self._collapse(fused)
         keyword_rank = {doc_id: (r, s) for r, (doc_id, s) in enumerate(keyword, start=1)}
         semantic_rank = {doc_id: (r, s) for r, (doc_id, s) in enumerate(semantic, start=1)}
         page = fused[query.offset : query.offset + query.limit]
@@ -454,9 +459,30 @@ class EmbeddedIndex:
                     keyword_score=k_score,
                     semantic_rank=s_rank,
                     semantic_score=s_score,
+                    duplicates=folded.get(doc_id, 0),
                 )
             )
         return SearchResult(total=len(fused), hits=hits)
+
+    def _group_of(self, doc_id: int) -> int:
+        slot = self._slot_of.get(doc_id)
+        return int(self._columns.arrays["group"][slot]) if slot is not None else doc_id
+
+    def _collapse(
+        self, ranked: list[tuple[int, float]]
+    ) -> tuple[list[tuple[int, float]], dict[int, int]]:
+        """The best-ranked document of each group, and how many others each one stands for."""
+        kept: list[tuple[int, float]] = []
+        leader: dict[int, int] = {}
+        folded: dict[int, int] = {}
+        for doc_id, score in ranked:
+            group = self._group_of(doc_id)
+            if group in leader:
+                folded[leader[group]] = folded.get(leader[group], 0) + 1
+                continue
+            leader[group] = doc_id
+            kept.append((doc_id, score))
+        return kept, folded
 
     def _list_by_recency(self, mask: np.ndarray, query: SearchQuery) -> SearchResult:
         slots = np.flatnonzero(mask)
@@ -464,9 +490,21 @@ class EmbeddedIndex:
         ids = self._columns["ids"][slots]
         # Newest first; equal timestamps by descending id so paging is stable.
         order = np.lexsort((-ids, -timestamps))
-        page = order[query.offset : query.offset + query.limit]
-        hits = [SearchHit(id=int(ids[i]), score=0.0) for i in page]
-        return SearchResult(total=int(len(slots)), hits=hits)
+        if not query.collapse_duplicates:
+            page = order[query.offset : query.offset + query.limit]
+            return SearchResult(
+                total=int(len(slots)), hits=[SearchHit(id=int(ids[i]), score=0.0) for i in page]
+            )
+        groups = self._columns["group"][slots][order]
+        _, first_positions, counts = np.unique(groups, return_index=True, return_counts=True)
+        leaders = np.sort(first_positions)  # the newest document of each group, in order
+        folded = dict(zip(groups[first_positions].tolist(), (counts - 1).tolist(), strict=True))
+        page = leaders[query.offset : query.offset + query.limit]
+        hits = [
+            SearchHit(id=int(ids[order[p]]), score=0.0, duplicates=int(folded[int(groups[p])]))
+            for p in page
+        ]
+        return SearchResult(total=int(len(leaders)), hits=hits)
 
     # -- filters ---------------------------------------------------------------------------
 

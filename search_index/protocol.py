@@ -19,7 +19,8 @@ Filter semantics (identical in every backend; the contract tests pin them):
 - a document whose value is unknown never passes a filter on that field;
 - filters apply inside retrieval, before any top-k cut.
 
-An empty ``text`` lists the filtered documents newest first.
+An empty ``text`` lists the filtered documents newest first. With ``collapse_duplicates``
+(the default) each duplicate group appears once, and ``total`` counts groups.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class IndexDocument:
     education_rank: int | None = None
     years: float | None = None
     skills: tuple[str, ...] = ()  # canonical skill ids
+    # Near-duplicates share a group (the id of the group's earliest document); None = alone.
+    group_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class SearchQuery:
     limit: int = 20
     offset: int = 0
     mode: SearchMode = "hybrid"
+    # One hit per duplicate group (the best-ranked); the others are counted on that hit.
+    collapse_duplicates: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class SearchHit:
     keyword_score: float | None = None  # BM25
     semantic_rank: int | None = None
     semantic_score: float | None = None  # cosine similarity
+    duplicates: int = 0  # other documents of its group folded into this hit
 
 
 @dataclass(frozen=True)

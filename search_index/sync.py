@@ -54,6 +54,7 @@ def job_documents(jobs: Sequence[Job], encode: Callable[[list[str]], list]) -> l
             education_rank=p.education_rank,
             years=p.min_years,
             skills=p.skills,
+            group_id=job.duplicate_of or job.id,
         )
         for i, (p, job) in enumerate(zip(profiles, jobs, strict=True))
     ]

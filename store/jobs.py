@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
 from core.errors import Forbidden, NotFound
+from ingestion.dedup import bands, posting_fingerprint_text, same_posting, simhash
 from store.external_ids import ensure_external_id_free, find_by_external_id
 from store.models import Job, utcnow
 from store.normalize import (
@@ -48,6 +49,35 @@ def _apply(job: Job, fields: dict[str, Any]) -> None:
         job.posted_at = utcnow()
 
 
+def _find_duplicate_group(session: Session, job: Job) -> int | None:
+    """The group (earliest posting) this posting near-duplicates, among postings it may be
+    grouped with: public ones of any tenant, private ones of its own."""
+    text = posting_fingerprint_text(job.title, job.company, job.city, job.description or "")
+    job.simhash = simhash(text)
+    job.simhash_b0, job.simhash_b1, job.simhash_b2, job.simhash_b3 = bands(job.simhash)
+    candidates = session.execute(
+        select(Job.id, Job.title, Job.city_code, Job.simhash, Job.duplicate_of)
+        .where(
+            or_(
+                Job.simhash_b0 == job.simhash_b0,
+                Job.simhash_b1 == job.simhash_b1,
+                Job.simhash_b2 == job.simhash_b2,
+                Job.simhash_b3 == job.simhash_b3,
+            ),
+            or_(Job.private.is_(False), Job.tenant_id == job.tenant_id),
+            Job.id != job.id if job.id is not None else Job.id.is_not(None),
+        )
+        .order_by(Job.id)
+        .limit(50)
+    )
+    for other_id, title, city_code, other_hash, other_group in candidates:
+        if other_hash is not None and same_posting(
+            job.title, job.city_code, job.simhash, title, city_code, other_hash
+        ):
+            return int(other_group or other_id)
+    return None
+
+
 def upsert_job(session: Session, *, tenant_id: str, fields: dict[str, Any]) -> tuple[Job, bool]:
     """Create a posting, or replace the tenant's posting with the same external id.
     Returns the posting and whether it was created."""
@@ -66,6 +96,7 @@ def upsert_job(session: Session, *, tenant_id: str, fields: dict[str, Any]) -> t
     complete.update(fields)
     _apply(job, complete)
     session.flush()
+    job.duplicate_of = _find_duplicate_group(session, job)
     record_change(session, EntityKind.JOB, job.id)
     return job, created
 
@@ -92,6 +123,7 @@ def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
         ensure_external_id_free(session, job, changes["external_id"])
     _apply(job, changes)
     session.flush()
+    job.duplicate_of = _find_duplicate_group(session, job)
     record_change(session, EntityKind.JOB, job.id)
     return job
 
@@ -120,6 +152,21 @@ def list_jobs(
         .limit(limit)
     )
     return list(rows), int(total)
+
+
+def duplicates_of(session: Session, job: Job, *, viewer_tenant: str) -> list[Job]:
+    """The other visible postings of the job's duplicate group, oldest first."""
+    group = job.duplicate_of or job.id
+    rows = session.scalars(
+        select(Job)
+        .where(
+            or_(Job.id == group, Job.duplicate_of == group),
+            Job.id != job.id,
+            or_(Job.private.is_(False), Job.tenant_id == viewer_tenant),
+        )
+        .order_by(Job.id)
+    )
+    return list(rows)
 
 
 def jobs_by_ids(session: Session, ids: list[int]) -> dict[int, Job]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -106,6 +107,14 @@ class Job(Base):
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     # Fields read out of a posting file: {field: {"value", "confidence", "span"}}.
     extraction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Near-duplicate detection (ingestion/dedup.py): the SimHash, its four 16-bit bands for
+    # equality lookups, and the earliest posting of the group this one duplicates.
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
+    simhash_b0: Mapped[int | None] = mapped_column(Integer, index=True)
+    simhash_b1: Mapped[int | None] = mapped_column(Integer, index=True)
+    simhash_b2: Mapped[int | None] = mapped_column(Integer, index=True)
+    simhash_b3: Mapped[int | None] = mapped_column(Integer, index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

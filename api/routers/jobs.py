@@ -61,6 +61,16 @@ def get_job(job_id: int, principal: PrincipalDep, session: SessionDep) -> JobRea
     )
 
 
+@router.get("/{job_id}/duplicates", response_model=list[JobRead])
+def job_duplicates(job_id: int, principal: PrincipalDep, session: SessionDep) -> list[JobRead]:
+    """The other postings of this posting's near-duplicate group that the caller can see."""
+    job = jobs.get_visible_job(session, job_id, viewer_tenant=principal.tenant_id)
+    return [
+        JobRead.model_validate(j)
+        for j in jobs.duplicates_of(session, job, viewer_tenant=principal.tenant_id)
+    ]
+
+
 @router.patch("/{job_id}", response_model=JobRead)
 def update_job(
     job_id: int, body: JobUpdate, principal: PrincipalDep, runtime: RuntimeDep

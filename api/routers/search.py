@@ -113,6 +113,7 @@ def run_search(
             limit=body.page_size,
             offset=(body.page - 1) * body.page_size,
             mode=body.mode,
+            collapse_duplicates=not body.include_duplicates,
         )
     )
     return result, interpreted
@@ -147,6 +148,7 @@ def search_jobs(
             JobHit(
                 id=hit.id,
                 score=hit.score,
+                duplicates=hit.duplicates,
                 highlights=highlight(
                     body.query,
                     {"title": job.title, "description": job.description, "company": job.company},
