@@ -219,6 +219,14 @@ class CandidateUpdate(CandidateFields):
     pass
 
 
+class SourceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    external_id: str | None
+    matched_on: str | None
+    received_at: datetime
+
+
 class CandidateRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -242,6 +250,7 @@ class CandidateRead(BaseModel):
     extracted_fields: list[str]
     extraction: dict[str, Any] | None
     occupation_code: str | None
+    sources: list[SourceRead]
     created_at: datetime
     updated_at: datetime
 

@@ -309,6 +309,12 @@ def _skills(text: str) -> Extracted | None:
     return Extracted(list(labels.values()), prose[0][1] if prose else 0, len(text), 0.8)
 
 
+def without_contacts(text: str) -> str:
+    """The text with email addresses and phone numbers removed: two copies of a résumé, one
+    with contacts and one without, should look alike to duplicate detection."""
+    return _PHONE_RE.sub(" ", _EMAIL_RE.sub(" ", text))
+
+
 def extract_from_resume(text: str, *, today: date | None = None) -> ResumeExtraction:
     """Every field the text reveals (see the module docstring)."""
     today = today or date.today()

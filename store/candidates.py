@@ -3,16 +3,18 @@ structured fields fills them in (skills, years, education, city, contacts) by ex
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
 from core.errors import NotFound
-from ingestion.resume_text import extract_from_resume
+from ingestion.dedup import bands, distance, simhash
+from ingestion.resume_text import extract_from_resume, without_contacts
 from store.external_ids import ensure_external_id_free, find_by_external_id
-from store.models import Candidate
+from store.models import Candidate, CandidateSource
 from store.normalize import (
     clean_list,
     normalize_education_level,
@@ -93,25 +95,126 @@ def _apply(candidate: Candidate, fields: dict[str, Any]) -> None:
     ]
     best = code_title(titles[0]) if titles else None
     candidate.occupation_code = best.code if best else None
+    _identity_keys(candidate)
+
+
+def _identity_keys(candidate: Candidate) -> None:
+    candidate.email_key = candidate.email.strip().lower() if candidate.email else None
+    digits = re.sub(r"\D", "", candidate.phone or "")
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]  # +86 13800138000 is 13800138000
+    candidate.phone_key = digits or None
+    text = without_contacts(candidate.resume_text or "")
+    if len(text) >= 150:  # shorter texts are too alike to say "the same résumé"
+        candidate.simhash = simhash(text)
+        candidate.simhash_b0, candidate.simhash_b1, candidate.simhash_b2, candidate.simhash_b3 = (
+            bands(candidate.simhash)
+        )
+    else:
+        candidate.simhash = candidate.simhash_b0 = candidate.simhash_b1 = None
+        candidate.simhash_b2 = candidate.simhash_b3 = None
+
+
+def _same_person(session: Session, incoming: Candidate) -> tuple[Candidate | None, str | None]:
+    """An existing profile of the tenant for the same person: same email, same phone, or a
+    near-identical résumé."""
+    same_tenant = Candidate.tenant_id == incoming.tenant_id
+    for key, column, value in (
+        ("email", Candidate.email_key, incoming.email_key),
+        ("phone", Candidate.phone_key, incoming.phone_key),
+    ):
+        if value:
+            match = session.scalar(
+                select(Candidate)
+                .where(same_tenant, column == value)
+                .order_by(Candidate.id)
+                .limit(1)
+            )
+            if match is not None:
+                return match, key
+    if incoming.simhash is not None:
+        rows = session.scalars(
+            select(Candidate)
+            .where(
+                same_tenant,
+                or_(
+                    Candidate.simhash_b0 == incoming.simhash_b0,
+                    Candidate.simhash_b1 == incoming.simhash_b1,
+                    Candidate.simhash_b2 == incoming.simhash_b2,
+                    Candidate.simhash_b3 == incoming.simhash_b3,
+                ),
+            )
+            .order_by(Candidate.id)
+            .limit(20)
+        )
+        for row in rows:
+            if row.simhash is not None and distance(row.simhash, incoming.simhash) <= 3:
+                return row, "resume"
+    return None, None
+
+
+def _merge(target: Candidate, incoming: Candidate) -> None:
+    """The newer arrival's non-empty fields win; everything else of the profile stays."""
+    changes = {
+        name: getattr(incoming, name)
+        for name in CANDIDATE_FIELDS
+        if name not in ("external_id", "extraction")
+        and getattr(incoming, name) not in (None, "", [], {})
+    }
+    _apply(target, changes)
 
 
 def upsert_candidate(
     session: Session, *, tenant_id: str, fields: dict[str, Any]
 ) -> tuple[Candidate, bool]:
-    """Create a profile, or replace the tenant's profile with the same external id."""
-    candidate = find_by_external_id(
-        session, Candidate, tenant_id=tenant_id, external_id=fields.get("external_id")
-    )
-    created = candidate is None
-    if candidate is None:
-        candidate = Candidate(tenant_id=tenant_id)
-        session.add(candidate)
+    """Create a profile, update the one with this external id, or merge into the tenant's
+    profile of the same person (same email or phone, or a near-identical résumé). Every
+    arrival is recorded as a source. Returns the profile and whether it was created."""
+    external_id = fields.get("external_id")
     complete: dict[str, Any] = dict.fromkeys(CANDIDATE_FIELDS)
     complete.update(fields)
-    _apply(candidate, complete)
+    candidate = find_by_external_id(
+        session, Candidate, tenant_id=tenant_id, external_id=external_id
+    )
+    if candidate is not None:
+        _apply(candidate, complete)
+        return _saved(session, candidate), False
+    source = _find_source(session, tenant_id, external_id)
+    if source is not None:  # a later arrival of a merged person: merge again
+        incoming = Candidate(tenant_id=tenant_id)
+        _apply(incoming, complete)
+        _merge(source.candidate, incoming)
+        return _saved(session, source.candidate), False
+    incoming = Candidate(tenant_id=tenant_id)
+    _apply(incoming, complete)
+    match, matched_on = _same_person(session, incoming)
+    if match is not None:
+        _merge(match, incoming)
+        match.sources.append(
+            CandidateSource(tenant_id=tenant_id, external_id=external_id, matched_on=matched_on)
+        )
+        return _saved(session, match), False
+    incoming.sources.append(CandidateSource(tenant_id=tenant_id, external_id=external_id))
+    session.add(incoming)
+    return _saved(session, incoming), True
+
+
+def _find_source(
+    session: Session, tenant_id: str, external_id: str | None
+) -> CandidateSource | None:
+    if not external_id:
+        return None
+    return session.scalar(
+        select(CandidateSource).where(
+            CandidateSource.tenant_id == tenant_id, CandidateSource.external_id == external_id
+        )
+    )
+
+
+def _saved(session: Session, candidate: Candidate) -> Candidate:
     session.flush()
     record_change(session, EntityKind.CANDIDATE, candidate.id)
-    return candidate, created
+    return candidate
 
 
 def get_candidate(session: Session, candidate_id: int, *, tenant_id: str) -> Candidate:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -148,8 +148,39 @@ class Candidate(Base):
     extracted_fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Fields read out of résumé text or files: {field: {"value", "confidence", "span"}}.
     extraction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Identity keys for merging the same person arriving twice within a tenant.
+    email_key: Mapped[str | None] = mapped_column(String(320), index=True)
+    phone_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
+    simhash_b0: Mapped[int | None] = mapped_column(Integer, index=True)
+    simhash_b1: Mapped[int | None] = mapped_column(Integer, index=True)
+    simhash_b2: Mapped[int | None] = mapped_column(Integer, index=True)
+    simhash_b3: Mapped[int | None] = mapped_column(Integer, index=True)
+    sources: Mapped[list[CandidateSource]] = relationship(
+        back_populates="candidate", cascade="all, delete-orphan", lazy="selectin",
+        order_by="CandidateSource.id",
+    )  # fmt: skip
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class CandidateSource(Base):
+    """Every arrival of a person's data (API call, file, bulk row), kept when profiles merge."""
+
+    __tablename__ = "candidate_sources"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id", name="uq_sources_tenant_external"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    matched_on: Mapped[str | None] = mapped_column(String(32))  # email, phone, resume, or None
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    candidate: Mapped[Candidate] = relationship(back_populates="sources")
 
 
 class StoredFile(Base):

@@ -3,6 +3,7 @@ default encoder (loaded once per session), and an HTTP client over the ASGI app.
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -137,11 +138,16 @@ def job_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
+_PEOPLE = itertools.count(1)
+
+
 def candidate_payload(**overrides: Any) -> dict[str, Any]:
+    """A profile with its own email and phone (the same contacts would merge two profiles)."""
+    n = next(_PEOPLE)
     payload: dict[str, Any] = {
         "name": "张伟",
-        "email": "zhangwei@example.com",
-        "phone": "13800138000",
+        "email": f"person{n}@example.com",
+        "phone": f"138{n:08d}",
         "city": "深圳",
         "desired_titles": ["后端开发工程师"],
         "desired_salary_min": 25000,
