@@ -192,6 +192,7 @@ class CandidateFields(StrictModel):
     experience: Annotated[list[ExperienceEntry], Field(max_length=50)] | None = None
     skills: Annotated[list[SkillName], Field(max_length=200)] | None = None
     languages: Annotated[list[ShortText], Field(max_length=20)] | None = None
+    certificates: Annotated[list[ShortText], Field(max_length=50)] | None = None
     summary: Annotated[str, StringConstraints(max_length=10_000)] | None = None
     resume_text: Annotated[str, StringConstraints(max_length=200_000)] | None = None
 
@@ -245,6 +246,7 @@ class CandidateRead(BaseModel):
     experience: list[dict[str, Any]]
     skills: list[str]
     languages: list[str]
+    certificates: list[str]
     summary: str | None
     resume_text: str | None
     extracted_fields: list[str]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from core.domain import EducationLevel
+from ingestion.salary import parse_salary
 from store.normalize import years_from_experience
 from taxonomy.regions import region_directory
 from taxonomy.skills import skill_vocabulary
@@ -309,6 +310,110 @@ def _skills(text: str) -> Extracted | None:
     return Extracted(list(labels.values()), prose[0][1] if prose else 0, len(text), 0.8)
 
 
+_CERTIFICATES = [
+    ("CET-6", re.compile(r"CET[-\s]?6|英语六级|大学英语六级|六级", re.I)),
+    ("CET-4", re.compile(r"CET[-\s]?4|英语四级|大学英语四级|四级", re.I)),
+    ("TEM-8", re.compile(r"TEM[-\s]?8|专业八级|专八", re.I)),
+    ("IELTS", re.compile(r"IELTS|雅思", re.I)),
+    ("TOEFL", re.compile(r"TOEFL|托福", re.I)),
+    ("PMP", re.compile(r"\bPMP\b", re.I)),
+    ("CPA", re.compile(r"\bCPA\b|注册会计师", re.I)),
+    ("ACCA", re.compile(r"\bACCA\b", re.I)),
+    ("CFA", re.compile(r"\bCFA\b", re.I)),
+    ("初级会计师", re.compile(r"初级会计(?:师|职称)")),
+    ("中级会计师", re.compile(r"中级会计(?:师|职称)")),
+    ("教师资格证", re.compile(r"教师资格证")),
+    ("护士执业证", re.compile(r"护士执业(?:资格)?证")),
+    ("法律职业资格证", re.compile(r"法律职业资格|司法考试")),
+    ("驾驶证", re.compile(r"(?:C1|C2|B2|A1)驾照|驾驶证|driver'?s licen[cs]e", re.I)),
+    ("叉车证", re.compile(r"叉车证")),
+    ("电工证", re.compile(r"电工证")),
+]
+_LANGUAGES = [
+    ("普通话", re.compile(r"普通话|mandarin", re.I)),
+    ("粤语", re.compile(r"粤语|广东话|cantonese", re.I)),
+    ("英语", re.compile(r"英语|英文|english|CET|IELTS|TOEFL|雅思|托福", re.I)),
+    ("日语", re.compile(r"日语|日文|japanese|JLPT", re.I)),
+    ("韩语", re.compile(r"韩语|korean", re.I)),
+    ("德语", re.compile(r"德语|german", re.I)),
+    ("法语", re.compile(r"法语|french", re.I)),
+]
+_SALARY_EXPECTATION = re.compile(
+    r"(?:期望薪资|期望月薪|期望薪酬|薪资要求|期望工资|expected salary|salary expectation|desired salary)"
+    r"\s*[:：]?\s*([^\n|;；]{1,40})",
+    re.I,
+)
+_FULL_TIME_STUDY = re.compile(r"非统招|非全日制|自考|成人教育|函授|网络教育|统招|全日制", re.I)
+_DEGREE_WORDS = re.compile(
+    r"博士|硕士|研究生|本科|学士|大专|专科|高中|中专|ph\.?d|master|bachelor|associate|diploma|b\.?sc|m\.?sc|mba",
+    re.I,
+)
+_SCHOOL_NAME = re.compile(
+    r"([\u4e00-\u9fff（）()]{2,20}(?:大学|学院|学校|中学)(?:（[\u4e00-\u9fff]+）)?"
+    r"|(?:[A-Z][\w'.-]*\s+){0,5}(?:University|College|Institute|School)(?:\s+of(?:\s+[A-Z][\w'.-]*)+)?)"
+)
+_TITLE_COMPANY_ZH = re.compile(r"^\s*(\S+(?:公司|集团|银行|医院|学校|事务所|工作室))\s+(\S{2,20})")
+_TITLE_COMPANY_EN = re.compile(r"^\s*([^,]{2,60}),\s*([^:]{2,80})")
+
+
+def _as_year_month(match: re.Match[str], offset: int) -> str | None:
+    month = _month(match, offset)
+    return f"{month[0]:04d}-{month[1]:02d}" if month else None
+
+
+def _education_entries(text: str) -> list[dict[str, object]]:
+    """Degree, school, major and dates of each education line (highest first as written)."""
+    entries = []
+    for line in text.splitlines():
+        degree = _DEGREE_WORDS.search(line)
+        school = _SCHOOL_NAME.search(line)
+        if not degree or not school:
+            continue
+        level = next((lvl.value for lvl, p in _EDUCATION_PATTERNS if p.search(line)), None)
+        dates = _RANGE_RE.search(line)
+        study = _FULL_TIME_STUDY.search(line)
+        rest = line[school.end() :]
+        major_match = re.search(
+            r"([\u4e00-\u9fff]{2,12}(?:专业|学|工程|技术|管理))", rest
+        ) or re.search(r"\b(?:in|of)\s+([A-Z][\w ]{2,40})", rest)
+        entries.append({
+            "level": level,
+            "school": school.group(1).strip(),
+            "major": major_match.group(1).strip() if major_match else None,
+            "start": _as_year_month(dates, 1) if dates else None,
+            "end": _as_year_month(dates, 6) if dates and not dates.group(11) else None,
+            "full_time": None if not study else not re.match(r"非|自考|成人|函授|网络", study.group(0)),
+        })  # fmt: skip
+    return entries
+
+
+def _experience_entries(text: str, today: date) -> list[dict[str, object]]:
+    """Title, company, start and end (None = present) of each dated work line."""
+    entries: list[dict[str, object]] = []
+    for line in _work_sections(text):
+        match = _RANGE_RE.search(line)
+        if not match or _near_school(line, match):
+            continue
+        start = _as_year_month(match, 1)
+        if start is None:
+            continue
+        end = None if match.group(11) else _as_year_month(match, 6)
+        rest = line[match.end() :].strip()
+        title = company = None
+        zh = _TITLE_COMPANY_ZH.match(rest)
+        en = _TITLE_COMPANY_EN.match(rest)
+        if zh:
+            company, title = zh.group(1), zh.group(2)
+        elif en:
+            title, company = en.group(1).strip(), en.group(2).strip()
+        elif rest:
+            title = rest[:60]
+        entries.append(
+            {"title": title, "company": company, "start": start, "end": end or "present"}
+        )
+    return entries
+
+
 def without_contacts(text: str) -> str:
     """The text with email addresses and phone numbers removed: two copies of a résumé, one
     with contacts and one without, should look alike to duplicate detection."""
@@ -351,6 +456,42 @@ def extract_from_resume(text: str, *, today: date | None = None) -> ResumeExtrac
         if first_line:
             result.fields["name"] = Extracted(
                 first_line.group(1), first_line.start(1), first_line.end(1), 0.7
+            )
+    education_entries = _education_entries(text)
+    if education_entries:
+        result.fields["education_entries"] = Extracted(education_entries, 0, 0, 0.75)
+        best = education_entries[0]
+        if best.get("school") and best.get("level") == result.value("education_level"):
+            result.fields["school"] = Extracted(best["school"], 0, 0, 0.75)
+        if best.get("major"):
+            result.fields["major"] = Extracted(best["major"], 0, 0, 0.6)
+    experience_entries = _experience_entries(text, today)
+    if experience_entries:
+        result.fields["experience"] = Extracted(experience_entries, 0, 0, 0.7)
+    certificates = [(name, m) for name, p in _CERTIFICATES if (m := p.search(text))]
+    if certificates:
+        names = [
+            n
+            for n, _ in certificates
+            if not (n == "CET-4" and any(c == "CET-6" for c, _ in certificates))
+        ]
+        result.fields["certificates"] = Extracted(
+            names, certificates[0][1].start(), certificates[0][1].end(), 0.85
+        )
+    languages = [(name, m) for name, p in _LANGUAGES if (m := p.search(text))]
+    if languages:
+        result.fields["languages"] = Extracted(
+            [n for n, _ in languages], languages[0][1].start(), languages[0][1].end(), 0.7
+        )
+    salary_match = _SALARY_EXPECTATION.search(text)
+    if salary_match:
+        salary = parse_salary(salary_match.group(1))
+        if salary is not None and (salary.monthly_min or salary.monthly_max):
+            result.fields["desired_salary_min"] = Extracted(
+                salary.monthly_min or salary.monthly_max,
+                salary_match.start(1),
+                salary_match.end(1),
+                0.85,
             )
     desired = _DESIRED_RE.search(text)
     if desired:

@@ -26,11 +26,11 @@ from taxonomy.occupations import code_title
 
 CANDIDATE_FIELDS = (
     "external_id", "name", "email", "phone", "city", "desired_titles", "desired_salary_min",
-    "years_experience", "education", "experience", "skills", "languages", "summary",
-    "resume_text", "extraction",
+    "years_experience", "education", "experience", "skills", "languages", "certificates",
+    "summary", "resume_text", "extraction",
 )  # fmt: skip
 
-_LIST_FIELDS = ("desired_titles", "experience", "skills", "languages")
+_LIST_FIELDS = ("desired_titles", "experience", "skills", "languages", "certificates")
 
 
 def _fill_from_resume(candidate: Candidate) -> list[str]:
@@ -48,6 +48,10 @@ def _fill_from_resume(candidate: Candidate) -> list[str]:
         "phone": "phone",
         "name": "name",
         "desired_titles": "desired_titles",
+        "experience": "experience",
+        "languages": "languages",
+        "certificates": "certificates",
+        "desired_salary_min": "desired_salary_min",
     }
     for source, target in simple.items():
         value = extraction.value(source)
@@ -56,7 +60,11 @@ def _fill_from_resume(candidate: Candidate) -> list[str]:
             filled.append(target)
     level = extraction.value("education_level")
     if level is not None and not (candidate.education or {}).get("level"):
-        candidate.education = {**(candidate.education or {}), "level": level}
+        education = {**(candidate.education or {}), "level": level}
+        for part in ("school", "major"):
+            if extraction.value(part) and not education.get(part):
+                education[part] = extraction.value(part)
+        candidate.education = education
         filled.append("education.level")
     return filled
 
@@ -90,6 +98,7 @@ def _apply(candidate: Candidate, fields: dict[str, Any]) -> None:
     candidate.skills = clean_list(candidate.skills)
     candidate.desired_titles = clean_list(candidate.desired_titles)
     candidate.languages = clean_list(candidate.languages)
+    candidate.certificates = clean_list(candidate.certificates)
     titles = candidate.desired_titles or [
         e.get("title") for e in candidate.experience or [] if e.get("title")
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
@@ -50,8 +51,25 @@ def alembic_config() -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema (idempotent: a database at ``revision`` is left as it is)."""
+    """Upgrade the schema (idempotent: a database at ``revision`` is left as it is). Processes
+    starting together (a server and a CLI load) take turns: two first-time migrations would
+    both try to create the tables."""
     config = alembic_config()
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        lock_path = Path(engine.url.database).with_suffix(".migrate.lock")
+        with open(lock_path, "wb") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            _upgrade(engine, config, revision)
+        return
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Released at the end of this transaction.
+            connection.execute(text("SELECT pg_advisory_xact_lock(7415262)"))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def _upgrade(engine: Engine, config: Config, revision: str) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

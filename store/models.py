@@ -142,6 +142,7 @@ class Candidate(Base):
     experience: Mapped[list[Any]] = mapped_column(JSON, default=list)
     skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
     languages: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    certificates: Mapped[list[Any]] = mapped_column(JSON, default=list)
     summary: Mapped[str | None] = mapped_column(Text)
     resume_text: Mapped[str | None] = mapped_column(Text)
     # Which fields were extracted from resume_text rather than given: {"skills": "resume_text"}.

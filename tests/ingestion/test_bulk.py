@@ -103,7 +103,7 @@ async def test_zip_of_resumes(api: Api) -> None:
 
 
 def test_cli_load_killed_midway_resumes_exactly_once(tmp_path: Path) -> None:
-    records = [r.fields for r in generate_jobs(1500, seed=9)]
+    records = [r.fields for r in generate_jobs(3000, seed=9)]
     source = tmp_path / "postings.jsonl"
     source.write_bytes(jsonl(records))
     data_dir = tmp_path / "data"
@@ -125,7 +125,7 @@ def test_cli_load_killed_midway_resumes_exactly_once(tmp_path: Path) -> None:
     deadline = time.monotonic() + 120
     position = 0
     while time.monotonic() < deadline and position == 0:
-        time.sleep(0.2)
+        time.sleep(0.05)
         if (data_dir / "talentmatch.db").exists():
             db = Database(settings)
             with db.session() as session:
@@ -133,14 +133,14 @@ def test_cli_load_killed_midway_resumes_exactly_once(tmp_path: Path) -> None:
             db.dispose()
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=30)
-    assert 0 < position < 1500, "the load should be killed in the middle"
+    assert 0 < position < 3000, "the load should be killed in the middle"
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr
     assert "resuming load" in second.stderr
     db = Database(settings)
     with db.session() as session:
-        assert session.scalar(select(func.count()).select_from(Job)) == 1500
-        assert session.scalar(select(func.count(func.distinct(Job.external_id)))) == 1500
+        assert session.scalar(select(func.count()).select_from(Job)) == 3000
+        assert session.scalar(select(func.count(func.distinct(Job.external_id)))) == 3000
         job = session.scalars(select(IngestJob)).one()
-        assert (job.status, job.position, job.succeeded, job.failed) == ("done", 1500, 1500, 0)
+        assert (job.status, job.position, job.succeeded, job.failed) == ("done", 3000, 3000, 0)
     db.dispose()
