@@ -73,6 +73,11 @@ class UploadSettings(BaseModel):
     max_request_bytes: int = 200_000_000
     max_uncompressed_bytes: int = 50_000_000
     max_pdf_pages: int = 30
+    # Conversion of foreign salaries to CNY ("$120k–150k/yr"):
+    # TALENTMATCH_UPLOADS__RATES_TO_CNY='{"USD": 7.1, "HKD": 0.91}'.
+    rates_to_cny: dict[str, float] = Field(
+        default_factory=lambda: {"CNY": 1.0, "USD": 7.2, "HKD": 0.92, "EUR": 7.8, "GBP": 9.1}
+    )
 
 
 class Settings(BaseSettings):

@@ -49,7 +49,7 @@ def store_document(
             fields={"resume_text": document.text, "external_id": external_id},
         )
     else:
-        fields = posting_fields(document.text)
+        fields = posting_fields(document.text, rates_to_cny=limits.rates_to_cny)
         fields["external_id"] = external_id
         record, created = upsert_job(session, tenant_id=tenant_id, fields=fields)  # type: ignore[assignment]
     record_file(

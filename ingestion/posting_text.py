@@ -64,7 +64,9 @@ def _first(pattern: re.Pattern[str], text: str, confidence: float) -> Extracted 
     return Extracted(match.group(1).strip(), match.start(1), match.end(1), confidence)
 
 
-def extract_from_posting(text: str) -> ResumeExtraction:
+def extract_from_posting(
+    text: str, *, rates_to_cny: dict[str, float] | None = None
+) -> ResumeExtraction:
     """Every posting field the text reveals (see the module docstring)."""
     result = ResumeExtraction()
     title = _first(_TITLE_RE, text, 0.9)
@@ -89,7 +91,7 @@ def extract_from_posting(text: str) -> ResumeExtraction:
     salary_match = _SALARY_LABEL_RE.search(text) or _SALARY_INLINE_RE.search(text)
     if salary_match:
         raw = salary_match.group(1) if salary_match.groups() else salary_match.group(0)
-        salary = parse_salary(raw)
+        salary = parse_salary(raw, rates_to_cny=rates_to_cny)
         if salary is not None:
             result.fields["salary"] = Extracted(
                 salary, salary_match.start(), salary_match.end(), 0.85
@@ -139,9 +141,9 @@ def extract_from_posting(text: str) -> ResumeExtraction:
     return result
 
 
-def posting_fields(text: str) -> dict[str, object]:
+def posting_fields(text: str, *, rates_to_cny: dict[str, float] | None = None) -> dict[str, object]:
     """API fields for a posting given only as text (the text becomes its description)."""
-    extraction = extract_from_posting(text)
+    extraction = extract_from_posting(text, rates_to_cny=rates_to_cny)
     fields: dict[str, object] = {"description": text[:50_000]}
     for name in ("title", "company", "city", "district", "required_skills", "preferred_skills",
                  "min_years_experience", "education", "employment_type", "benefits"):  # fmt: skip

@@ -43,6 +43,8 @@ class ReaderLimits:
     max_uncompressed_bytes: int = 50_000_000
     max_compression_ratio: float = 100.0
     max_pdf_pages: int = 30
+    # Not a reader limit, but travels with them through intake: salary conversion rates.
+    rates_to_cny: dict[str, float] | None = None
 
 
 def _extension(filename: str) -> str:

@@ -155,3 +155,24 @@ async def test_too_many_files_in_one_request(api: Api) -> None:
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "files"
+
+
+async def test_salary_conversion_rate_is_a_setting(app_factory, settings) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from tests.conftest import Api as Client
+
+    configured = settings.model_copy(
+        update={"uploads": settings.uploads.model_copy(update={"rates_to_cny": {"USD": 7.0}})}
+    )
+    app = app_factory(settings=configured)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        api = Client(client, configured)
+        posting = b"Senior Data Engineer\nLocation: Shenzhen\nSalary: $10,000 - $12,000 per month\nSpark, SQL"
+        result = await upload(api, "/v1/jobs/files", [("job.txt", posting)])
+        job = (await api.get(f"/v1/jobs/{result[0]['id']}", "acme")).json()
+    assert (job["salary_min"], job["salary_max"]) == (70000, 84000)
