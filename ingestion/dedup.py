@@ -15,6 +15,8 @@ import re
 import unicodedata
 from collections import Counter
 
+import numpy as np
+
 MAX_DISTANCE = 6
 BANDS = 4
 _BAND_BITS = 64 // BANDS
@@ -36,15 +38,26 @@ def _shingles(text: str, size: int = 3) -> Counter[str]:
     return Counter(normalized[i : i + size] for i in range(len(normalized) - size + 1))
 
 
+_BITS = np.arange(64, dtype=np.uint64)
+
+
 def simhash(text: str) -> int:
     """A 64-bit SimHash of the text's character 3-gram shingles (as a signed 64-bit int,
     so it fits a BIGINT column)."""
-    weights = [0] * 64
-    for shingle, count in _shingles(text).items():
-        digest = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += count if digest >> bit & 1 else -count
-    value = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    shingles = _shingles(text)
+    if not shingles:
+        return 0
+    digests = np.array(
+        [
+            int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big")
+            for s in shingles
+        ],
+        dtype=np.uint64,
+    )
+    counts = np.array(list(shingles.values()), dtype=np.int64)
+    bits = ((digests[:, None] >> _BITS) & np.uint64(1)).astype(np.int64)  # (shingles, 64)
+    weights = (counts[:, None] * (2 * bits - 1)).sum(axis=0)
+    value = int(sum(1 << int(bit) for bit in np.flatnonzero(weights > 0)))
     return value - (1 << 64) if value >= 1 << 63 else value
 
 

@@ -11,7 +11,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -127,37 +127,45 @@ class OccupationCoder:
         for key, counter in votes.items():
             self._exact[key] = counter.most_common(1)[0][0]
         total = len(raw_docs)
+        self._max_postings = max(200, total // 20)
         self._idf = {
             g: math.log((1 + total) / (1 + df)) + 1 for g, df in document_frequency.items()
         }
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for doc_id, (index, grams) in enumerate(raw_docs):
             weights = {g: (1 + math.log(c)) * self._idf[g] for g, c in grams.items()}
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             self._docs.append((index, weights, norm))
             for g, w in weights.items():
-                self._postings[g].append((doc_id, w / norm))
+                postings[g].append((doc_id, w / norm))
+        # Posting lists as numpy arrays: scoring a title is a handful of vector additions.
+        self._posting_arrays = {
+            g: (np.array([d for d, _ in items], dtype=np.int64), np.array([w for _, w in items]))
+            for g, items in postings.items()
+        }
+        self._doc_owner = np.array([index for index, _, _ in self._docs], dtype=np.int64)
 
-    def lexical_scores(self, cleaned: str) -> dict[int, float]:
-        """TF-IDF cosine of the cleaned title with each occupation's best label (1.0 for an
-        exact alias)."""
+    def lexical_scores(self, cleaned: str, *, keep: int = 50) -> dict[int, float]:
+        """TF-IDF cosine of the cleaned title with each occupation's best label (above 1.0
+        for an exact label), for the ``keep`` best occupations."""
         key = re.sub(r"\s+", "", cleaned.lower())
-        results: dict[int, float] = {}
-        if key in self._exact:
-            # Above any cosine (which tops out at 1.0), so an exact label always wins.
-            results[self._exact[key]] = 1.01
         grams = _grams(cleaned)
         weights = {g: (1 + math.log(c)) * self._idf.get(g, 0.0) for g, c in grams.items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        scores: dict[int, float] = defaultdict(float)
+        doc_scores = np.zeros(len(self._docs), dtype=np.float64)
         for g, w in weights.items():
-            for doc_id, doc_weight in self._postings.get(g, ()):
-                scores[doc_id] += w / norm * doc_weight
-        for doc_id, score in scores.items():
-            index = self._docs[doc_id][0]
-            if score > results.get(index, 0.0):
-                results[index] = min(score, 0.999)
-        return results
+            postings = self._posting_arrays.get(g)
+            # Grams in a large share of all labels ("工", "员") carry little and cost most.
+            if postings is None or len(postings[0]) > self._max_postings:
+                continue
+            doc_scores[postings[0]] += (w / norm) * postings[1]
+        occupation_scores = np.zeros(len(self.occupations), dtype=np.float64)
+        np.maximum.at(occupation_scores, self._doc_owner, np.minimum(doc_scores, 0.999))
+        if key in self._exact:
+            # Above any cosine (which tops out at 1.0), so an exact label always wins.
+            occupation_scores[self._exact[key]] = 1.01
+        best = np.argpartition(-occupation_scores, min(keep, len(occupation_scores) - 1))[:keep]
+        return {int(i): float(occupation_scores[i]) for i in best if occupation_scores[i] > 0}
 
     def code(self, title: str, *, top: int = 5) -> list[OccupationMatch]:
         """The ``top`` most likely occupations, best first, with confidences in 0–1."""
@@ -244,6 +252,7 @@ def esco_coder() -> OccupationCoder:
     return OccupationCoder(occupations)
 
 
+@lru_cache(maxsize=65536)
 def code_title(title: str | None) -> OccupationMatch | None:
     """The best occupation for a title: CSCO 2022 for Chinese titles, ESCO (by ISCO-08 group)
     for others; None for an empty title."""
