@@ -18,6 +18,7 @@ from search_index.embedded import EmbeddedIndex
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
 from store.db import Database
+from taxonomy.occupations import code_title
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,9 @@ class Runtime:
 
     def start(self, *, background: bool = True) -> None:
         """Bring the indexes up to date with the database; optionally keep polling the outbox."""
+        # Build the occupation coders now rather than inside the first write.
+        code_title("会计")
+        code_title("Accountant")
         self.sync.recover()
         if background:
             self.sync.start(self.settings.search.outbox_poll_interval_s)

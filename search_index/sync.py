@@ -30,12 +30,19 @@ from store.models import Candidate, Job
 log = logging.getLogger(__name__)
 
 
+def _encode_profiles(
+    profiles: Sequence[JobProfile] | Sequence[CandidateProfile], encode: Callable[[list[str]], list]
+) -> tuple[list, list]:
+    """Content and title vectors of the profiles, encoded in one batch."""
+    texts = [p.embedding_text() for p in profiles] + [p.title_text() for p in profiles]
+    vectors = encode(texts) if texts else []
+    return vectors[: len(profiles)], vectors[len(profiles) :]
+
+
 def job_documents(jobs: Sequence[Job], encode: Callable[[list[str]], list]) -> list[IndexDocument]:
     """Index documents for postings, encoding content and titles in one batch."""
     profiles = [JobProfile.from_row(job) for job in jobs]
-    texts = [p.embedding_text() for p in profiles] + [p.title_text() for p in profiles]
-    vectors = encode(texts) if texts else []
-    n = len(profiles)
+    contents, titles = _encode_profiles(profiles, encode)
     return [
         IndexDocument(
             id=p.id,
@@ -43,8 +50,8 @@ def job_documents(jobs: Sequence[Job], encode: Callable[[list[str]], list]) -> l
             private=p.private,
             title=p.title,
             text=p.keyword_text(list(job.required_skills or []) + list(job.preferred_skills or [])),
-            vector=vectors[i],
-            title_vector=vectors[n + i],
+            vector=contents[i],
+            title_vector=titles[i],
             timestamp=p.timestamp,
             city_code=p.city_code,
             district_code=p.district_code,
@@ -64,9 +71,7 @@ def candidate_documents(
     candidates: Sequence[Candidate], encode: Callable[[list[str]], list]
 ) -> list[IndexDocument]:
     profiles = [CandidateProfile.from_row(c) for c in candidates]
-    texts = [p.embedding_text() for p in profiles] + [p.title_text() for p in profiles]
-    vectors = encode(texts) if texts else []
-    n = len(profiles)
+    contents, titles = _encode_profiles(profiles, encode)
     return [
         IndexDocument(
             id=p.id,
@@ -74,8 +79,8 @@ def candidate_documents(
             private=True,  # candidates never leave their tenant
             title=p.title_text(),
             text=p.keyword_text(),
-            vector=vectors[i],
-            title_vector=vectors[n + i],
+            vector=contents[i],
+            title_vector=titles[i],
             timestamp=p.timestamp,
             city_code=p.city_code,
             salary_min=p.desired_salary_min,

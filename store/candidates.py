@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
@@ -22,6 +22,7 @@ from store.normalize import (
     years_from_experience,
 )
 from store.outbox import record_change
+from store.records import rows_by_ids, shares_simhash_band
 from taxonomy.occupations import code_title
 
 CANDIDATE_FIELDS = (
@@ -146,12 +147,7 @@ def _same_person(session: Session, incoming: Candidate) -> tuple[Candidate | Non
             select(Candidate)
             .where(
                 same_tenant,
-                or_(
-                    Candidate.simhash_b0 == incoming.simhash_b0,
-                    Candidate.simhash_b1 == incoming.simhash_b1,
-                    Candidate.simhash_b2 == incoming.simhash_b2,
-                    Candidate.simhash_b3 == incoming.simhash_b3,
-                ),
+                shares_simhash_band(Candidate, incoming),
             )
             .order_by(Candidate.id)
             .limit(20)
@@ -265,10 +261,4 @@ def list_candidates(
 
 
 def candidates_by_ids(session: Session, ids: list[int]) -> dict[int, Candidate]:
-    found: dict[int, Candidate] = {}
-    for start in range(0, len(ids), 500):
-        for row in session.scalars(
-            select(Candidate).where(Candidate.id.in_(ids[start : start + 500]))
-        ):
-            found[row.id] = row
-    return found
+    return rows_by_ids(session, Candidate, ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
@@ -20,6 +20,7 @@ from store.normalize import (
     normalize_place,
 )
 from store.outbox import record_change
+from store.records import rows_by_ids
 from taxonomy.occupations import code_title
 
 JOB_FIELDS = (
@@ -49,27 +50,36 @@ def _apply(job: Job, fields: dict[str, Any]) -> None:
         job.posted_at = utcnow()
 
 
+# Built once: compiling this select for every posting cost more than running it.
+_SAME_BAND = (
+    select(Job.id, Job.title, Job.city_code, Job.simhash, Job.duplicate_of)
+    .where(
+        or_(
+            Job.simhash_b0 == bindparam("b0"),
+            Job.simhash_b1 == bindparam("b1"),
+            Job.simhash_b2 == bindparam("b2"),
+            Job.simhash_b3 == bindparam("b3"),
+        ),
+        or_(Job.private.is_(False), Job.tenant_id == bindparam("tenant_id")),
+        Job.id != bindparam("job_id"),
+    )
+    .order_by(Job.id)
+    .limit(50)
+)
+
+
 def _find_duplicate_group(session: Session, job: Job) -> int | None:
     """The group (earliest posting) this posting near-duplicates, among postings it may be
     grouped with: public ones of any tenant, private ones of its own."""
     text = posting_fingerprint_text(job.title, job.company, job.city, job.description or "")
     job.simhash = simhash(text)
     job.simhash_b0, job.simhash_b1, job.simhash_b2, job.simhash_b3 = bands(job.simhash)
-    candidates = session.execute(
-        select(Job.id, Job.title, Job.city_code, Job.simhash, Job.duplicate_of)
-        .where(
-            or_(
-                Job.simhash_b0 == job.simhash_b0,
-                Job.simhash_b1 == job.simhash_b1,
-                Job.simhash_b2 == job.simhash_b2,
-                Job.simhash_b3 == job.simhash_b3,
-            ),
-            or_(Job.private.is_(False), Job.tenant_id == job.tenant_id),
-            Job.id != job.id if job.id is not None else Job.id.is_not(None),
-        )
-        .order_by(Job.id)
-        .limit(50)
-    )
+    with session.no_autoflush:  # the posting itself need not be written to be compared
+        candidates = session.execute(
+            _SAME_BAND,
+        {"b0": job.simhash_b0, "b1": job.simhash_b1, "b2": job.simhash_b2, "b3": job.simhash_b3,
+             "tenant_id": job.tenant_id, "job_id": job.id if job.id is not None else -1},
+        ).all()  # fmt: skip
     for other_id, title, city_code, other_hash, other_group in candidates:
         if other_hash is not None and same_posting(
             job.title, job.city_code, job.simhash, title, city_code, other_hash
@@ -95,8 +105,9 @@ def upsert_job(session: Session, *, tenant_id: str, fields: dict[str, Any]) -> t
     )  # fmt: skip
     complete.update(fields)
     _apply(job, complete)
-    session.flush()
+    # Grouped before the flush: one INSERT, not an INSERT and then an UPDATE.
     job.duplicate_of = _find_duplicate_group(session, job)
+    session.flush()
     record_change(session, EntityKind.JOB, job.id)
     return job, created
 
@@ -122,8 +133,8 @@ def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
     if "external_id" in changes:
         ensure_external_id_free(session, job, changes["external_id"])
     _apply(job, changes)
-    session.flush()
     job.duplicate_of = _find_duplicate_group(session, job)
+    session.flush()
     record_change(session, EntityKind.JOB, job.id)
     return job
 
@@ -170,8 +181,4 @@ def duplicates_of(session: Session, job: Job, *, viewer_tenant: str) -> list[Job
 
 
 def jobs_by_ids(session: Session, ids: list[int]) -> dict[int, Job]:
-    found: dict[int, Job] = {}
-    for start in range(0, len(ids), 500):
-        for job in session.scalars(select(Job).where(Job.id.in_(ids[start : start + 500]))):
-            found[job.id] = job
-    return found
+    return rows_by_ids(session, Job, ids)

@@ -1,0 +1,31 @@
+"""Queries shared by postings and candidates."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from store.models import Candidate, Job
+
+Record = TypeVar("Record", Job, Candidate)
+
+
+def rows_by_ids(session: Session, model: type[Record], ids: list[int]) -> dict[int, Record]:
+    """The rows with these ids (missing ids are left out), fetched in chunks."""
+    found: dict[int, Record] = {}
+    for start in range(0, len(ids), 500):
+        for row in session.scalars(select(model).where(model.id.in_(ids[start : start + 500]))):
+            found[row.id] = row
+    return found
+
+
+def shares_simhash_band(model: type[Record], record: Any) -> ColumnElement[bool]:
+    """Rows whose SimHash shares at least one 16-bit band with ``record``'s."""
+    return or_(
+        model.simhash_b0 == record.simhash_b0,
+        model.simhash_b1 == record.simhash_b1,
+        model.simhash_b2 == record.simhash_b2,
+        model.simhash_b3 == record.simhash_b3,
+    )
