@@ -180,8 +180,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from bench.encoder_quality import run_encoder_evaluation
     from bench.intake_eval import run_intake_evaluation
+    from bench.ranking_eval import run_ranking_evaluation
 
     status = 0
+    if args.suite in ("all", "ranking"):
+        status |= run_ranking_evaluation(output="bench/results/ranking.md")
     if args.suite in ("all", "intake"):
         status |= run_intake_evaluation(output="bench/results/intake.md")
     if args.suite in ("all", "encoders"):
@@ -248,9 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
 
     evaluate = commands.add_parser(
-        "eval", help="quality reports: intake (extraction, normalization, titles) and encoders"
+        "eval", help="quality reports: intake, ranking (MAP, nDCG@10, P@5, recall@100), encoders"
     )
-    evaluate.add_argument("suite", nargs="?", choices=["all", "intake", "encoders"], default="all")
+    evaluate.add_argument(
+        "suite", nargs="?", choices=["all", "intake", "ranking", "encoders"], default="all"
+    )
     evaluate.set_defaults(func=cmd_eval)
     return parser
 
