@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ingestion.resume_text import Extracted, ResumeExtraction, _number
+from ingestion.resume_text import EDUCATION_PATTERNS, Extracted, ResumeExtraction, _number
 from ingestion.salary import parse_salary
 from store.normalize import normalize_place_text
 from taxonomy.skills import skill_vocabulary
@@ -38,13 +38,6 @@ _YEARS_RE = re.compile(
     r"|(\d{1,2})\+?\s*(?:years?|yrs?)(?:'|’)?(?:\s+of)?(?:\s+[\w-]+){0,3}?\s+experience",
     re.I,
 )
-_EDUCATION_RE = [
-    ("doctorate", re.compile(r"博士|ph\.?\s?d|doctorate", re.I)),
-    ("master", re.compile(r"硕士|研究生|master'?s|master degree|\bmsc\b", re.I)),
-    ("bachelor", re.compile(r"本科|统招本科|学士|bachelor'?s?|\bbsc\b|undergraduate degree", re.I)),
-    ("associate", re.compile(r"大专|专科|associate degree|college diploma", re.I)),
-    ("high_school", re.compile(r"高中|中专|技校|high school", re.I)),
-]
 _EDUCATION_CONTEXT = re.compile(r"学历|及以上|以上学历|degree|diploma|education", re.I)
 _NO_EDUCATION = re.compile(r"学历不限|不限学历|no degree required", re.I)
 _PREFERRED = re.compile(r"优先|加分|者佳|preferred|is a plus|a plus|nice to have|bonus", re.I)
@@ -120,12 +113,13 @@ def extract_from_posting(
     if _NO_EDUCATION.search(text):
         result.fields["education"] = Extracted("none", 0, 0, 0.8)
     else:
-        for level, pattern in reversed(_EDUCATION_RE):  # the lowest level stated is the bar
+        # The résumé degree patterns; the lowest level a posting states is its bar.
+        for level, pattern in reversed(EDUCATION_PATTERNS):
             match = pattern.search(text)
             if match and _EDUCATION_CONTEXT.search(
                 text[max(0, match.start() - 10) : match.end() + 10]
             ):
-                result.fields["education"] = Extracted(level, match.start(), match.end(), 0.8)
+                result.fields["education"] = Extracted(level.value, match.start(), match.end(), 0.8)
                 break
     for employment, pattern in _EMPLOYMENT:
         match = pattern.search(text)

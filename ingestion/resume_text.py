@@ -94,7 +94,7 @@ _WORK_HEADINGS = re.compile(
     r"工作经[历验]|项目经[历验]|实习经历|work experience|experience|employment", re.I
 )
 
-_EDUCATION_PATTERNS: list[tuple[EducationLevel, re.Pattern[str]]] = [
+EDUCATION_PATTERNS: list[tuple[EducationLevel, re.Pattern[str]]] = [
     (EducationLevel.DOCTORATE, re.compile(r"博士|ph\.?\s?d\b|doctorate|doctor of", re.I)),
     (
         EducationLevel.MASTER,
@@ -112,7 +112,7 @@ _EDUCATION_PATTERNS: list[tuple[EducationLevel, re.Pattern[str]]] = [
     ),
     (
         EducationLevel.ASSOCIATE,
-        re.compile(r"大专|专科|associate degree|associate'?s|higher diploma", re.I),
+        re.compile(r"大专|专科|associate degree|associate'?s|higher diploma|college diploma", re.I),
     ),
     (
         EducationLevel.HIGH_SCHOOL,
@@ -228,7 +228,7 @@ def _years_from_dates(text: str, today: date) -> Extracted | None:
 
 
 def _education(text: str) -> Extracted | None:
-    for level, pattern in _EDUCATION_PATTERNS:
+    for level, pattern in EDUCATION_PATTERNS:
         match = pattern.search(text)
         if match:
             return Extracted(level.value, match.start(), match.end(), 0.85)
@@ -369,7 +369,7 @@ def _education_entries(text: str) -> list[dict[str, object]]:
         school = _SCHOOL_NAME.search(line)
         if not degree or not school:
             continue
-        level = next((lvl.value for lvl, p in _EDUCATION_PATTERNS if p.search(line)), None)
+        level = next((lvl.value for lvl, p in EDUCATION_PATTERNS if p.search(line)), None)
         dates = _RANGE_RE.search(line)
         study = _FULL_TIME_STUDY.search(line)
         rest = line[school.end() :]
