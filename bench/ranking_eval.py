@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,8 @@ from bench.encoder_quality import build_queries
 from bench.metrics import average_precision, mean, precision_at, recall_at
 from core.settings import Settings
 from ingestion.sample_data import generate_candidates, generate_jobs
-from matching.profiles import CandidateProfile, JobProfile
-from matching.scoring import score_match
+from matching.profiles import CandidateProfile
+from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
 from search_index.protocol import SearchMode, SearchQuery
 from store.candidates import candidates_by_ids, upsert_candidate
 from store.jobs import jobs_by_ids, upsert_job
@@ -167,13 +168,13 @@ def run_ranking_evaluation(
                 job = jobs_by_ids(session, [job_id])[job_id]
                 _direction(runtime, table, "job→candidates", job, job.title, list(job.required_skills) + list(job.preferred_skills),
                            runtime.jobs_index, runtime.candidates_index, person_label, person_lang, job_label[job_id],
-                           job_lang[job_id], lambda ids: candidates_by_ids(session, ids), rerank=_rerank_candidates(runtime, job))  # fmt: skip
+                           job_lang[job_id], partial(_ranked_candidates, runtime, session, job))  # fmt: skip
             for person_id in sampled_people:
                 person = candidates_by_ids(session, [person_id])[person_id]
                 profile = CandidateProfile.from_row(person)
                 _direction(runtime, table, "candidate→jobs", person, " ".join(profile.titles), list(person.skills),
                            runtime.candidates_index, runtime.jobs_index, job_label, job_lang, person_label[person_id],
-                           person_lang[person_id], lambda ids: jobs_by_ids(session, ids), rerank=_rerank_jobs(runtime, person))  # fmt: skip
+                           person_lang[person_id], partial(_ranked_jobs, runtime, session, person))  # fmt: skip
         runtime.close()
     lines = [
         "# Ranking quality",
@@ -196,8 +197,7 @@ def run_ranking_evaluation(
 
 def _direction(runtime: Runtime, table: Table, task: str, source: Any, title: str, skills: list[str], source_index: Any,
                target_index: Any, labels: dict[int, str], languages: dict[int, str], target_label: str,
-               source_language: str, load: Callable[[list[int]], dict[int, Any]],
-               rerank: Callable[[dict[int, Any], list[int]], list[int]]) -> None:  # fmt: skip
+               source_language: str, ranked: Callable[[], list[int]]) -> None:  # fmt: skip
     stored = source_index.vectors([source.id])[source.id]
     text = " ".join([title, *skills])
     results: dict[str, list[int]] = {}
@@ -205,7 +205,7 @@ def _direction(runtime: Runtime, table: Table, task: str, source: Any, title: st
         hits = target_index.search(SearchQuery(viewer_tenant="eval", text=text, vector=stored.vector, limit=100,
                                                mode=mode, collapse_duplicates=False))  # fmt: skip
         results[system] = [h.id for h in hits.hits]
-    results["hybrid + re-ranking"] = rerank(load(results["hybrid"]), results["hybrid"])
+    results["hybrid + re-ranking"] = ranked()
     for system, ranking in results.items():
         for doc_language in ("zh", "en"):
             subset = {d: a for d, a in labels.items() if languages[d] == doc_language}
@@ -213,51 +213,18 @@ def _direction(runtime: Runtime, table: Table, task: str, source: Any, title: st
                       subset, target_label)  # fmt: skip
 
 
-def _rerank_candidates(
-    runtime: Runtime, job: Any
-) -> Callable[[dict[int, Any], list[int]], list[int]]:
-    profile = JobProfile.from_row(job)
-    vectors = runtime.jobs_index.vectors([job.id])[job.id]
-
-    def rerank(rows: dict[int, Any], ids: list[int]) -> list[int]:
-        stored = runtime.candidates_index.vectors(ids)
-        scored = [
-            (
-                score_match(
-                    profile,
-                    CandidateProfile.from_row(rows[i]),
-                    job_vectors=(vectors.vector, vectors.title_vector),
-                    candidate_vectors=(stored[i].vector, stored[i].title_vector),
-                ).score,
-                i,
-            )  # fmt: skip
-            for i in ids
-            if i in rows and i in stored
-        ]
-        return [i for _, i in sorted(scored, key=lambda p: -p[0])]
-
-    return rerank
+def _ranked_candidates(runtime: Runtime, session: Any, job: Any) -> list[int]:
+    """The shipped matcher's ranking (hybrid retrieval, then the factor scorer)."""
+    ranked = rank_candidates_for_job(
+        job, tenant_id="eval", job_index=runtime.jobs_index, candidate_index=runtime.candidates_index,
+        load_candidates=partial(candidates_by_ids, session), settings=runtime.settings.match, limit=100,
+    )  # fmt: skip
+    return [row.id for row, _ in ranked]
 
 
-def _rerank_jobs(runtime: Runtime, person: Any) -> Callable[[dict[int, Any], list[int]], list[int]]:
-    profile = CandidateProfile.from_row(person)
-    vectors = runtime.candidates_index.vectors([person.id])[person.id]
-
-    def rerank(rows: dict[int, Any], ids: list[int]) -> list[int]:
-        stored = runtime.jobs_index.vectors(ids)
-        scored = [
-            (
-                score_match(
-                    JobProfile.from_row(rows[i]),
-                    profile,
-                    job_vectors=(stored[i].vector, stored[i].title_vector),
-                    candidate_vectors=(vectors.vector, vectors.title_vector),
-                ).score,
-                i,
-            )  # fmt: skip
-            for i in ids
-            if i in rows and i in stored
-        ]
-        return [i for _, i in sorted(scored, key=lambda p: -p[0])]
-
-    return rerank
+def _ranked_jobs(runtime: Runtime, session: Any, person: Any) -> list[int]:
+    ranked = rank_jobs_for_candidate(
+        person, job_index=runtime.jobs_index, candidate_index=runtime.candidates_index,
+        load_jobs=partial(jobs_by_ids, session), settings=runtime.settings.match, limit=100,
+    )  # fmt: skip
+    return [row.id for row, _ in ranked]
