@@ -24,6 +24,20 @@ def find_by_external_id(
     )
 
 
+def find_by_external_ids(
+    session: Session, model: type[Record], *, tenant_id: str, external_ids: list[str]
+) -> dict[str, Record]:
+    """The tenant's records with these external ids, by external id."""
+    found: dict[str, Record] = {}
+    for start in range(0, len(external_ids), 500):
+        chunk = external_ids[start : start + 500]
+        for row in session.scalars(
+            select(model).where(model.tenant_id == tenant_id, model.external_id.in_(chunk))
+        ):
+            found[row.external_id or ""] = row
+    return found
+
+
 def ensure_external_id_free(session: Session, record: Record, external_id: str | None) -> None:
     """Refuse to give ``record`` an external id another record of its tenant already has."""
     if not external_id or external_id == record.external_id:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.domain import EntityKind
 from core.errors import Forbidden, NotFound
 from ingestion.dedup import bands, posting_fingerprint_text, same_posting, simhash
-from store.external_ids import ensure_external_id_free, find_by_external_id
+from store.external_ids import ensure_external_id_free, find_by_external_ids
 from store.models import Job, utcnow
 from store.normalize import (
     check_salary_range,
@@ -50,66 +50,123 @@ def _apply(job: Job, fields: dict[str, Any]) -> None:
         job.posted_at = utcnow()
 
 
-# Built once: compiling this select for every posting cost more than running it.
-_SAME_BAND = (
-    select(Job.id, Job.title, Job.city_code, Job.simhash, Job.duplicate_of)
+# Postings sharing a SimHash band with any of a chunk of postings, visible to their tenant.
+# Built once: compiling this select for every chunk cost more than running it.
+_SHARING_A_BAND = (
+    select(Job.id, Job.title, Job.city_code, Job.simhash, Job.duplicate_of,
+           Job.simhash_b0, Job.simhash_b1, Job.simhash_b2, Job.simhash_b3)
     .where(
         or_(
-            Job.simhash_b0 == bindparam("b0"),
-            Job.simhash_b1 == bindparam("b1"),
-            Job.simhash_b2 == bindparam("b2"),
-            Job.simhash_b3 == bindparam("b3"),
+            Job.simhash_b0.in_(bindparam("b0", expanding=True)),
+            Job.simhash_b1.in_(bindparam("b1", expanding=True)),
+            Job.simhash_b2.in_(bindparam("b2", expanding=True)),
+            Job.simhash_b3.in_(bindparam("b3", expanding=True)),
         ),
         or_(Job.private.is_(False), Job.tenant_id == bindparam("tenant_id")),
-        Job.id != bindparam("job_id"),
     )
     .order_by(Job.id)
-    .limit(50)
-)
+)  # fmt: skip
+# Duplicate grouping looks up this many postings at once, and compares each posting with
+# at most this many band-sharing postings (the earliest ones).
+_GROUPING_CHUNK = 100
+_MAX_BAND_CANDIDATES = 50
 
 
-def _find_duplicate_group(session: Session, job: Job) -> int | None:
-    """The group (earliest posting) this posting near-duplicates, among postings it may be
-    grouped with: public ones of any tenant, private ones of its own."""
+def _fingerprint(job: Job) -> None:
     text = posting_fingerprint_text(job.title, job.company, job.city, job.description or "")
     job.simhash = simhash(text)
     job.simhash_b0, job.simhash_b1, job.simhash_b2, job.simhash_b3 = bands(job.simhash)
-    with session.no_autoflush:  # the posting itself need not be written to be compared
-        candidates = session.execute(
-            _SAME_BAND,
-        {"b0": job.simhash_b0, "b1": job.simhash_b1, "b2": job.simhash_b2, "b3": job.simhash_b3,
-             "tenant_id": job.tenant_id, "job_id": job.id if job.id is not None else -1},
-        ).all()  # fmt: skip
-    for other_id, title, city_code, other_hash, other_group in candidates:
-        if other_hash is not None and same_posting(
-            job.title, job.city_code, job.simhash, title, city_code, other_hash
-        ):
-            return int(other_group or other_id)
-    return None
+
+
+def _group_duplicates(session: Session, tenant_id: str, jobs: list[Job]) -> None:
+    """Set ``duplicate_of`` of each (flushed) posting of one tenant: the group (earliest
+    posting) it near-duplicates, among postings it may be grouped with (public ones of any
+    tenant, private ones of its own). Postings of the same call are grouped in order, each
+    with the ones before it, never with a later one."""
+    position = {job.id: i for i, job in enumerate(jobs)}
+    for start in range(0, len(jobs), _GROUPING_CHUNK):
+        chunk = jobs[start : start + _GROUPING_CHUNK]
+        by_band: dict[tuple[int, int | None], list[Any]] = {}
+        with session.no_autoflush:
+            rows = session.execute(
+                _SHARING_A_BAND,
+                {
+                    f"b{b}": sorted({getattr(job, f"simhash_b{b}") for job in chunk})
+                    for b in range(4)
+                }
+                | {"tenant_id": tenant_id},
+            ).all()
+        for row in rows:
+            for b, value in enumerate(row[5:]):
+                by_band.setdefault((b, value), []).append(row)
+        for i, job in enumerate(chunk, start=start):
+            job.duplicate_of = None
+            seen: set[int] = set()
+            candidates = []
+            for b in range(4):
+                for row in by_band.get((b, getattr(job, f"simhash_b{b}")), []):
+                    if row.id not in seen and row.id != job.id and position.get(row.id, -1) < i:
+                        seen.add(row.id)
+                        candidates.append(row)
+            for row in sorted(candidates, key=lambda r: r.id)[:_MAX_BAND_CANDIDATES]:
+                if row.simhash is not None and same_posting(
+                    job.title,
+                    job.city_code,
+                    job.simhash or 0,
+                    row.title,
+                    row.city_code,
+                    row.simhash,
+                ):
+                    # A posting of this call: its group as decided a moment ago.
+                    group = (
+                        jobs[position[row.id]].duplicate_of
+                        if row.id in position
+                        else row.duplicate_of
+                    )
+                    job.duplicate_of = int(group or row.id)
+                    break
 
 
 def upsert_job(session: Session, *, tenant_id: str, fields: dict[str, Any]) -> tuple[Job, bool]:
     """Create a posting, or replace the tenant's posting with the same external id.
     Returns the posting and whether it was created."""
-    job = find_by_external_id(
-        session, Job, tenant_id=tenant_id, external_id=fields.get("external_id")
-    )
-    created = job is None
-    if job is None:
-        job = Job(tenant_id=tenant_id)
-        session.add(job)
-    complete = dict.fromkeys(JOB_FIELDS)
-    complete.update(
-        remote=False, private=False, employment_type="full_time", description="",
-        required_skills=[], preferred_skills=[], benefits=[],
-    )  # fmt: skip
-    complete.update(fields)
-    _apply(job, complete)
-    # Grouped before the flush: one INSERT, not an INSERT and then an UPDATE.
-    job.duplicate_of = _find_duplicate_group(session, job)
+    return upsert_jobs(session, tenant_id=tenant_id, records=[fields])[0]
+
+
+def upsert_jobs(
+    session: Session, *, tenant_id: str, records: list[dict[str, Any]]
+) -> list[tuple[Job, bool]]:
+    """``upsert_job`` for many postings of one tenant in one go: one lookup of their
+    external ids, one batched INSERT, one duplicate-grouping query per chunk. A later record
+    with the same external id as an earlier one updates it. Raises ``InvalidInput`` for the
+    first invalid record (the caller's transaction then holds nothing of the batch)."""
+    wanted = sorted({f["external_id"] for f in records if f.get("external_id")})
+    known = find_by_external_ids(session, Job, tenant_id=tenant_id, external_ids=wanted)
+    results: list[tuple[Job, bool]] = []
+    for fields in records:
+        external_id = fields.get("external_id")
+        job = known.get(external_id) if external_id else None
+        created = job is None
+        if job is None:
+            job = Job(tenant_id=tenant_id)
+            session.add(job)
+            if external_id:
+                known[external_id] = job
+        complete = dict.fromkeys(JOB_FIELDS)
+        complete.update(
+            remote=False, private=False, employment_type="full_time", description="",
+            required_skills=[], preferred_skills=[], benefits=[],
+        )  # fmt: skip
+        complete.update(fields)
+        _apply(job, complete)
+        _fingerprint(job)
+        results.append((job, created))
     session.flush()
-    record_change(session, EntityKind.JOB, job.id)
-    return job, created
+    unique = list({id(job): job for job, _ in results}.values())
+    _group_duplicates(session, tenant_id, unique)
+    for job in unique:
+        record_change(session, EntityKind.JOB, job.id)
+    return results
 
 
 def get_visible_job(session: Session, job_id: int, *, viewer_tenant: str) -> Job:
@@ -133,8 +190,9 @@ def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
     if "external_id" in changes:
         ensure_external_id_free(session, job, changes["external_id"])
     _apply(job, changes)
-    job.duplicate_of = _find_duplicate_group(session, job)
+    _fingerprint(job)
     session.flush()
+    _group_duplicates(session, job.tenant_id, [job])
     record_change(session, EntityKind.JOB, job.id)
     return job
 
