@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.body_limit import BodySizeLimit
 from api.errors import install_error_handlers
-from api.routers import bulk, candidates, files, health, jobs, matches, search
+from api.routers import bulk, candidates, feedback, files, health, jobs, matches, search
 from api.runtime import Runtime
 from core.settings import Settings
 from matching.encoders import Encoder
@@ -44,6 +44,6 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     )
     install_error_handlers(app)
     # files first: its literal paths (/v1/jobs/files) must win over /v1/jobs/{job_id}.
-    for module in (health, files, bulk, jobs, candidates, search, matches):
+    for module in (health, files, bulk, jobs, candidates, search, matches, feedback):
         app.include_router(module.router)
     return app

@@ -1,4 +1,4 @@
-"""The ``talentmatch`` command: serve, demo, keys, reindex, bench, eval."""
+"""The ``talentmatch`` command: serve, demo, keys, ingest, reindex, ranker, bench, eval."""
 
 from __future__ import annotations
 
@@ -164,6 +164,40 @@ def cmd_reindex(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ranker(args: argparse.Namespace) -> int:
+    """Train a tenant's ranker from its feedback (promoted only if better on held-out
+    feedback), or list its models."""
+    import json
+    from dataclasses import asdict
+
+    from matching.encoders import CachedEncoder, create_encoder
+    from matching.training import train_ranker
+    from store.db import Database
+    from store.ranker_models import list_models
+
+    settings = _settings()
+    db = Database(settings)
+    try:
+        if args.ranker_command == "list":
+            with db.session() as session:
+                for row in list_models(session, args.tenant):
+                    print(json.dumps({"version": row.version, "active": row.active,
+                                      "created_at": row.created_at.isoformat(),
+                                      "weights": row.model["weights"],
+                                      "evaluation": row.evaluation}, ensure_ascii=False))  # fmt: skip
+            return 0
+        # Vectors of indexed profiles come from the embedding cache: no index lock needed,
+        # so training runs next to a serving process.
+        encoder = CachedEncoder(create_encoder(settings.embedding), db)
+        report = train_ranker(
+            db, encoder, args.tenant, holdout=args.holdout, min_pairs=args.min_pairs,
+        )  # fmt: skip
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+        return 0 if report.version is not None else 2
+    finally:
+        db.dispose()
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import run_benchmarks
 
@@ -184,7 +218,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     status = 0
     if args.suite in ("all", "ranking"):
-        status |= run_ranking_evaluation(output="bench/results/ranking.md")
+        status |= run_ranking_evaluation(
+            output="bench/results/ranking.md", fit_default=args.fit_default
+        )
     if args.suite in ("all", "intake"):
         status |= run_intake_evaluation(output="bench/results/intake.md")
     if args.suite in ("all", "encoders"):
@@ -232,6 +268,18 @@ def build_parser() -> argparse.ArgumentParser:
     reindex = commands.add_parser("reindex", help="rebuild the search indexes from the database")
     reindex.set_defaults(func=cmd_reindex)
 
+    ranker = commands.add_parser("ranker", help="learn ranking weights from feedback")
+    ranker_commands = ranker.add_subparsers(dest="ranker_command", required=True)
+    train = ranker_commands.add_parser(
+        "train", help="fit on the tenant's feedback; promote only if better on held-out feedback"
+    )
+    train.add_argument("--tenant", required=True)
+    train.add_argument("--holdout", type=float, default=0.25, help="share of queries held out")
+    train.add_argument("--min-pairs", type=int, default=40, help="labelled pairs needed")
+    listing = ranker_commands.add_parser("list", help="the tenant's trained models")
+    listing.add_argument("--tenant", required=True)
+    ranker.set_defaults(func=cmd_ranker)
+
     bench = commands.add_parser("bench", help="ingest, search and match benchmarks")
     bench.add_argument("--sizes", default="10000,100000")
     bench.add_argument("--queries", type=int, default=200)
@@ -255,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "suite", nargs="?", choices=["all", "intake", "ranking", "encoders"], default="all"
+    )
+    evaluate.add_argument(
+        "--fit-default",
+        action="store_true",
+        help="first refit the shipped default ranker model on a separate generated corpus",
     )
     evaluate.set_defaults(func=cmd_eval)
     return parser

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -14,13 +15,17 @@ from core.settings import Settings
 from ingestion.readers import ReaderLimits
 from ingestion.worker import IngestWorker
 from matching.encoders import CachedEncoder, Encoder, create_encoder
+from matching.profiles import PROFILE_TEXT_VERSION
+from matching.ranker import RankerModel, default_model
 from search_index.embedded import EmbeddedIndex
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
 from store.db import Database
+from store.ranker_models import active_model
 from taxonomy.occupations import code_title
 
 log = logging.getLogger(__name__)
+RANKER_REFRESH_S = 5.0
 
 
 class QueryEncoder:
@@ -67,7 +72,9 @@ class Runtime:
             kind: EmbeddedIndex(
                 settings.index_dir / f"{kind.value}s",
                 dim=base_encoder.dim,
-                model_id=base_encoder.model_id,
+                # The index holds vectors of profile texts: both the model and the way the
+                # texts are written must match, or it is rebuilt.
+                model_id=f"{base_encoder.model_id}/profiles-v{PROFILE_TEXT_VERSION}",
                 settings=settings.search,
             )
             for kind in EntityKind
@@ -81,6 +88,8 @@ class Runtime:
         self.ingest = IngestWorker(
             self.db, settings.files_dir, self.limits, after_batch=lambda _job: index_now(self)
         )
+        self._rankers: dict[str, tuple[RankerModel, float]] = {}
+        self._rankers_lock = threading.Lock()
         self.sync = IndexSync(
             self.db,
             self.encoder,
@@ -88,6 +97,21 @@ class Runtime:
             checkpoint_interval_s=settings.search.checkpoint_interval_s,
             checkpoint_every_events=settings.search.checkpoint_every_events,
         )
+
+    def ranker_for(self, tenant_id: str) -> RankerModel:
+        """The tenant's active ranker model (its own trained one, else the default). Read
+        again after a few seconds, so a model promoted by ``talentmatch ranker train`` in
+        another process takes over without a restart."""
+        now = time.monotonic()
+        with self._rankers_lock:
+            cached = self._rankers.get(tenant_id)
+        if cached is not None and now - cached[1] < RANKER_REFRESH_S:
+            return cached[0]
+        with self.db.session() as session:
+            model = active_model(session, tenant_id) or default_model()
+        with self._rankers_lock:
+            self._rankers[tenant_id] = (model, now)
+        return model
 
     @property
     def jobs_index(self) -> SearchIndex:

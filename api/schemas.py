@@ -359,13 +359,26 @@ class FactorRead(BaseModel):
     hard_mismatch: bool = False
 
 
+class SkillEvidenceRead(BaseModel):
+    skill: str
+    source: str = Field(description="experience[i], summary, resume_text, or skills (listed only)")
+    text: str
+
+
 class MatchFields(BaseModel):
     id: int
     score: float
     breakdown: dict[str, FactorRead]
     hard_mismatches: list[str]
     matched_skills: list[str]
-    missing_skills: list[str]
+    missing_skills: list[str] = Field(
+        description="missing required skills (as in missing_required_skills)"
+    )
+    missing_required_skills: list[str]
+    skill_evidence: list[SkillEvidenceRead]
+    reasons: list[str] = Field(
+        description="one line each, in the Accept-Language language (zh or en)"
+    )
     missing_preferred_skills: list[str]
 
 
@@ -379,11 +392,15 @@ class JobMatch(MatchFields):
 
 class CandidateMatches(BaseModel):
     job_id: int
+    model_version: str
+    blind: bool = False
     matches: list[CandidateMatch]
 
 
 class JobMatches(BaseModel):
     candidate_id: int
+    model_version: str
+    blind: bool = False
     matches: list[JobMatch]
 
 
@@ -427,3 +444,40 @@ class IngestJobRead(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+# -- feedback ---------------------------------------------------------------------------------
+
+FeedbackAction = Literal[
+    "viewed", "shortlisted", "contacted", "interviewed", "hired", "rejected", "applied", "saved"
+]
+
+
+class FeedbackCreate(StrictModel):
+    job_id: int
+    candidate_id: int
+    action: FeedbackAction
+    actor: Literal["recruiter", "seeker"] = "recruiter"
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    model_version: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        None, description="the model_version of the match response the actor acted on"
+    )
+
+
+class FeedbackRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    job_id: int
+    candidate_id: int
+    action: str
+    actor: str
+    reason: str | None
+    model_version: str | None
+    created_at: datetime
+
+
+class FeedbackPage(BaseModel):
+    items: list[FeedbackRead]
+    page: int
+    page_size: int

@@ -9,7 +9,8 @@ Method (one process, single client, this machine):
   time on the same texts (the pipeline's overhead over the encoder);
 - search: hybrid queries (zh, en, mixed) with random filters, the query-vector LRU cleared
   before each so every query is encoded; the full route logic (rows, highlights) without HTTP;
-- match: candidate → postings and posting → candidates, full scoring and explanations.
+- match: candidate → postings and posting → candidates through the route logic: retrieval,
+  the tenant's ranker model, breakdown, skill evidence and localized reasons.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from api.routers.matches import candidates_for_job, jobs_for_candidate
 from api.routers.search import search_jobs
 from api.runtime import Runtime
 from api.schemas import SearchRequest
@@ -36,12 +36,11 @@ from core.settings import Settings
 from ingestion.archetypes import ARCHETYPES
 from ingestion.sample_data import generate_candidates, generate_jobs
 from matching.encoders import HashingEncoder, UniversalSentenceEncoder
-from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
-from store.candidates import candidates_by_ids, upsert_candidate
+from store.candidates import upsert_candidate
 from store.db import Database
 from store.jobs import jobs_by_ids, upsert_jobs
 from store.keys import Principal, get_or_create_tenant
-from store.models import Candidate, Job
+from store.models import Job
 from taxonomy.skills import skill_vocabulary
 
 CACHE_DIR = Path("bench/.cache")
@@ -222,13 +221,11 @@ def bench_size(
         c2j: list[float] = []
         j2c: list[float] = []
         for _ in range(min(queries, len(candidate_ids))):
-            with runtime.db.session() as session:
-                candidate = next(
-                    iter(candidates_by_ids(session, [rng.choice(candidate_ids)]).values())
-                )
-                c2j.append(timed(partial(_jobs_for_candidate, runtime, session, candidate)))
-                job = next(iter(jobs_by_ids(session, [rng.choice(job_ids)]).values()))
-                j2c.append(timed(partial(_candidates_for_job, runtime, session, job)))
+            # The routes themselves: retrieval, ranker, breakdown, skill evidence, reasons.
+            c2j.append(timed(partial(jobs_for_candidate, rng.choice(candidate_ids), principal,
+                                     runtime, limit=20, blind=False, accept_language="zh")))  # fmt: skip
+            j2c.append(timed(partial(candidates_for_job, rng.choice(job_ids), principal,
+                                     runtime, limit=20, blind=False, accept_language="en")))  # fmt: skip
         runtime.close()
         return {
             "postings": size,
@@ -243,29 +240,6 @@ def bench_size(
         }
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def _jobs_for_candidate(runtime: Runtime, session: Session, candidate: Candidate) -> Any:
-    return rank_jobs_for_candidate(
-        candidate,
-        job_index=runtime.jobs_index,
-        candidate_index=runtime.candidates_index,
-        load_jobs=partial(jobs_by_ids, session),
-        settings=runtime.settings.match,
-        limit=20,
-    )
-
-
-def _candidates_for_job(runtime: Runtime, session: Session, job: Job) -> Any:
-    return rank_candidates_for_job(
-        job,
-        tenant_id=TENANTS[0],
-        job_index=runtime.jobs_index,
-        candidate_index=runtime.candidates_index,
-        load_candidates=partial(candidates_by_ids, session),
-        settings=runtime.settings.match,
-        limit=20,
-    )
 
 
 def _warm_cache(runtime: Runtime, records: list[Any]) -> None:

@@ -61,9 +61,9 @@ class AuthSettings(BaseModel):
 
 class MatchSettings(BaseModel):
     # How many candidates (or postings) retrieval hands to the scorer.
-    retrieval_depth: int = 100
-    # Each hard mismatch (wrong city for an on-site job, disjoint salary) multiplies the score.
-    hard_mismatch_factor: float = 0.5
+    retrieval_depth: int = 200
+    # What a hard mismatch costs is part of the ranker model (matching.ranker), learned
+    # within bounds from labelled data and feedback.
 
 
 class UploadSettings(BaseModel):

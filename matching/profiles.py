@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.domain import EducationLevel
+from matching.fairness import neutralize
 from store.models import Candidate, Job
 from taxonomy.skills import skill_vocabulary
 
 _EMBED_CHARS = 1200  # long tails add noise to an averaged sentence embedding
+# Bumped whenever the texts below change (2: protected attributes removed): an index built
+# from older texts is then rebuilt at start-up instead of mixing two kinds of vectors.
+PROFILE_TEXT_VERSION = 2
 
 
 def compose_embedding_text(
@@ -128,6 +132,8 @@ class CandidateProfile:
             " ".join(filter(None, [e.get("title"), e.get("company"), e.get("description")]))
             for e in experience
         )
+        # Protected attributes and the name never reach a vector or a ranking signal.
+        name = candidate.name
         return cls(
             id=candidate.id,
             tenant_id=candidate.tenant_id,
@@ -140,9 +146,9 @@ class CandidateProfile:
             education_rank=_rank((candidate.education or {}).get("level")),
             skills=tuple(skill_vocabulary().canonical_ids(candidate.skills)),
             raw_skills=tuple(candidate.skills or []),
-            experience_text=experience_text,
-            summary=candidate.summary or "",
-            resume_text=candidate.resume_text or "",
+            experience_text=neutralize(experience_text, name),
+            summary=neutralize(candidate.summary or "", name),
+            resume_text=neutralize(candidate.resume_text or "", name),
             timestamp=candidate.updated_at.timestamp(),
             occupation_code=candidate.occupation_code,
         )
@@ -159,6 +165,7 @@ class CandidateProfile:
             filter(
                 None,
                 [
+                    self.name,  # looked up by recruiters, and matched only by a query naming it
                     self.city,
                     " ".join(self.raw_skills),
                     self.summary,

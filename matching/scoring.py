@@ -1,8 +1,9 @@
 """Scores one posting against one candidate, factor by factor, with an explanation.
 
-score = penalty × Σ (wᵢ · sᵢ) / Σ wᵢ over the factors both sides give evidence for, where
-penalty halves the score for each hard mismatch (wrong city for an on-site job, salary
-ranges that do not overlap). Each factor's ``contribution`` is its share of the final score,
+Each factor scores 0–1 (or abstains when one side gives no evidence); a ranker model
+(``matching.ranker``: learned weights and a calibration curve) turns them into the score,
+and a hard mismatch (wrong city for an on-site job, salary ranges that do not overlap)
+multiplies it by a penalty. Each factor's ``contribution`` is its share of the final score,
 so the contributions add up to the score.
 """
 
@@ -13,18 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from matching.profiles import CandidateProfile, JobProfile
+from matching.ranker import RankerModel, default_model
 from search_index.tokenize import tokenize
 from taxonomy.skills import skill_vocabulary
-
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "semantic": 0.25,
-    "skills": 0.30,
-    "title": 0.15,
-    "experience": 0.10,
-    "education": 0.08,
-    "location": 0.07,
-    "salary": 0.05,
-}
 
 # Cosine similarities of the default encoder rescaled to 0–1: unrelated texts sit near
 # the low end, paraphrases and translations near the high end (bench/results/encoders.md).
@@ -46,9 +38,19 @@ class MatchScore:
     contributions: dict[str, float]
     weights: dict[str, float]
     penalty: float
+    hard_mismatch_count: int
+    model_version: str
     matched_skills: list[str] = field(default_factory=list)
     missing_skills: list[str] = field(default_factory=list)
     missing_preferred_skills: list[str] = field(default_factory=list)
+    matched_skill_ids: list[str] = field(default_factory=list)  # canonical, for evidence
+
+    def features(self) -> dict[str, object]:
+        """What feedback logging stores: the factor scores and the hard mismatch count."""
+        return {
+            "factors": {name: f.score for name, f in self.factors.items()},
+            "hard_mismatches": self.hard_mismatch_count,
+        }
 
     def breakdown(self) -> dict[str, dict[str, object]]:
         out: dict[str, dict[str, object]] = {}
@@ -177,17 +179,28 @@ def salary_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:
     )
 
 
+def keyword_factor(relevance: float | None) -> Factor:
+    """How strongly keyword retrieval (BM25) found this record for the other side's titles
+    and skills, relative to the best keyword hit of the same query."""
+    if relevance is None:
+        return Factor(None, "keyword retrieval found nothing to compare")
+    if relevance == 0:
+        return Factor(0.0, "no keyword overlap with the titles and skills sought")
+    return Factor(relevance, f"keyword relevance {relevance:.2f} of the best keyword hit")
+
+
 def score_match(
     job: JobProfile,
     candidate: CandidateProfile,
     *,
     job_vectors: tuple[np.ndarray, np.ndarray],
     candidate_vectors: tuple[np.ndarray, np.ndarray],
-    weights: dict[str, float] | None = None,
-    hard_mismatch_factor: float = 0.5,
+    model: RankerModel | None = None,
+    keyword: float | None = None,
 ) -> MatchScore:
-    """The explained score of ``candidate`` for ``job`` (symmetric in use: both directions)."""
-    weights = weights or DEFAULT_WEIGHTS
+    """The explained score of ``candidate`` for ``job`` (symmetric in use: both directions).
+    ``keyword`` is the pair's relative BM25 relevance from retrieval, when retrieval ran."""
+    model = model or default_model()
     skills, matched, missing, missing_preferred = skills_factor(job, candidate)
     factors = {
         "semantic": semantic_factor(job_vectors[0], candidate_vectors[0]),
@@ -197,21 +210,21 @@ def score_match(
         "education": education_factor(job, candidate),
         "location": location_factor(job, candidate),
         "salary": salary_factor(job, candidate),
+        "keyword": keyword_factor(keyword),
     }
-    known = {name: f for name, f in factors.items() if f.score is not None}
-    total_weight = sum(weights[name] for name in known) or 1.0
-    penalty = hard_mismatch_factor ** sum(1 for f in factors.values() if f.hard_mismatch)
-    contributions = {
-        name: penalty * weights[name] * (f.score or 0.0) / total_weight for name, f in known.items()
-    }
+    mismatches = sum(1 for f in factors.values() if f.hard_mismatch)
+    score, contributions = model.score({name: f.score for name, f in factors.items()}, mismatches)
     vocabulary = skill_vocabulary()
     return MatchScore(
-        score=round(sum(contributions.values()), 4),
+        score=score,  # unrounded: near the top of the curve small differences still order
         factors=factors,
         contributions=contributions,
-        weights=weights,
-        penalty=penalty,
+        weights=model.weights,
+        penalty=model.mismatch_penalty**mismatches,
+        hard_mismatch_count=mismatches,
+        model_version=model.version,
         matched_skills=[vocabulary.display_name(s) for s in matched],
         missing_skills=[vocabulary.display_name(s) for s in missing],
         missing_preferred_skills=[vocabulary.display_name(s) for s in missing_preferred],
+        matched_skill_ids=list(matched),
     )

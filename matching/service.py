@@ -11,45 +11,64 @@ from core.domain import EntityKind
 from core.errors import IndexUnavailable
 from core.settings import MatchSettings
 from matching.profiles import CandidateProfile, JobProfile
+from matching.ranker import CANDIDATE_TO_JOBS, JOB_TO_CANDIDATES, RankerModel, default_model
 from matching.scoring import MatchScore, score_match
-from search_index.protocol import SearchIndex, SearchQuery, StoredVectors
+from search_index.protocol import SearchHit, SearchIndex, SearchQuery, StoredVectors
 from store.models import Candidate, Job
 
 Row = TypeVar("Row", Job, Candidate)
 CandidateLoader = Callable[[list[int]], dict[int, Candidate]]
 JobLoader = Callable[[list[int]], dict[int, Job]]
+Vectors = tuple[np.ndarray, np.ndarray]
 
 
 def _retrieval_text(title: str, skills: tuple[str, ...] | list[str]) -> str:
     return " ".join([title, *skills])
 
 
-def _vectors(index: SearchIndex, entity_id: int, kind: EntityKind) -> tuple[np.ndarray, np.ndarray]:
+def _vectors(index: SearchIndex, entity_id: int, kind: EntityKind) -> Vectors:
     stored = index.vectors([entity_id]).get(entity_id)
     if stored is None:
         raise IndexUnavailable(f"{kind.value} {entity_id} is not indexed yet; retry shortly")
     return stored.vector, stored.title_vector
 
 
+def keyword_relevance(hits: list[SearchHit]) -> dict[int, float] | None:
+    """Each hit's BM25 score relative to the best one (0 for hits keyword retrieval missed);
+    None when keyword retrieval found nothing, so the factor abstains."""
+    best = max((h.keyword_score or 0.0 for h in hits), default=0.0)
+    if best <= 0:
+        return None
+    return {h.id: (h.keyword_score or 0.0) / best for h in hits}
+
+
 def _score_retrieved(
-    ids: list[int],
+    hits: list[SearchHit],
     rows: dict[int, Row],
     stored: dict[int, StoredVectors],
     *,
     visible: Callable[[Row], bool],
-    score: Callable[[Row, tuple[np.ndarray, np.ndarray]], MatchScore],
+    score: Callable[[Row, Vectors, float | None], MatchScore],
     limit: int,
 ) -> list[tuple[Row, MatchScore]]:
     """Score every retrieved record that still exists, is indexed and is visible; best first."""
+    keyword = keyword_relevance(hits)
     scored = []
-    for record_id in ids:
-        row = rows.get(record_id)
-        vectors = stored.get(record_id)
+    for hit in hits:
+        row = rows.get(hit.id)
+        vectors = stored.get(hit.id)
         if row is None or vectors is None or not visible(row):
             continue  # deleted since retrieval, not yet re-indexed, or not the caller's
-        scored.append((row, score(row, (vectors.vector, vectors.title_vector))))
+        relevance = keyword.get(hit.id, 0.0) if keyword is not None else None
+        scored.append((row, score(row, (vectors.vector, vectors.title_vector), relevance)))
     scored.sort(key=lambda pair: (-pair[1].score, pair[0].id))
     return scored[:limit]
+
+
+def _retrieve(index: SearchIndex, viewer_tenant: str, text: str, vector: np.ndarray,
+              depth: int) -> list[SearchHit]:  # fmt: skip
+    query = SearchQuery(viewer_tenant=viewer_tenant, text=text, vector=vector, limit=depth)
+    return index.search(query).hits
 
 
 def rank_candidates_for_job(
@@ -61,32 +80,29 @@ def rank_candidates_for_job(
     load_candidates: CandidateLoader,
     settings: MatchSettings,
     limit: int,
+    model: RankerModel | None = None,
 ) -> list[tuple[Candidate, MatchScore]]:
     """The tenant's candidates best suited to ``job``, best first."""
+    model = (model or default_model()).for_direction(JOB_TO_CANDIDATES)
     profile = JobProfile.from_row(job)
     job_vectors = _vectors(job_index, job.id, EntityKind.JOB)
     skills = list(job.required_skills or []) + list(job.preferred_skills or [])
-    retrieved = candidate_index.search(
-        SearchQuery(
-            viewer_tenant=tenant_id,
-            text=_retrieval_text(job.title, skills),
-            vector=job_vectors[0],
-            limit=max(settings.retrieval_depth, limit),
-        )
-    )
-    ids = [hit.id for hit in retrieved.hits]
+    hits = _retrieve(candidate_index, tenant_id, _retrieval_text(job.title, skills),
+                     job_vectors[0], max(settings.retrieval_depth, limit))  # fmt: skip
+    ids = [hit.id for hit in hits]
     return _score_retrieved(
-        ids,
+        hits,
         load_candidates(ids),
         candidate_index.vectors(ids),
         visible=lambda c: c.tenant_id == tenant_id,
-        score=lambda c, vectors: score_match(
+        score=lambda c, vectors, keyword: score_match(
             profile,
             CandidateProfile.from_row(c),
             job_vectors=job_vectors,
             candidate_vectors=vectors,
-            hard_mismatch_factor=settings.hard_mismatch_factor,
-        ),
+            model=model,
+            keyword=keyword,
+        ),  # fmt: skip
         limit=limit,
     )
 
@@ -99,30 +115,60 @@ def rank_jobs_for_candidate(
     load_jobs: JobLoader,
     settings: MatchSettings,
     limit: int,
+    model: RankerModel | None = None,
 ) -> list[tuple[Job, MatchScore]]:
     """Postings (public, or the candidate's tenant's own) best suited to ``candidate``."""
+    model = (model or default_model()).for_direction(CANDIDATE_TO_JOBS)
     profile = CandidateProfile.from_row(candidate)
     candidate_vectors = _vectors(candidate_index, candidate.id, EntityKind.CANDIDATE)
-    retrieved = job_index.search(
-        SearchQuery(
-            viewer_tenant=candidate.tenant_id,
-            text=_retrieval_text(" ".join(profile.titles), list(candidate.skills or [])),
-            vector=candidate_vectors[0],
-            limit=max(settings.retrieval_depth, limit),
-        )
-    )
-    ids = [hit.id for hit in retrieved.hits]
+    text = _retrieval_text(" ".join(profile.titles), list(candidate.skills or []))
+    hits = _retrieve(job_index, candidate.tenant_id, text, candidate_vectors[0],
+                     max(settings.retrieval_depth, limit))  # fmt: skip
+    ids = [hit.id for hit in hits]
     return _score_retrieved(
-        ids,
+        hits,
         load_jobs(ids),
         job_index.vectors(ids),
         visible=lambda j: not j.private or j.tenant_id == candidate.tenant_id,
-        score=lambda j, vectors: score_match(
+        score=lambda j, vectors, keyword: score_match(
             JobProfile.from_row(j),
             profile,
             job_vectors=vectors,
             candidate_vectors=candidate_vectors,
-            hard_mismatch_factor=settings.hard_mismatch_factor,
-        ),
+            model=model,
+            keyword=keyword,
+        ),  # fmt: skip
         limit=limit,
     )
+
+
+def pair_features(
+    job: Job,
+    candidate: Candidate,
+    *,
+    actor: str,
+    job_index: SearchIndex,
+    candidate_index: SearchIndex,
+    settings: MatchSettings,
+) -> MatchScore:
+    """The pair scored as the actor's match list scored it (a recruiter's list of candidates
+    for the posting, a job seeker's list of postings): what feedback is logged with, so that
+    training sees the same evidence, keyword relevance included, that ranking saw."""
+    job_vectors = _vectors(job_index, job.id, EntityKind.JOB)
+    candidate_vectors = _vectors(candidate_index, candidate.id, EntityKind.CANDIDATE)
+    if actor == "recruiter":
+        skills = list(job.required_skills or []) + list(job.preferred_skills or [])
+        hits = _retrieve(candidate_index, candidate.tenant_id, _retrieval_text(job.title, skills),
+                         job_vectors[0], settings.retrieval_depth)  # fmt: skip
+    else:
+        profile = CandidateProfile.from_row(candidate)
+        text = _retrieval_text(" ".join(profile.titles), list(candidate.skills or []))
+        hits = _retrieve(job_index, candidate.tenant_id, text, candidate_vectors[0],
+                         settings.retrieval_depth)  # fmt: skip
+    keyword = keyword_relevance(hits)
+    direction = JOB_TO_CANDIDATES if actor == "recruiter" else CANDIDATE_TO_JOBS
+    return score_match(
+        JobProfile.from_row(job), CandidateProfile.from_row(candidate), job_vectors=job_vectors,
+        candidate_vectors=candidate_vectors, model=default_model().for_direction(direction),
+        keyword=keyword.get(job.id if actor == "seeker" else candidate.id, 0.0) if keyword else None,
+    )  # fmt: skip

@@ -247,3 +247,48 @@ class EmbeddingCacheEntry(Base):
     model_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Feedback(Base):
+    """What a recruiter or a job seeker did with a match (shortlisted, hired, applied…).
+    One row per (tenant, posting, candidate, actor, action): recording it again changes
+    nothing. Ranker training reads these rows as labels."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "job_id", "candidate_id", "actor", "action", name="uq_feedback_event"
+        ),
+        Index("ix_feedback_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(16))  # recruiter, seeker
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    # The ranker model whose scores the actor saw, when the caller says so.
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    # The pair's factor scores when the action was recorded ({"factors", "hard_mismatches"}):
+    # training learns from the evidence ranking saw, keyword relevance included.
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RankerModelRow(Base):
+    """A trained ranker model (``matching.ranker.RankerModel`` as JSON) of one tenant. At most
+    one per tenant is active; without one the shipped default applies."""
+
+    __tablename__ = "ranker_models"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    model: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Held-out comparison with the model it replaced: {"candidate": {...}, "current": {...}}.
+    evaluation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

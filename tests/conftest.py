@@ -67,10 +67,16 @@ def settings(tmp_path: Path, database_url: str | None) -> Settings:
 class Api:
     """An HTTP client plus helpers to mint keys for tenants."""
 
-    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, client: httpx.AsyncClient, settings: Settings, app: Any = None) -> None:
         self.client = client
         self.settings = settings
+        self.app = app
         self._keys: dict[str, str] = {}
+
+    @property
+    def runtime(self) -> Any:
+        """The app's runtime (database, encoder, indexes), for tests that drive it directly."""
+        return self.app.state.runtime
 
     def key(self, tenant: str, role: str = "agency") -> str:
         if tenant not in self._keys:
@@ -186,7 +192,7 @@ async def api(app_factory: Callable[..., Any], settings: Settings) -> AsyncItera
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Api(client, settings)
+            yield Api(client, settings, app)
 
 
 @pytest.fixture

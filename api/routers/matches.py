@@ -1,8 +1,11 @@
-"""Two-way matching: candidates for a posting, postings for a candidate."""
+"""Two-way matching: candidates for a posting, postings for a candidate, each with its
+score, factor breakdown, skill evidence and reasons in the caller's language."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
 
 from api.deps import PrincipalDep, RuntimeDep
 from api.schemas import (
@@ -13,31 +16,64 @@ from api.schemas import (
     JobMatch,
     JobMatches,
     JobRead,
+    SkillEvidenceRead,
 )
+from matching.explain import preferred_language, reasons, skill_evidence
+from matching.fairness import blind_text, blind_view
+from matching.profiles import CandidateProfile, JobProfile
 from matching.scoring import MatchScore
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
 from store.candidates import candidates_by_ids, get_candidate
 from store.jobs import get_visible_job, jobs_by_ids
+from store.models import Candidate, Job
 
 router = APIRouter(tags=["matching"])
 
+AcceptLanguage = Annotated[str | None, Header(description="zh or en: the language of `reasons`")]
+Blind = Annotated[
+    bool,
+    Query(description="hide name, contacts, age, gender, photo and other protected attributes"),
+]
 
-def _match_fields(match: MatchScore) -> dict[str, object]:
+
+def _match_fields(
+    job: Job, candidate: Candidate, match: MatchScore, language: str, *, blind: bool
+) -> dict[str, Any]:
+    evidence = skill_evidence(candidate, match.matched_skill_ids, language)
     return {
-        "score": match.score,
+        "score": round(match.score, 4),
         "breakdown": {name: FactorRead(**entry) for name, entry in match.breakdown().items()},  # type: ignore[arg-type]
         "hard_mismatches": [name for name, f in match.factors.items() if f.hard_mismatch],
         "matched_skills": match.matched_skills,
         "missing_skills": match.missing_skills,
+        "missing_required_skills": match.missing_skills,
         "missing_preferred_skills": match.missing_preferred_skills,
+        "skill_evidence": [
+            SkillEvidenceRead(
+                skill=e.skill,
+                source=e.source,
+                text=blind_text(e.text, candidate.name) if blind else e.text,
+            )
+            for e in evidence
+        ],
+        "reasons": reasons(
+            JobProfile.from_row(job), CandidateProfile.from_row(candidate), match, language
+        ),
     }
 
 
 @router.get("/v1/jobs/{job_id}/matches", response_model=CandidateMatches)
 def candidates_for_job(
-    job_id: int, principal: PrincipalDep, runtime: RuntimeDep, limit: int = Query(20, ge=1, le=100)
+    job_id: int,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    limit: int = Query(20, ge=1, le=100),
+    blind: Blind = False,
+    accept_language: AcceptLanguage = None,
 ) -> CandidateMatches:
     """The tenant's candidates ranked for a posting it can see."""
+    language = preferred_language(accept_language)
+    model = runtime.ranker_for(principal.tenant_id)
     with runtime.db.session() as session:
         job = get_visible_job(session, job_id, viewer_tenant=principal.tenant_id)
         ranked = rank_candidates_for_job(
@@ -48,12 +84,18 @@ def candidates_for_job(
             load_candidates=lambda ids: candidates_by_ids(session, ids),
             settings=runtime.settings.match,
             limit=limit,
+            model=model,
         )
-        matches = [
-            CandidateMatch(id=c.id, candidate=CandidateRead.model_validate(c), **_match_fields(m))  # type: ignore[arg-type]
-            for c, m in ranked
-        ]
-    return CandidateMatches(job_id=job_id, matches=matches)
+        matches = []
+        for c, m in ranked:
+            candidate = CandidateRead.model_validate(c)
+            if blind:
+                candidate = CandidateRead.model_validate(blind_view(candidate.model_dump()))
+            fields = _match_fields(job, c, m, language, blind=blind)
+            matches.append(CandidateMatch(id=c.id, candidate=candidate, **fields))
+    return CandidateMatches(
+        job_id=job_id, model_version=model.version, blind=blind, matches=matches
+    )
 
 
 @router.get("/v1/candidates/{candidate_id}/matches", response_model=JobMatches)
@@ -62,8 +104,12 @@ def jobs_for_candidate(
     principal: PrincipalDep,
     runtime: RuntimeDep,
     limit: int = Query(20, ge=1, le=100),
+    blind: Blind = False,
+    accept_language: AcceptLanguage = None,
 ) -> JobMatches:
     """Postings ranked for one of the tenant's candidates."""
+    language = preferred_language(accept_language)
+    model = runtime.ranker_for(principal.tenant_id)
     with runtime.db.session() as session:
         candidate = get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
         ranked = rank_jobs_for_candidate(
@@ -73,9 +119,16 @@ def jobs_for_candidate(
             load_jobs=lambda ids: jobs_by_ids(session, ids),
             settings=runtime.settings.match,
             limit=limit,
+            model=model,
         )
         matches = [
-            JobMatch(id=j.id, job=JobRead.model_validate(j), **_match_fields(m))  # type: ignore[arg-type]
+            JobMatch(
+                id=j.id,
+                job=JobRead.model_validate(j),
+                **_match_fields(j, candidate, m, language, blind=blind),
+            )
             for j, m in ranked
         ]
-    return JobMatches(candidate_id=candidate_id, matches=matches)
+    return JobMatches(
+        candidate_id=candidate_id, model_version=model.version, blind=blind, matches=matches
+    )

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api.deps import PrincipalDep, RuntimeDep
 from api.runtime import Runtime
@@ -23,6 +23,7 @@ from api.schemas import (
 )
 from core.domain import EducationLevel
 from core.errors import InvalidInput
+from matching.fairness import blind_view
 from search_index.highlight import highlight
 from search_index.protocol import SearchFilters, SearchHit, SearchIndex, SearchQuery, SearchResult
 from search_index.query_understanding import parse_query
@@ -169,30 +170,39 @@ def search_jobs(
 
 @router.post("/candidates", response_model=CandidateSearchResponse)
 def search_candidates(
-    body: SearchRequest, principal: PrincipalDep, runtime: RuntimeDep
+    body: SearchRequest,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    blind: bool = Query(
+        False, description="hide name, contacts, age, gender, photo and other protected attributes"
+    ),
 ) -> CandidateSearchResponse:
     result, interpreted = run_search(runtime, runtime.candidates_index, principal.tenant_id, body)
     with runtime.db.session() as session:
         rows = candidates_by_ids(session, [h.id for h in result.hits])
         visible = _hits_in_order(result.hits, rows, lambda c: c.tenant_id == principal.tenant_id)
-        hits = [
-            CandidateHit(
-                id=hit.id,
-                score=hit.score,
-                highlights=highlight(
-                    body.query,
-                    {
-                        "desired_titles": " / ".join(c.desired_titles or []),
-                        "summary": c.summary,
-                        "skills": ", ".join(c.skills or []),
-                        "resume_text": c.resume_text,
-                    },
-                ),
-                retrieval=_retrieval(hit),
-                candidate=CandidateRead.model_validate(c),
+        hits = []
+        for hit, c in visible:
+            person = CandidateRead.model_validate(c)
+            if blind:
+                person = CandidateRead.model_validate(blind_view(person.model_dump()))
+            hits.append(
+                CandidateHit(
+                    id=hit.id,
+                    score=hit.score,
+                    highlights=highlight(
+                        body.query,
+                        {
+                            "desired_titles": " / ".join(person.desired_titles),
+                            "summary": person.summary,
+                            "skills": ", ".join(person.skills),
+                            "resume_text": person.resume_text,
+                        },
+                    ),
+                    retrieval=_retrieval(hit),
+                    candidate=person,
+                )
             )
-            for hit, c in visible
-        ]
     return CandidateSearchResponse(
         total=result.total,
         page=body.page,

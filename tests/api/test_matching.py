@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from matching.ranker import default_model
 from tests.conftest import Api
 
 pytestmark = pytest.mark.anyio
@@ -71,6 +72,7 @@ async def test_matching_candidate_ranks_above_unrelated_ones(api: Api) -> None:
         "education",
         "location",
         "salary",
+        "keyword",
     }
     for match in matches:
         assert 0 <= match["score"] <= 1
@@ -99,9 +101,12 @@ async def test_hard_mismatches_lower_the_score_and_say_so(api: Api) -> None:
     assert matches[elsewhere["id"]]["breakdown"]["location"]["hard_mismatch"] is True
     assert "北京" in matches[elsewhere["id"]]["breakdown"]["location"]["detail"]
     assert matches[pricey["id"]]["hard_mismatches"] == ["salary"]
-    # Identical otherwise, so each mismatch costs a visible share of the score.
-    assert matches[elsewhere["id"]]["score"] < matches[local["id"]]["score"] * 0.6
-    assert matches[pricey["id"]]["score"] < matches[local["id"]]["score"] * 0.6
+    # Identical otherwise, so each mismatch costs at least the model's penalty (≤ 0.9),
+    # and reasons say why in a sentence.
+    penalty = default_model().mismatch_penalty
+    assert matches[elsewhere["id"]]["score"] <= matches[local["id"]]["score"] * penalty + 1e-3
+    assert matches[pricey["id"]]["score"] <= matches[local["id"]]["score"] * penalty + 1e-3
+    assert matches[elsewhere["id"]]["reasons"][0] == "On-site in 深圳; the candidate is in 北京"
 
 
 async def test_remote_jobs_have_no_location_mismatch(api: Api) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from matching.profiles import CandidateProfile, JobProfile
+from matching.ranker import default_model
 from matching.scoring import score_match
 
 UNIT = np.eye(4, dtype=np.float32)[0]
@@ -101,14 +102,16 @@ def test_less_experience_and_education_lower_the_score() -> None:
     )
 
 
-def test_each_hard_mismatch_halves_the_score() -> None:
+def test_each_hard_mismatch_costs_the_models_penalty_at_least() -> None:
+    penalty = default_model().mismatch_penalty
+    assert 0.5 <= penalty <= 0.9
     base = score()
     moved = score(candidate=replace(CANDIDATE, city="北京", city_code=110000))
     expensive = score(
         candidate=replace(CANDIDATE, city="北京", city_code=110000, desired_salary_min=90000)
     )
-    assert moved < base * 0.5 + 1e-6
-    assert expensive < moved * 0.5 + 1e-6
+    assert moved <= base * penalty + 1e-6
+    assert expensive <= moved * penalty + 1e-6
 
 
 def test_unknown_factors_are_left_out_not_counted_as_zero() -> None:
@@ -125,3 +128,15 @@ def test_unknown_factors_are_left_out_not_counted_as_zero() -> None:
 
 def test_semantic_similarity_orders_otherwise_equal_candidates() -> None:
     assert score(similarity=0.9) > score(similarity=0.5) > score(similarity=0.1)
+
+
+def test_calibrated_scores_put_an_empty_profile_near_zero() -> None:
+    empty = replace(CANDIDATE, titles=(), city=None, city_code=None, desired_salary_min=None,
+                    years=None, education_rank=None, skills=(), raw_skills=())  # fmt: skip
+    unrelated = np.eye(4, dtype=np.float32)[1]
+    match = score_match(
+        JOB, empty, job_vectors=(UNIT, UNIT), candidate_vectors=(unrelated, unrelated)
+    )
+    assert match.score < 0.05
+    assert match.model_version == default_model().version
+    assert score() > 0.8  # a candidate meeting everything scores high on the same scale

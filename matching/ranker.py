@@ -1,0 +1,294 @@
+"""From factor scores to one calibrated match score, and how that mapping is learned.
+
+A ranker model holds one non-negative weight per factor (summing to 1) and a calibration
+curve. For a pair:
+
+    raw   = Σ wᵢ·sᵢ / Σ wᵢ   over the factors both sides give evidence for (0–1)
+    score = pⁿ × f(raw), f(x) = (σ(a·(x − m)) − σ(−a·m)) / (σ(a·(1 − m)) − σ(−a·m))
+
+where n counts hard mismatches (an on-site job in another city, salary ranges that do not
+overlap) and p, the mismatch penalty, stays within [0.5, 0.9] so a hard mismatch always
+visibly costs. f is a logistic curve pinned to f(0) = 0 and f(1) = 1, so an empty or
+unrelated profile scores 0 and the factors' contributions (score × wᵢ·sᵢ / Σ wⱼ·sⱼ) add up
+to the score.
+
+Fitting has two steps. Weights and p maximize mean average precision over the labelled
+queries (derivative-free Powell search on a softmax parametrization, from the current
+model): ranking is what the weights are for, and a pointwise loss let easy pairs drown the
+order. Then a and m minimize the log-loss of the score against the labels, with the order
+fixed: that calibration is what makes scores of different queries comparable (a score
+estimates the chance that the pair is a match).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+FACTORS: tuple[str, ...] = (
+    "semantic",
+    "skills",
+    "title",
+    "experience",
+    "education",
+    "location",
+    "salary",
+    "keyword",
+)
+DEFAULT_MODEL_PATH = Path(__file__).parent / "data" / "default_ranker.json"
+JOB_TO_CANDIDATES = "job→candidates"
+CANDIDATE_TO_JOBS = "candidate→jobs"
+
+
+def _sigmoid(x: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True)
+class RankerModel:
+    version: str
+    weights: dict[str, float]
+    slope: float = 8.0
+    midpoint: float = 0.5
+    mismatch_penalty: float = 0.5
+    # How the model was obtained (training set size, held-out metrics): shown to operators.
+    provenance: dict[str, object] = field(default_factory=dict)
+    # Job seekers weigh a posting differently from how recruiters weigh a candidate: the
+    # candidate → postings direction may have its own model (same version).
+    for_seekers: RankerModel | None = None
+
+    def for_direction(self, direction: str) -> RankerModel:
+        """The model for ``job→candidates`` (this one) or ``candidate→jobs``."""
+        if direction == CANDIDATE_TO_JOBS and self.for_seekers is not None:
+            return self.for_seekers
+        return self
+
+    def calibrate(self, raw: float) -> float:
+        low = float(_sigmoid(-self.slope * self.midpoint))
+        high = float(_sigmoid(self.slope * (1.0 - self.midpoint)))
+        value = (float(_sigmoid(self.slope * (raw - self.midpoint))) - low) / (high - low)
+        return min(1.0, max(0.0, value))
+
+    def score(
+        self, factor_scores: dict[str, float | None], hard_mismatches: int = 0
+    ) -> tuple[float, dict[str, float]]:
+        """The pair's score and each known factor's additive share of it."""
+        penalty = self.mismatch_penalty**hard_mismatches
+        known = {name: s for name, s in factor_scores.items() if s is not None}
+        total_weight = sum(self.weights.get(name, 0.0) for name in known)
+        if total_weight <= 0:
+            return 0.0, dict.fromkeys(known, 0.0)
+        weighted = {name: self.weights.get(name, 0.0) * s for name, s in known.items()}
+        raw = sum(weighted.values()) / total_weight
+        score = penalty * self.calibrate(raw)
+        mass = sum(weighted.values())
+        contributions = {
+            name: (score * value / mass if mass > 0 else 0.0) for name, value in weighted.items()
+        }
+        return score, contributions
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RankerModel:
+        weights = data["weights"]
+        assert isinstance(weights, dict)
+        provenance = data.get("provenance") or {}
+        assert isinstance(provenance, dict)
+        return cls(
+            version=str(data["version"]),
+            weights={name: float(weights.get(name, 0.0)) for name in FACTORS},
+            slope=float(str(data.get("slope", 8.0))),
+            midpoint=float(str(data.get("midpoint", 0.5))),
+            mismatch_penalty=float(str(data.get("mismatch_penalty", 0.5))),
+            for_seekers=cls.from_dict(seekers)
+            if isinstance(seekers := data.get("for_seekers"), dict)
+            else None,
+            provenance=provenance,
+        )
+
+
+@cache
+def default_model() -> RankerModel:
+    """The model in force until a tenant's feedback trains a better one: fitted on the
+    generated labelled corpus (``talentmatch eval ranking --fit-default``), not on the
+    evaluation corpus it is judged on."""
+    return RankerModel.from_dict(json.loads(DEFAULT_MODEL_PATH.read_text()))
+
+
+# -- Learning ---------------------------------------------------------------------------
+
+PENALTY_RANGE = (0.5, 0.9)
+
+
+@dataclass(frozen=True)
+class LabelledPair:
+    group: str  # the query side (a posting or a candidate): metrics are averaged per group
+    factors: dict[str, float | None]
+    hard_mismatches: int
+    label: int  # 1: a match (relevant, shortlisted, hired…), 0: not
+    direction: str = JOB_TO_CANDIDATES
+
+
+@dataclass(frozen=True)
+class _Design:
+    scores: np.ndarray  # (pairs, factors), 0 where unknown
+    known: np.ndarray  # (pairs, factors) 0/1
+    mismatches: np.ndarray
+    labels: np.ndarray
+    groups: list[np.ndarray]  # row indices of each query with both labels
+
+    @classmethod
+    def of(cls, pairs: Sequence[LabelledPair]) -> _Design:
+        by_group: dict[str, list[int]] = {}
+        for i, pair in enumerate(pairs):
+            by_group.setdefault(pair.group, []).append(i)
+        labels = np.array([p.label for p in pairs], dtype=np.float64)
+        return cls(
+            scores=np.array([[p.factors.get(n) or 0.0 for n in FACTORS] for p in pairs], dtype=np.float64),
+            known=np.array([[p.factors.get(n) is not None for n in FACTORS] for p in pairs], dtype=np.float64),
+            mismatches=np.array([p.hard_mismatches for p in pairs], dtype=np.float64),
+            labels=labels,
+            groups=[np.array(rows) for rows in by_group.values() if 0 < labels[rows].sum() < len(rows)],
+        )  # fmt: skip
+
+    def raw(self, weights: np.ndarray) -> np.ndarray:
+        total = self.known @ weights
+        weighted = (self.scores * self.known) @ weights
+        return np.where(total > 0, weighted / np.maximum(total, 1e-12), 0.0)
+
+    def mean_average_precision(self, ranking_scores: np.ndarray) -> float:
+        precisions = []
+        for rows in self.groups:
+            order = rows[np.argsort(-ranking_scores[rows], kind="stable")]
+            relevant = self.labels[order]
+            hits = np.cumsum(relevant)
+            precisions.append(
+                float(np.sum(relevant * hits / np.arange(1, len(order) + 1)) / hits[-1])
+            )
+        return float(np.mean(precisions)) if precisions else 0.0
+
+
+# Every factor keeps at least this weight: one the labels never reward (e.g. location, when
+# they only judge the occupation) still shows in explanations and still orders ties.
+MIN_WEIGHT = 0.02
+
+
+def _weights_of(logits: np.ndarray) -> np.ndarray:
+    weights = np.exp(logits - logits.max())
+    return MIN_WEIGHT + (1 - MIN_WEIGHT * len(logits)) * weights / weights.sum()
+
+
+def _penalty_of(value: float) -> float:
+    low, high = PENALTY_RANGE
+    return low + (high - low) * float(_sigmoid(value))
+
+
+def _calibration(raw: np.ndarray, slope: float, midpoint: float) -> np.ndarray:
+    low = _sigmoid(-slope * midpoint)
+    high = _sigmoid(slope * (1.0 - midpoint))
+    return np.clip((_sigmoid(slope * (raw - midpoint)) - low) / (high - low), 0.0, 1.0)
+
+
+# A direction needs this many labelled queries for a model of its own.
+MIN_QUERIES_PER_DIRECTION = 10
+
+
+def fit_model(
+    pairs: Sequence[LabelledPair], *, version: str, start: RankerModel | None = None,
+    search_samples: int = 300,
+) -> RankerModel:  # fmt: skip
+    """A model per direction when both have enough labelled queries, else one for both."""
+    start = start or default_model()
+    seeker_pairs = [p for p in pairs if p.direction == CANDIDATE_TO_JOBS]
+    recruiter_pairs = [p for p in pairs if p.direction != CANDIDATE_TO_JOBS]
+    if (
+        min(len(_Design.of(seeker_pairs).groups), len(_Design.of(recruiter_pairs).groups))
+        < MIN_QUERIES_PER_DIRECTION
+    ):
+        return _fit_one(pairs, version=version, start=start, search_samples=search_samples)
+    seekers = _fit_one(seeker_pairs, version=version, start=start.for_direction(CANDIDATE_TO_JOBS),
+                       search_samples=search_samples)  # fmt: skip
+    recruiters = _fit_one(
+        recruiter_pairs, version=version, start=start, search_samples=search_samples
+    )
+    return replace(recruiters, for_seekers=seekers)
+
+
+def _fit_one(
+    pairs: Sequence[LabelledPair], *, version: str, start: RankerModel, search_samples: int
+) -> RankerModel:
+    """One direction's model fitted to labelled pairs (see the module docstring)."""
+    from scipy.optimize import minimize
+
+    design = _Design.of(pairs)
+    low, high = PENALTY_RANGE
+    share = min(max((start.mismatch_penalty - low) / (high - low), 0.01), 0.99)
+
+    def negative_map(theta: np.ndarray) -> float:
+        penalty = _penalty_of(theta[-1]) ** design.mismatches
+        return -design.mean_average_precision(penalty * design.raw(_weights_of(theta[:-1])))
+
+    # MAP is piecewise constant in the weights: a coarse random search over the simplex
+    # (seeded, so fits are reproducible) picks the starting points for Powell's search.
+    rng = np.random.default_rng(0)
+    starts = [
+        np.array([math.log(max(start.weights.get(n, 0.0) - MIN_WEIGHT, 1e-3)) for n in FACTORS] + [math.log(share / (1 - share))]),
+        np.zeros(len(FACTORS) + 1),
+        *(np.append(np.log(rng.dirichlet(np.ones(len(FACTORS))) + 1e-3), rng.uniform(-3, 3))
+          for _ in range(search_samples)),
+    ]  # fmt: skip
+    starts.sort(key=negative_map)
+    best = min(
+        (minimize(negative_map, x0, method="Powell", options={"xtol": 1e-3, "ftol": 1e-6})
+         for x0 in starts[:3]),
+        key=lambda result: float(result.fun),
+    )  # fmt: skip
+    weights, mismatch_penalty = _weights_of(best.x[:-1]), _penalty_of(best.x[-1])
+    raw = design.raw(weights)
+    penalty = mismatch_penalty**design.mismatches
+
+    def log_loss(theta: np.ndarray) -> float:
+        predicted = np.clip(penalty * _calibration(raw, math.exp(theta[0]), float(_sigmoid(theta[1]))),
+                            1e-6, 1 - 1e-6)  # fmt: skip
+        labels = design.labels
+        return float(-np.mean(labels * np.log(predicted) + (1 - labels) * np.log(1 - predicted)))
+
+    calibrated = minimize(log_loss, np.array([math.log(start.slope), 0.0]), method="L-BFGS-B")
+    return RankerModel(
+        version=version,
+        weights={name: round(float(w), 5) for name, w in zip(FACTORS, weights, strict=True)},
+        slope=round(math.exp(calibrated.x[0]), 4),
+        midpoint=round(float(_sigmoid(calibrated.x[1])), 4),
+        mismatch_penalty=round(mismatch_penalty, 4),
+        provenance={"pairs": len(pairs), "positives": int(design.labels.sum()),
+                    "queries": len(design.groups)},
+    )  # fmt: skip
+
+
+def evaluate_model(model: RankerModel, pairs: Sequence[LabelledPair]) -> dict[str, float]:
+    """Log-loss over all pairs, and MAP over the queries that have both a match and a
+    non-match (the order a recruiter would see them in)."""
+    if not pairs:
+        return {"log_loss": float("nan"), "map": float("nan"), "groups": 0}
+    design = _Design.of(pairs)
+    predicted = np.array(
+        [model.for_direction(p.direction).score(p.factors, p.hard_mismatches)[0] for p in pairs]
+    )
+    clipped = np.clip(predicted, 1e-6, 1 - 1e-6)
+    labels = design.labels
+    log_loss = float(-np.mean(labels * np.log(clipped) + (1 - labels) * np.log(1 - clipped)))
+    return {
+        "log_loss": round(log_loss, 4),
+        "map": round(design.mean_average_precision(predicted), 4)
+        if design.groups
+        else float("nan"),
+        "groups": len(design.groups),
+    }
