@@ -9,8 +9,20 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.body_limit import BodySizeLimit
+from api.cors import cors_middleware
 from api.errors import install_error_handlers
-from api.routers import bulk, candidates, feedback, files, health, jobs, matches, search
+from api.routers import (
+    admin,
+    bulk,
+    candidates,
+    fairs,
+    feedback,
+    files,
+    health,
+    jobs,
+    matches,
+    search,
+)
 from api.runtime import Runtime
 from core.settings import Settings
 from matching.encoders import Encoder
@@ -42,8 +54,9 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         max_bytes=settings.max_body_bytes,
         upload_max_bytes=settings.uploads.max_request_bytes,
     )
+    app.middleware("http")(cors_middleware)
     install_error_handlers(app)
     # files first: its literal paths (/v1/jobs/files) must win over /v1/jobs/{job_id}.
-    for module in (health, files, bulk, jobs, candidates, search, matches, feedback):
+    for module in (health, files, bulk, jobs, candidates, search, matches, feedback, fairs, admin):
         app.include_router(module.router)
     return app

@@ -124,22 +124,48 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if final.failed == 0 else 2
 
 
+def _csv(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
+    import json
+    from datetime import UTC, datetime
+
     from store.db import Database
-    from store.keys import create_key, revoke_key
+    from store.keys import create_key, list_keys, revoke_key, rotate_key
 
     settings = _settings()
+    pepper = settings.auth.key_pepper.get_secret_value()
     db = Database(settings)  # creates the database and schema if needed
     try:
         if args.keys_command == "create":
+            expires = None
+            if args.expires:
+                expires = datetime.fromisoformat(args.expires)
+                expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
             with db.session() as session:
                 key = create_key(
-                    session,
-                    tenant_id=args.tenant,
-                    role=args.role,
-                    pepper=settings.auth.key_pepper.get_secret_value(),
-                )
+                    session, tenant_id=args.tenant, role=args.role, pepper=pepper,
+                    scopes=_csv(args.scopes), origins=_csv(args.origins), fair_id=args.fair,
+                    expires_at=expires,
+                )  # fmt: skip
             print(key)
+            return 0
+        if args.keys_command == "list":
+            with db.session() as session:
+                for row in list_keys(session, args.tenant):
+                    print(json.dumps({
+                        "id": row.id, "tenant": row.tenant_id, "role": row.role,
+                        "scopes": row.scopes, "origins": row.origins, "fair": row.fair_id,
+                        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+                        "revoked": row.revoked_at is not None, "replaced_by": row.replaced_by,
+                    }, ensure_ascii=False))  # fmt: skip
+            return 0
+        if args.keys_command == "rotate":
+            with db.session() as session:
+                new = rotate_key(session, args.key, pepper=pepper, grace_hours=args.grace_hours)
+            print(new)
             return 0
         with db.session() as session:
             found = revoke_key(session, args.key)
@@ -253,8 +279,24 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--role", required=True, choices=["admin", "agency", "fair", "partner", "public"]
     )
+    create.add_argument(
+        "--scopes", help="comma-separated, at most the role's (default: the role's)"
+    )
+    create.add_argument("--origins", help="comma-separated page origins (browser keys)")
+    create.add_argument("--fair", help="the fair a public key serves")
+    create.add_argument("--expires", help="ISO date or datetime (UTC unless given)")
+    listing = key_commands.add_parser("list", help="keys (never their secrets)")
+    listing.add_argument("--tenant")
     revoke = key_commands.add_parser("revoke", help="revoke a key (full key or key id)")
     revoke.add_argument("key")
+    rotate = key_commands.add_parser("rotate", help="replace a key; prints only the new key")
+    rotate.add_argument("key", help="full key or key id")
+    rotate.add_argument(
+        "--grace-hours",
+        type=float,
+        default=0,
+        help="keep the old key working this long (default: stop it now)",
+    )
     keys.set_defaults(func=cmd_keys)
 
     ingest = commands.add_parser(

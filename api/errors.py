@@ -17,6 +17,7 @@ from core.errors import (
     IndexUnavailable,
     InvalidInput,
     NotFound,
+    RateLimited,
     TalentMatchError,
     Unauthorized,
 )
@@ -30,6 +31,7 @@ STATUS_BY_ERROR: dict[type[TalentMatchError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     IndexUnavailable: 503,
+    RateLimited: 429,
 }
 
 
@@ -58,6 +60,8 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:
             headers = {"Retry-After": "1"}
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

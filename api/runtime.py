@@ -10,6 +10,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from api.rate_limit import RateLimiter
 from core.domain import EntityKind
 from core.settings import Settings
 from ingestion.readers import ReaderLimits
@@ -21,6 +22,8 @@ from search_index.embedded import EmbeddedIndex
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
 from store.db import Database
+from store.keys import allowed_browser_origins
+from store.pii import encrypt_legacy_rows
 from store.ranker_models import active_model
 from taxonomy.occupations import code_title
 
@@ -88,6 +91,8 @@ class Runtime:
         self.ingest = IngestWorker(
             self.db, settings.files_dir, self.limits, after_batch=lambda _job: index_now(self)
         )
+        self.rate_limiter = RateLimiter(settings.auth.rate_limits_per_minute)
+        self._browser_origins: tuple[set[str], float] = (set(), -1e9)
         self._rankers: dict[str, tuple[RankerModel, float]] = {}
         self._rankers_lock = threading.Lock()
         self.sync = IndexSync(
@@ -96,7 +101,19 @@ class Runtime:
             self.indexes,
             checkpoint_interval_s=settings.search.checkpoint_interval_s,
             checkpoint_every_events=settings.search.checkpoint_every_events,
+            purge_interval_s=settings.search.purge_interval_s,
         )
+
+    def browser_origins(self) -> set[str]:
+        """Page origins some active public key allows (for CORS preflights), re-read after a
+        few seconds so new keys take effect without a restart."""
+        origins, fetched = self._browser_origins
+        if time.monotonic() - fetched < RANKER_REFRESH_S:
+            return origins
+        with self.db.session() as session:
+            origins = allowed_browser_origins(session)
+        self._browser_origins = (origins, time.monotonic())
+        return origins
 
     def ranker_for(self, tenant_id: str) -> RankerModel:
         """The tenant's active ranker model (its own trained one, else the default). Read
@@ -126,6 +143,12 @@ class Runtime:
         # Build the occupation coders now rather than inside the first write.
         code_title("会计")
         code_title("Accountant")
+        with self.db.session() as session:
+            rewritten = encrypt_legacy_rows(session)
+        if rewritten:
+            log.info(
+                "encrypted the personal data of %d profiles stored before encryption", rewritten
+            )
         self.sync.recover()
         if background:
             self.sync.start(self.settings.search.outbox_poll_interval_s)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,6 +23,14 @@ YearMonth = Annotated[str, StringConstraints(pattern=r"^(19|20)\d\d-(0[1-9]|1[0-
 ShortText = Annotated[str, StringConstraints(max_length=300)]
 SkillName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Money = Annotated[float, Field(ge=0, le=10_000_000)]
+
+
+# Ids are 32-bit on every database (PostgreSQL INTEGER): larger numbers are refused as
+# input instead of overflowing in a query.
+MAX_ID = 2_147_483_647
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class StrictModel(BaseModel):
@@ -197,7 +206,19 @@ class CandidateFields(StrictModel):
     resume_text: Annotated[str, StringConstraints(max_length=200_000)] | None = None
 
 
+class ConsentIn(StrictModel):
+    """The person's consent as the partner app recorded it."""
+
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    granted_at: datetime
+    text_version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
 class CandidateCreate(CandidateFields):
+    consent: ConsentIn | None = Field(
+        None, description="required from partner apps: the person's recorded consent"
+    )
+
     @model_validator(mode="after")
     def _has_substance(self) -> CandidateCreate:
         if not any(
@@ -454,8 +475,8 @@ FeedbackAction = Literal[
 
 
 class FeedbackCreate(StrictModel):
-    job_id: int
-    candidate_id: int
+    job_id: BodyId
+    candidate_id: BodyId
     action: FeedbackAction
     actor: Literal["recruiter", "seeker"] = "recruiter"
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
@@ -481,3 +502,52 @@ class FeedbackPage(BaseModel):
     items: list[FeedbackRead]
     page: int
     page_size: int
+
+
+# -- fairs and keys ----------------------------------------------------------------------------
+
+
+class FairCreate(StrictModel):
+    id: Annotated[str, StringConstraints(min_length=2, max_length=64)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    apply_url: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        None, description="the widget's apply link; {job_id} and {external_id} are filled in"
+    )
+
+
+class FairRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    tenant_id: str
+    name: str
+    apply_url: str | None
+    postings: int = 0
+
+
+class KeyCreate(StrictModel):
+    tenant: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    role: Literal["admin", "agency", "fair", "partner", "public"]
+    scopes: list[str] | None = None
+    origins: list[str] | None = None
+    fair: str | None = None
+    expires_at: datetime | None = None
+
+
+class KeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    tenant_id: str
+    role: str
+    scopes: list[str]
+    origins: list[str]
+    fair_id: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    revoked_at: datetime | None
+    replaced_by: str | None
+
+
+class KeyCreated(KeyRead):
+    key: str = Field(description="the full key: shown only now")

@@ -35,6 +35,9 @@ class SearchSettings(BaseModel):
     hnsw_ef_search: int = 96
     # The embedded index persists vectors at most this often (outbox rows are kept until then).
     checkpoint_interval_s: float = 30.0
+    # An erased profile leaves the index at once; its bytes leave the index files when the
+    # index is next rewritten, at most this long after the erasure.
+    purge_interval_s: float = 600.0
     checkpoint_every_events: int = 5_000
     outbox_poll_interval_s: float = 1.0
 
@@ -57,6 +60,15 @@ class EmbeddingSettings(BaseModel):
 class AuthSettings(BaseModel):
     # Mixed into key hashes so a leaked database alone cannot be matched against guessed keys.
     key_pepper: SecretStr = SecretStr("development-pepper")
+    # Encrypts contacts and résumé texts at rest (store.pii). Changing it makes stored
+    # personal data unreadable: keep it with the database's backups, not in them.
+    data_key: SecretStr = SecretStr("development-data-key")
+    # Requests per minute per key (public keys: per key and client IP), by role; bursts of
+    # a sixth of a minute's allowance pass at once. 0 turns the limit off.
+    rate_limits_per_minute: dict[str, int] = Field(
+        default_factory=lambda: {"admin": 1200, "agency": 600, "fair": 300, "partner": 300,
+                                 "public": 60}
+    )  # fmt: skip
 
 
 class MatchSettings(BaseModel):
@@ -105,6 +117,11 @@ class Settings(BaseSettings):
             and self.auth.key_pepper.get_secret_value() == "development-pepper"
         ):
             raise ValueError("set TALENTMATCH_AUTH__KEY_PEPPER in production")
+        if (
+            self.environment == "production"
+            and self.auth.data_key.get_secret_value() == "development-data-key"
+        ):
+            raise ValueError("set TALENTMATCH_AUTH__DATA_KEY in production")
         return self
 
     @property

@@ -88,6 +88,12 @@ _CONTACT = re.compile(
 )
 
 
+def strip_contacts(text: str) -> str:
+    """Text without e-mail addresses, phone and ID numbers: none of them is evidence of fit,
+    and the search index must not hold them."""
+    return _CONTACT.sub("", text) if text else text
+
+
 def blind_text(text: str, name: str | None) -> str:
     """Text as blind screening shows it: no protected attributes, name or contacts."""
     return _CONTACT.sub(HIDDEN, neutralize(text, name)) if text else text

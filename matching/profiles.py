@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.domain import EducationLevel
-from matching.fairness import neutralize
+from matching.fairness import neutralize, strip_contacts
 from store.models import Candidate, Job
 from taxonomy.skills import skill_vocabulary
 
 _EMBED_CHARS = 1200  # long tails add noise to an averaged sentence embedding
-# Bumped whenever the texts below change (2: protected attributes removed): an index built
-# from older texts is then rebuilt at start-up instead of mixing two kinds of vectors.
+# Bumped whenever the texts below change (2: protected attributes and contacts removed):
+# an index built from older texts is then rebuilt at start-up, not mixed with new vectors.
 PROFILE_TEXT_VERSION = 2
 
 
@@ -146,9 +146,9 @@ class CandidateProfile:
             education_rank=_rank((candidate.education or {}).get("level")),
             skills=tuple(skill_vocabulary().canonical_ids(candidate.skills)),
             raw_skills=tuple(candidate.skills or []),
-            experience_text=neutralize(experience_text, name),
-            summary=neutralize(candidate.summary or "", name),
-            resume_text=neutralize(candidate.resume_text or "", name),
+            experience_text=strip_contacts(neutralize(experience_text, name)),
+            summary=strip_contacts(neutralize(candidate.summary or "", name)),
+            resume_text=strip_contacts(neutralize(candidate.resume_text or "", name)),
             timestamp=candidate.updated_at.timestamp(),
             occupation_code=candidate.occupation_code,
         )

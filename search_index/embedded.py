@@ -386,6 +386,7 @@ class EmbeddedIndex:
         with self._lock:
             self._writer.delete_all_documents()
             self._writer.commit()
+            self._writer.garbage_collect_files()  # drop the old segments' files now
             self._keyword.reload()
             self._columns = _Columns(self.dim)
             self._slot_of.clear()
@@ -415,6 +416,8 @@ class EmbeddedIndex:
             return found
 
     def search(self, query: SearchQuery) -> SearchResult:
+        if query.filters.ids is not None and not query.filters.ids:
+            return SearchResult(total=0, hits=[])
         with self._lock:
             mask = self._filter_mask(query.viewer_tenant, query.filters)
             depth = max(self.settings.candidate_depth, query.offset + query.limit)
@@ -512,6 +515,11 @@ class EmbeddedIndex:
         c = self._columns
         viewer = self._tenants.code(viewer_tenant, create=False)
         mask = c["alive"] & (~c["private"] | (c["tenant"] == viewer))
+        if f.ids is not None:
+            allowed = np.zeros(len(mask), dtype=bool)
+            slots = [self._slot_of[i] for i in f.ids if i in self._slot_of]
+            allowed[np.array(slots, dtype=np.int64)] = True
+            mask &= allowed
         if f.city_codes:
             mask &= np.isin(c["city_code"], f.city_codes)
         if f.district_codes:
@@ -566,6 +574,8 @@ class EmbeddedIndex:
         def any_of(field: str, values: Sequence[Any]) -> Any:
             return Q.term_set_query(schema, field, list(values))
 
+        if f.ids is not None:
+            clauses.append(any_of("id", f.ids))
         if f.city_codes:
             clauses.append(any_of("city_code", f.city_codes))
         if f.district_codes:

@@ -67,6 +67,8 @@ class SearchFilters:
     years_max: float | None = None
     skills_all: tuple[str, ...] = ()
     skills_any: tuple[str, ...] = ()
+    # Only these documents (e.g. the postings of one career fair); None: no restriction.
+    ids: tuple[int, ...] | None = None
 
 
 SearchMode = Literal["hybrid", "keyword", "semantic"]

@@ -112,8 +112,12 @@ class IndexSync:
         batch_size: int = 256,
         checkpoint_interval_s: float = 30.0,
         checkpoint_every_events: int = 5000,
+        purge_interval_s: float = 600.0,
     ) -> None:
         self.db = db
+        self.purge_interval_s = purge_interval_s
+        self._purge_due: set[EntityKind] = set()
+        self._last_purge = time.monotonic()
         self.encoder = encoder
         self.indexes = indexes
         self.batch_size = batch_size
@@ -173,7 +177,23 @@ class IndexSync:
             self.stats.applied += applied
             if self._checkpoint_due():
                 self._checkpoint_locked()
+        if self._purge_due and time.monotonic() - self._last_purge >= self.purge_interval_s:
+            self.purge()
         return applied
+
+    def request_purge(self, kind: EntityKind) -> None:
+        """After an erasure: rewrite this index (from the database) within the purge
+        interval, so no index file keeps the erased text. Until then the document is only
+        marked deleted: never found, but its bytes linger in a segment."""
+        self._purge_due.add(kind)
+
+    def purge(self) -> None:
+        kinds = sorted(self._purge_due, key=lambda k: k.value)
+        self._purge_due.clear()
+        self._last_purge = time.monotonic()
+        if kinds:
+            log.info("rewriting the %s index after erasures", ", ".join(k.value for k in kinds))
+            self.reindex(kinds=kinds)
 
     def _apply(self, session: Session, kind: EntityKind, ids: list[int]) -> None:
         index = self.indexes[kind]

@@ -3,7 +3,6 @@ structured fields fills them in (skills, years, education, city, contacts) by ex
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,6 +21,7 @@ from store.normalize import (
     years_from_experience,
 )
 from store.outbox import record_change
+from store.pii import contact_keys
 from store.records import rows_by_ids, shares_simhash_band
 from taxonomy.occupations import code_title
 
@@ -109,11 +109,7 @@ def _apply(candidate: Candidate, fields: dict[str, Any]) -> None:
 
 
 def _identity_keys(candidate: Candidate) -> None:
-    candidate.email_key = candidate.email.strip().lower() if candidate.email else None
-    digits = re.sub(r"\D", "", candidate.phone or "")
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]  # +86 13800138000 is 13800138000
-    candidate.phone_key = digits or None
+    candidate.email_key, candidate.phone_key = contact_keys(candidate.email, candidate.phone)
     text = without_contacts(candidate.resume_text or "")
     if len(text) >= 150:  # shorter texts are too alike to say "the same résumé"
         candidate.simhash = simhash(text)
@@ -175,7 +171,8 @@ def upsert_candidate(
     """Create a profile, update the one with this external id, or merge into the tenant's
     profile of the same person (same email or phone, or a near-identical résumé). Every
     arrival is recorded as a source. Returns the profile and whether it was created."""
-    external_id = fields.get("external_id")
+    external_id = (fields.get("external_id") or "").strip() or None  # "" is no id
+    fields = {**fields, "external_id": external_id}
     complete: dict[str, Any] = dict.fromkeys(CANDIDATE_FIELDS)
     complete.update(fields)
     candidate = find_by_external_id(
@@ -232,6 +229,7 @@ def get_candidate(session: Session, candidate_id: int, *, tenant_id: str) -> Can
 
 def update_candidate(session: Session, candidate: Candidate, changes: dict[str, Any]) -> Candidate:
     if "external_id" in changes:
+        changes = {**changes, "external_id": (changes["external_id"] or "").strip() or None}
         ensure_external_id_free(session, candidate, changes["external_id"])
     _apply(candidate, changes)
     session.flush()

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
+from store import pii
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -25,6 +26,8 @@ def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten, not left in free pages: erasure must really erase.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
@@ -79,6 +82,7 @@ class Database:
     """Owns the engine; hands out sessions that commit or roll back as a unit."""
 
     def __init__(self, settings: Settings) -> None:
+        pii.configure(settings.auth.data_key.get_secret_value())
         self.engine = create_db_engine(settings)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -87,6 +91,13 @@ class Database:
         """A transaction: committed when the block ends, rolled back if it raises."""
         with self._sessions.begin() as session:
             yield session
+
+    def reclaim_deleted_space(self) -> None:
+        """After an erasure on SQLite: fold the write-ahead log back into the database (whose
+        deleted rows ``secure_delete`` zeroes) and truncate it, so no old page image stays."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
@@ -140,7 +140,9 @@ def upsert_jobs(
     external ids, one batched INSERT, one duplicate-grouping query per chunk. A later record
     with the same external id as an earlier one updates it. Raises ``InvalidInput`` for the
     first invalid record (the caller's transaction then holds nothing of the batch)."""
-    wanted = sorted({f["external_id"] for f in records if f.get("external_id")})
+    # An empty external id is no id: "" would otherwise collide with the next "".
+    records = [{**f, "external_id": (f.get("external_id") or "").strip() or None} for f in records]
+    wanted = sorted({f["external_id"] for f in records if f["external_id"]})
     known = find_by_external_ids(session, Job, tenant_id=tenant_id, external_ids=wanted)
     results: list[tuple[Job, bool]] = []
     for fields in records:
@@ -188,6 +190,7 @@ def get_owned_job(session: Session, job_id: int, *, tenant_id: str) -> Job:
 def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
     """Apply a partial update (the fields given, validated together with the rest)."""
     if "external_id" in changes:
+        changes = {**changes, "external_id": (changes["external_id"] or "").strip() or None}
         ensure_external_id_free(session, job, changes["external_id"])
     _apply(job, changes)
     _fingerprint(job)
@@ -204,14 +207,17 @@ def delete_job(session: Session, job: Job) -> None:
 
 
 def list_jobs(
-    session: Session, *, viewer_tenant: str, own_only: bool, offset: int, limit: int
-) -> tuple[list[Job], int]:
-    """Postings newest first: the tenant's own, or all it can see."""
+    session: Session, *, viewer_tenant: str, own_only: bool, offset: int, limit: int,
+    only_ids: list[int] | None = None,
+) -> tuple[list[Job], int]:  # fmt: skip
+    """Postings newest first: the tenant's own, or all it can see (``only_ids``: of these)."""
     condition = (
         Job.tenant_id == viewer_tenant
         if own_only
         else or_(Job.tenant_id == viewer_tenant, Job.private.is_(False))
     )
+    if only_ids is not None:
+        condition = and_(condition, Job.id.in_(only_ids))
     total = session.scalar(select(func.count()).select_from(Job).where(condition)) or 0
     rows = session.scalars(
         select(Job)

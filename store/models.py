@@ -23,6 +23,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from store.pii import EncryptedJSON, EncryptedText
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -68,8 +70,15 @@ class ApiKey(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(32))
     secret_hash: Mapped[str] = mapped_column(String(128))
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Browser keys: the page origins allowed to use it (CORS and an Origin check).
+    origins: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    fair_id: Mapped[str | None] = mapped_column(String(64))  # public keys: the fair they serve
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # After a rotation: the key that replaced this one (this one then stops working).
+    replaced_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class Job(Base):
@@ -130,8 +139,9 @@ class Candidate(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
     external_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320))
-    phone: Mapped[str | None] = mapped_column(String(64))
+    # Contacts and the texts that carry them are encrypted at rest (store.pii).
+    email: Mapped[str | None] = mapped_column(EncryptedText())
+    phone: Mapped[str | None] = mapped_column(EncryptedText())
     city: Mapped[str | None] = mapped_column(String(100))
     city_code: Mapped[int | None] = mapped_column(Integer)
     desired_titles: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -144,14 +154,15 @@ class Candidate(Base):
     languages: Mapped[list[Any]] = mapped_column(JSON, default=list)
     certificates: Mapped[list[Any]] = mapped_column(JSON, default=list)
     summary: Mapped[str | None] = mapped_column(Text)
-    resume_text: Mapped[str | None] = mapped_column(Text)
+    resume_text: Mapped[str | None] = mapped_column(EncryptedText())
     # Which fields were extracted from resume_text rather than given: {"skills": "resume_text"}.
     extracted_fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Fields read out of résumé text or files: {field: {"value", "confidence", "span"}}.
-    extraction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # Identity keys for merging the same person arriving twice within a tenant.
-    email_key: Mapped[str | None] = mapped_column(String(320), index=True)
-    phone_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    extraction: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON())
+    # Identity keys for merging the same person arriving twice within a tenant: keyed
+    # digests of the normalized e-mail and phone (store.pii.identity_digest).
+    email_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_key: Mapped[str | None] = mapped_column(String(64), index=True)
     simhash: Mapped[int | None] = mapped_column(BigInteger)
     simhash_b0: Mapped[int | None] = mapped_column(Integer, index=True)
     simhash_b1: Mapped[int | None] = mapped_column(Integer, index=True)
@@ -198,7 +209,7 @@ class StoredFile(Base):
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -292,3 +303,66 @@ class RankerModelRow(Base):
     evaluation: Mapped[dict[str, Any]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Fair(Base):
+    """A career fair (校园招聘会), run by a ``fair`` tenant, showing the postings published to it."""
+
+    __tablename__ = "fairs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. szu-2026-autumn
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Where the widget's "apply" link points; {job_id} and {external_id} are filled in.
+    apply_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FairPosting(Base):
+    """A posting published to a fair."""
+
+    __tablename__ = "fair_postings"
+
+    fair_id: Mapped[str] = mapped_column(
+        ForeignKey("fairs.id", ondelete="CASCADE"), primary_key=True
+    )
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    published_by: Mapped[str] = mapped_column(String(64))  # the tenant that published it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Consent(Base):
+    """A person's consent to processing, as a partner app recorded it (PIPL art. 14): for
+    what purpose, when, and which version of the consent text they agreed to."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text_version: Mapped[str] = mapped_column(String(64))
+    recorded_by_key: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who read, exported or erased a person's data, when and why. Holds ids only, never
+    the personal data itself, so it survives the erasure it records."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))  # read, export, erase
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str | None] = mapped_column(String(200))

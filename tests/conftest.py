@@ -60,7 +60,11 @@ def settings(tmp_path: Path, database_url: str | None) -> Settings:
         data_dir=tmp_path / "data",
         db={"url": database_url},
         # Checkpoint on every drain in tests that do not test checkpoint timing.
-        search={"checkpoint_interval_s": 0.0, "outbox_poll_interval_s": 0.2},
+        search={
+            "checkpoint_interval_s": 0.0,
+            "outbox_poll_interval_s": 0.2,
+            "purge_interval_s": 0.0,
+        },
     )
 
 
@@ -79,19 +83,22 @@ class Api:
         return self.app.state.runtime
 
     def key(self, tenant: str, role: str = "agency") -> str:
+        """The tenant's key for the tests (created once, role ``agency`` by default)."""
         if tenant not in self._keys:
-            db = Database(self.settings)
-            try:
-                with db.session() as session:
-                    self._keys[tenant] = create_key(
-                        session,
-                        tenant_id=tenant,
-                        role=role,
-                        pepper=self.settings.auth.key_pepper.get_secret_value(),
-                    )
-            finally:
-                db.dispose()
+            self._keys[tenant] = self.new_key(tenant, role)
         return self._keys[tenant]
+
+    def new_key(self, tenant: str, role: str, **options: Any) -> str:
+        """A fresh key with any ``create_key`` options (scopes, origins, fair_id, expires_at)."""
+        db = Database(self.settings)
+        try:
+            with db.session() as session:
+                return create_key(
+                    session, tenant_id=tenant, role=role,
+                    pepper=self.settings.auth.key_pepper.get_secret_value(), **options,
+                )  # fmt: skip
+        finally:
+            db.dispose()
 
     def auth(self, tenant: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key(tenant)}"}

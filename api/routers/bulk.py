@@ -9,7 +9,7 @@ from typing import Annotated, Literal, cast
 from fastapi import APIRouter, File, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PrincipalDep, RuntimeDep
+from api.deps import CandidatesWrite, JobsWrite, PrincipalDep, RuntimeDep, refuse_partner_bulk
 from api.runtime import Runtime
 from api.schemas import IngestJobRead
 from core.domain import EntityKind
@@ -55,7 +55,7 @@ async def _submit(
 
 
 @router.post("/v1/jobs:bulk", response_model=IngestJobRead, status_code=status.HTTP_202_ACCEPTED)
-async def bulk_jobs(principal: PrincipalDep, runtime: RuntimeDep, file: BulkFile) -> IngestJobRead:
+async def bulk_jobs(principal: JobsWrite, runtime: RuntimeDep, file: BulkFile) -> IngestJobRead:
     """Postings as JSONL or CSV (one record a line/row; fields as in ``POST /v1/jobs``)."""
     return await _submit(runtime, EntityKind.JOB, principal.tenant_id, file)
 
@@ -64,9 +64,10 @@ async def bulk_jobs(principal: PrincipalDep, runtime: RuntimeDep, file: BulkFile
     "/v1/candidates:bulk", response_model=IngestJobRead, status_code=status.HTTP_202_ACCEPTED
 )
 async def bulk_candidates(
-    principal: PrincipalDep, runtime: RuntimeDep, file: BulkFile
+    principal: CandidatesWrite, runtime: RuntimeDep, file: BulkFile
 ) -> IngestJobRead:
     """Candidates as JSONL, CSV, or a zip of résumé files."""
+    refuse_partner_bulk(principal)
     return await _submit(runtime, EntityKind.CANDIDATE, principal.tenant_id, file)
 
 

@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import PrincipalDep, RuntimeDep, SessionDep
+from api.deps import CandidatesRead, CandidatesWrite, RuntimeDep, SessionDep
 from api.runtime import index_now
-from api.schemas import CandidateCreate, CandidatePage, CandidateRead, CandidateUpdate
-from store import candidates
+from api.schemas import CandidateCreate, CandidatePage, CandidateRead, CandidateUpdate, PathId
+from api.views import candidate_view
+from core.domain import EntityKind
+from core.errors import InvalidInput
+from store import candidates, privacy
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
+Purpose = Annotated[str | None, Query(max_length=200, description="why (audit-logged)")]
 
 
 @router.post("", response_model=CandidateRead, status_code=status.HTTP_201_CREATED)
 def create_or_update_candidate(
-    body: CandidateCreate, principal: PrincipalDep, runtime: RuntimeDep, response: Response
+    body: CandidateCreate, principal: CandidatesWrite, runtime: RuntimeDep, response: Response
 ) -> CandidateRead:
     """Create a profile; a known ``external_id`` updates it (200). ``resume_text`` alone is
-    enough: skills, years, education level, city and contacts are extracted from it."""
+    enough: skills, years, education level, city and contacts are extracted from it.
+    A partner app acting for a job seeker must send the person's ``consent``."""
+    if principal.role == "partner" and body.consent is None:
+        raise InvalidInput("a partner app must send the person's recorded consent "
+                           "(purpose, granted_at, text_version)", field="consent")  # fmt: skip
     with runtime.db.session() as session:
         candidate, created = candidates.upsert_candidate(
-            session, tenant_id=principal.tenant_id, fields=body.model_dump()
+            session, tenant_id=principal.tenant_id, fields=body.model_dump(exclude={"consent"})
         )
-        result = CandidateRead.model_validate(candidate)
+        if body.consent is not None:
+            privacy.record_consent(
+                session, tenant_id=principal.tenant_id, candidate_id=candidate.id,
+                purpose=body.consent.purpose, granted_at=body.consent.granted_at,
+                text_version=body.consent.text_version, key_id=principal.key_id,
+            )  # fmt: skip
+        result = candidate_view(candidate, principal)
     index_now(runtime)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -31,7 +47,7 @@ def create_or_update_candidate(
 
 @router.get("", response_model=CandidatePage)
 def list_candidates(
-    principal: PrincipalDep,
+    principal: CandidatesRead,
     session: SessionDep,
     page: int = Query(1, ge=1, le=10_000),
     page_size: int = Query(20, ge=1, le=100),
@@ -40,7 +56,7 @@ def list_candidates(
         session, tenant_id=principal.tenant_id, offset=(page - 1) * page_size, limit=page_size
     )
     return CandidatePage(
-        items=[CandidateRead.model_validate(c) for c in items],
+        items=[candidate_view(c, principal) for c in items],
         total=total,
         page=page,
         page_size=page_size,
@@ -48,31 +64,65 @@ def list_candidates(
 
 
 @router.get("/{candidate_id}", response_model=CandidateRead)
-def get_candidate(candidate_id: int, principal: PrincipalDep, session: SessionDep) -> CandidateRead:
-    return CandidateRead.model_validate(
-        candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
-    )
+def get_candidate(
+    candidate_id: PathId, principal: CandidatesRead, session: SessionDep, purpose: Purpose = None
+) -> CandidateRead:
+    """A full profile; every read is audit-logged with the ``purpose`` given."""
+    candidate = candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
+    privacy.audit(session, tenant_id=principal.tenant_id, key_id=principal.key_id, action="read",
+                  candidate_id=candidate.id, purpose=purpose)  # fmt: skip
+    return candidate_view(candidate, principal)
+
+
+@router.get("/{candidate_id}/export")
+def export_candidate(
+    candidate_id: PathId,
+    principal: CandidatesRead,
+    session: SessionDep,
+    purpose: Annotated[str, Query(min_length=1, max_length=200, description="why (audited)")],
+) -> dict[str, Any]:
+    """Everything stored about the person (PIPL art. 45): profile with contacts, sources,
+    uploaded files and their text, consents, feedback on them, and the audit trail."""
+    candidate = candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
+    privacy.audit(session, tenant_id=principal.tenant_id, key_id=principal.key_id, action="export",
+                  candidate_id=candidate.id, purpose=purpose)  # fmt: skip
+    session.flush()
+    return {
+        "candidate": CandidateRead.model_validate(candidate).model_dump(mode="json"),
+        **privacy.export_candidate(session, candidate),
+        "audit": [
+            {"at": e.at.isoformat(), "action": e.action, "key_id": e.key_id, "purpose": e.purpose}
+            for e in privacy.audit_trail(session, tenant_id=principal.tenant_id,
+                                         candidate_id=candidate.id)
+        ],
+    }  # fmt: skip
 
 
 @router.patch("/{candidate_id}", response_model=CandidateRead)
 def update_candidate(
-    candidate_id: int, body: CandidateUpdate, principal: PrincipalDep, runtime: RuntimeDep
+    candidate_id: PathId, body: CandidateUpdate, principal: CandidatesWrite, runtime: RuntimeDep
 ) -> CandidateRead:
     with runtime.db.session() as session:
         candidate = candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
         changes = body.model_dump(exclude_unset=True)
-        result = CandidateRead.model_validate(
-            candidates.update_candidate(session, candidate, changes)
-        )
+        result = candidate_view(candidates.update_candidate(session, candidate, changes), principal)
     index_now(runtime)
     return result
 
 
 @router.delete("/{candidate_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_candidate(candidate_id: int, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
+def delete_candidate(
+    candidate_id: PathId, principal: CandidatesWrite, runtime: RuntimeDep, purpose: Purpose = None
+) -> Response:
+    """Erase the person: profile, sources, files, consents, feedback, cached embeddings and
+    index entries; an audit record (ids only) remains."""
     with runtime.db.session() as session:
-        candidates.delete_candidate(
-            session, candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
-        )
+        candidate = candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
+        orphans = privacy.erase_candidate(session, runtime.settings.files_dir, candidate,
+                                          key_id=principal.key_id, purpose=purpose)  # fmt: skip
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    runtime.db.reclaim_deleted_space()
+    runtime.sync.request_purge(EntityKind.CANDIDATE)
     index_now(runtime)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

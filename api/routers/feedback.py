@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import PrincipalDep, RuntimeDep, SessionDep
-from api.schemas import FeedbackCreate, FeedbackPage, FeedbackRead
+from api.deps import CandidatesRead, FeedbackWrite, RuntimeDep, SessionDep
+from api.schemas import FeedbackCreate, FeedbackPage, FeedbackRead, QueryId
 from core.errors import IndexUnavailable, InvalidInput
 from matching.service import pair_features
 from store.candidates import get_candidate
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 @router.post("", response_model=FeedbackRead, status_code=status.HTTP_201_CREATED)
 def post_feedback(
     body: FeedbackCreate,
-    principal: PrincipalDep,
+    principal: FeedbackWrite,
     session: SessionDep,
     runtime: RuntimeDep,
     response: Response,
@@ -49,10 +49,10 @@ def post_feedback(
 
 @router.get("", response_model=FeedbackPage)
 def get_feedback(
-    principal: PrincipalDep,
+    principal: CandidatesRead,
     session: SessionDep,
-    job_id: int | None = None,
-    candidate_id: int | None = None,
+    job_id: QueryId = None,
+    candidate_id: QueryId = None,
     page: int = Query(1, ge=1, le=10_000),
     page_size: int = Query(50, ge=1, le=200),
 ) -> FeedbackPage:

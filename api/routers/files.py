@@ -9,9 +9,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PrincipalDep, RuntimeDep
+from api.deps import (
+    CandidatesRead,
+    CandidatesWrite,
+    JobsRead,
+    JobsWrite,
+    RuntimeDep,
+    refuse_browser_keys,
+    refuse_partner_bulk,
+)
 from api.runtime import Runtime, index_now
-from api.schemas import FileResultRead, FileResults
+from api.schemas import FileResultRead, FileResults, PathId
 from core.domain import EntityKind
 from core.errors import InvalidInput
 from ingestion.intake import ingest_file
@@ -50,15 +58,16 @@ async def _ingest(
 
 @router.post("/v1/candidates/files", response_model=FileResults)
 async def upload_candidate_files(
-    files: Uploads, principal: PrincipalDep, runtime: RuntimeDep
+    files: Uploads, principal: CandidatesWrite, runtime: RuntimeDep
 ) -> FileResults:
     """Résumés in, one profile per file; each file's result in order, errors per file."""
+    refuse_partner_bulk(principal)
     return await _ingest(runtime, EntityKind.CANDIDATE, principal.tenant_id, files)
 
 
 @router.post("/v1/jobs/files", response_model=FileResults)
 async def upload_job_files(
-    files: Uploads, principal: PrincipalDep, runtime: RuntimeDep
+    files: Uploads, principal: JobsWrite, runtime: RuntimeDep
 ) -> FileResults:
     """Postings in, one per file."""
     return await _ingest(runtime, EntityKind.JOB, principal.tenant_id, files)
@@ -75,7 +84,9 @@ def _download(runtime: Runtime, entity: EntityKind, entity_id: int) -> Response:
 
 
 @router.get("/v1/candidates/{candidate_id}/file")
-def candidate_file(candidate_id: int, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
+def candidate_file(
+    candidate_id: PathId, principal: CandidatesRead, runtime: RuntimeDep
+) -> Response:
     """The original résumé file behind a profile."""
     with runtime.db.session() as session:
         get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
@@ -83,7 +94,8 @@ def candidate_file(candidate_id: int, principal: PrincipalDep, runtime: RuntimeD
 
 
 @router.get("/v1/jobs/{job_id}/file")
-def job_file(job_id: int, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
+def job_file(job_id: PathId, principal: JobsRead, runtime: RuntimeDep) -> Response:
+    refuse_browser_keys(principal)
     with runtime.db.session() as session:
         get_visible_job(session, job_id, viewer_tenant=principal.tenant_id)
     return _download(runtime, EntityKind.JOB, job_id)

@@ -7,19 +7,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
-from api.deps import PrincipalDep, RuntimeDep
+from api.deps import MatchCandidates, MatchJobs, RuntimeDep
 from api.schemas import (
     CandidateMatch,
     CandidateMatches,
-    CandidateRead,
     FactorRead,
     JobMatch,
     JobMatches,
     JobRead,
+    PathId,
     SkillEvidenceRead,
 )
+from api.views import candidate_view
 from matching.explain import preferred_language, reasons, skill_evidence
-from matching.fairness import blind_text, blind_view
+from matching.fairness import blind_text
 from matching.profiles import CandidateProfile, JobProfile
 from matching.scoring import MatchScore
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
@@ -64,8 +65,8 @@ def _match_fields(
 
 @router.get("/v1/jobs/{job_id}/matches", response_model=CandidateMatches)
 def candidates_for_job(
-    job_id: int,
-    principal: PrincipalDep,
+    job_id: PathId,
+    principal: MatchCandidates,
     runtime: RuntimeDep,
     limit: int = Query(20, ge=1, le=100),
     blind: Blind = False,
@@ -88,9 +89,7 @@ def candidates_for_job(
         )
         matches = []
         for c, m in ranked:
-            candidate = CandidateRead.model_validate(c)
-            if blind:
-                candidate = CandidateRead.model_validate(blind_view(candidate.model_dump()))
+            candidate = candidate_view(c, principal, in_results=True, blind=blind)
             fields = _match_fields(job, c, m, language, blind=blind)
             matches.append(CandidateMatch(id=c.id, candidate=candidate, **fields))
     return CandidateMatches(
@@ -100,8 +99,8 @@ def candidates_for_job(
 
 @router.get("/v1/candidates/{candidate_id}/matches", response_model=JobMatches)
 def jobs_for_candidate(
-    candidate_id: int,
-    principal: PrincipalDep,
+    candidate_id: PathId,
+    principal: MatchJobs,
     runtime: RuntimeDep,
     limit: int = Query(20, ge=1, le=100),
     blind: Blind = False,

@@ -8,11 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import PrincipalDep, RuntimeDep
+from api.deps import CandidatesRead, JobsRead, RuntimeDep
 from api.runtime import Runtime
 from api.schemas import (
     CandidateHit,
-    CandidateRead,
     CandidateSearchResponse,
     JobHit,
     JobRead,
@@ -21,13 +20,14 @@ from api.schemas import (
     SearchFiltersIn,
     SearchRequest,
 )
+from api.views import candidate_view
 from core.domain import EducationLevel
 from core.errors import InvalidInput
-from matching.fairness import blind_view
 from search_index.highlight import highlight
 from search_index.protocol import SearchFilters, SearchHit, SearchIndex, SearchQuery, SearchResult
 from search_index.query_understanding import parse_query
 from store.candidates import candidates_by_ids
+from store.fairs import fair_job_ids
 from store.jobs import jobs_by_ids
 from taxonomy.regions import region_directory
 from taxonomy.skills import skill_vocabulary
@@ -91,11 +91,12 @@ def to_search_filters(f: SearchFiltersIn) -> SearchFilters:
 
 
 def run_search(
-    runtime: Runtime, index: SearchIndex, tenant_id: str, body: SearchRequest
-) -> tuple[SearchResult, dict[str, list[str]]]:
+    runtime: Runtime, index: SearchIndex, tenant_id: str, body: SearchRequest,
+    only_ids: tuple[int, ...] | None = None,
+) -> tuple[SearchResult, dict[str, list[str]]]:  # fmt: skip
     """Encode the query (in this worker thread, never on the event loop) and search.
     Returns the result and what was read out of the query (e.g. a city)."""
-    filters = to_search_filters(body.filters)
+    filters = replace(to_search_filters(body.filters), ids=only_ids)
     text = body.query.strip()
     interpreted: dict[str, list[str]] = {}
     if text and body.interpret_places and not filters.city_codes:
@@ -136,10 +137,15 @@ def _hits_in_order(
 
 
 @router.post("/jobs", response_model=JobSearchResponse)
-def search_jobs(
-    body: SearchRequest, principal: PrincipalDep, runtime: RuntimeDep
-) -> JobSearchResponse:
-    result, interpreted = run_search(runtime, runtime.jobs_index, principal.tenant_id, body)
+def search_jobs(body: SearchRequest, principal: JobsRead, runtime: RuntimeDep) -> JobSearchResponse:
+    """Postings the caller can see; with a fair's public key, the postings of that fair."""
+    only_ids = None
+    if principal.fair_id is not None:
+        with runtime.db.session() as session:
+            only_ids = tuple(fair_job_ids(session, principal.fair_id))
+    result, interpreted = run_search(
+        runtime, runtime.jobs_index, principal.tenant_id, body, only_ids
+    )
     with runtime.db.session() as session:
         rows = jobs_by_ids(session, [h.id for h in result.hits])
         visible = _hits_in_order(
@@ -171,7 +177,7 @@ def search_jobs(
 @router.post("/candidates", response_model=CandidateSearchResponse)
 def search_candidates(
     body: SearchRequest,
-    principal: PrincipalDep,
+    principal: CandidatesRead,
     runtime: RuntimeDep,
     blind: bool = Query(
         False, description="hide name, contacts, age, gender, photo and other protected attributes"
@@ -183,9 +189,7 @@ def search_candidates(
         visible = _hits_in_order(result.hits, rows, lambda c: c.tenant_id == principal.tenant_id)
         hits = []
         for hit, c in visible:
-            person = CandidateRead.model_validate(c)
-            if blind:
-                person = CandidateRead.model_validate(blind_view(person.model_dump()))
+            person = candidate_view(c, principal, in_results=True, blind=blind)
             hits.append(
                 CandidateHit(
                     id=hit.id,

@@ -144,6 +144,9 @@ class SearchIndexContract:
             ({"years_min": 1, "years_max": 3}, {1, 3}),
             ({"skills_all": ("python", "sql")}, {5}),
             ({"skills_any": ("java", "accounting")}, {2, 3}),
+            ({"ids": (1, 3, 99)}, {1, 3}),
+            ({"ids": (2, 5), "salary_max": 13000}, {5}),
+            ({"ids": ()}, set()),
         ],
     )
     def test_filters(self, loaded: SearchIndex, filters: dict, expected: set[int]) -> None:

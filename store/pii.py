@@ -1,0 +1,178 @@
+"""Personal information at rest and in responses.
+
+Contacts (e-mail, phone) and the texts that carry them (résumé text, extracted fields, the
+text of uploaded files) are stored encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under
+``TALENTMATCH_AUTH__DATA_KEY``; the columns decrypt transparently for the code that reads
+them. The identity keys that merge arrivals of the same person are keyed digests (HMAC),
+never the contacts themselves. Values written before encryption existed read back as they
+are and are encrypted the next time the row is written (``encrypt_legacy_rows`` does it
+for all rows at start-up).
+
+Responses show contacts only to keys with the ``candidates:contact`` scope, and never in
+search or match results (``redact_contacts``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+_PREFIX = "enc1:"
+_state: dict[str, Any] = {}
+
+
+def configure(data_key: str) -> None:
+    """Install the data key (any string; a Fernet key is derived from it)."""
+    raw = hashlib.sha256(data_key.encode()).digest()
+    _state["fernet"] = Fernet(base64.urlsafe_b64encode(raw))
+    _state["mac_key"] = hashlib.sha256(b"identity:" + data_key.encode()).digest()
+
+
+def _fernet() -> Fernet:
+    if "fernet" not in _state:
+        raise RuntimeError("store.pii.configure() was not called: no data key")
+    fernet: Fernet = _state["fernet"]
+    return fernet
+
+
+def encrypt(value: str) -> str:
+    return _PREFIX + _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt(stored: str) -> str:
+    if not stored.startswith(_PREFIX):
+        return stored  # written before encryption: plain
+    try:
+        return _fernet().decrypt(stored[len(_PREFIX) :].encode()).decode()
+    except InvalidToken as exc:
+        raise RuntimeError("stored personal data does not decrypt: wrong data key?") from exc
+
+
+def is_encrypted(stored: str | None) -> bool:
+    return stored is None or stored.startswith(_PREFIX)
+
+
+def identity_digest(normalized: str | None) -> str | None:
+    """A keyed digest of a normalized contact: equal contacts, equal digests; not reversible
+    without the data key (a plain hash of a phone number is, by enumeration)."""
+    if not normalized:
+        return None
+    return hmac.new(_state["mac_key"], normalized.encode(), hashlib.sha256).hexdigest()
+
+
+def contact_keys(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
+    """The identity digests of an e-mail and a phone number, normalized first
+    (case; +86 13800138000 is 13800138000)."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return identity_digest(email.strip().lower() if email else None), identity_digest(
+        digits or None
+    )
+
+
+class EncryptedText(TypeDecorator[str]):
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return encrypt(value) if value is not None else None
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return decrypt(value) if value is not None else None
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return encrypt(json.dumps(value, ensure_ascii=False)) if value is not None else None
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return json.loads(decrypt(value)) if value is not None else None
+
+
+_EMAIL = re.compile(r"([\w.+-])[\w.+-]*(@[\w-]+(?:\.[\w-]+)+)")
+_PHONE = re.compile(r"(?<!\d)((?:\+?86[\s-]?)?1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")
+_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+
+
+def mask_email(email: str | None) -> str | None:
+    return _EMAIL.sub(r"\1***\2", email) if email else email
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    digits = re.sub(r"\D", "", phone)
+    return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 7 else "****"
+
+
+def redact_text(text: str | None) -> str | None:
+    """Contacts and ID numbers inside free text, masked."""
+    if not text:
+        return text
+    text = _EMAIL.sub(r"\1***\2", text)
+    text = _PHONE.sub(r"\1****\2", text)
+    return _ID_NUMBER.sub(r"\1********\2", text)
+
+
+def redact_contacts(candidate: dict[str, Any]) -> dict[str, Any]:
+    """A candidate (as the API renders it) without readable contacts."""
+    out = dict(candidate)
+    out["email"] = mask_email(candidate.get("email"))
+    out["phone"] = mask_phone(candidate.get("phone"))
+    out["resume_text"] = redact_text(candidate.get("resume_text"))
+    out["summary"] = redact_text(candidate.get("summary"))
+    out["experience"] = [
+        {**e, "description": redact_text(e.get("description"))}
+        for e in candidate.get("experience") or []
+    ]
+    extraction = candidate.get("extraction")
+    if extraction:
+        out["extraction"] = {
+            field: ({**value, "value": None} if field in ("email", "phone") and isinstance(value, dict)
+                    else value)
+            for field, value in extraction.items()
+        }  # fmt: skip
+    return out
+
+
+def encrypt_legacy_rows(session: Any, batch: int = 500) -> int:
+    """Encrypt personal data written before encryption existed and turn plaintext identity
+    keys into digests. Idempotent; returns how many profiles it rewrote."""
+    from sqlalchemy import or_, select, text
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from store.models import Candidate
+
+    raw = text(
+        "SELECT id FROM candidates WHERE "
+        "(email IS NOT NULL AND email NOT LIKE 'enc1:%') OR "
+        "(phone IS NOT NULL AND phone NOT LIKE 'enc1:%') OR "
+        "(resume_text IS NOT NULL AND resume_text NOT LIKE 'enc1:%') OR "
+        "(extraction IS NOT NULL AND extraction NOT LIKE 'enc1:%')"
+    )
+    ids = [row[0] for row in session.execute(raw)]
+    for start in range(0, len(ids), batch):
+        rows = session.scalars(
+            select(Candidate).where(or_(Candidate.id.in_(ids[start : start + batch])))
+        )
+        for candidate in rows:
+            for column in ("email", "phone", "resume_text", "extraction"):
+                flag_modified(candidate, column)
+            candidate.email_key, candidate.phone_key = contact_keys(
+                candidate.email, candidate.phone
+            )
+        session.flush()
+    return len(ids)
