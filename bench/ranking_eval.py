@@ -235,13 +235,13 @@ def _ranked_pairs(corpus: Corpus, session: Any, kind: str, probe_id: int,
         job = jobs_by_ids(session, [probe_id])[probe_id]
         return [(row.id, m) for row, m in rank_candidates_for_job(
             job, tenant_id="eval", job_index=runtime.jobs_index,
-            candidate_index=runtime.candidates_index, load_candidates=partial(candidates_by_ids, session),
+            candidate_index=runtime.candidates_index, load_candidates=partial(candidates_by_ids, session, full=False),
             settings=runtime.settings.match, limit=runtime.settings.match.retrieval_depth, model=model)]  # fmt: skip
     person = candidates_by_ids(session, [probe_id])[probe_id]
     return [(row.id, m) for row, m in rank_jobs_for_candidate(
         person, job_index=runtime.jobs_index, candidate_index=runtime.candidates_index,
         load_jobs=partial(jobs_by_ids, session), settings=runtime.settings.match,
-        limit=runtime.settings.match.retrieval_depth, model=model)]  # fmt: skip
+        limit=runtime.settings.match.job_retrieval_depth, model=model)]  # fmt: skip
 
 
 def _split_probes(corpus: Corpus, probes: int, seed: int) -> dict[str, list[tuple[str, int]]]:
@@ -381,7 +381,8 @@ def run_ranking_evaluation(
         "",
         "Systems: *BM25 only*, *embeddings only*, *hybrid* (both fused by RRF) rank the retrieval alone; "
         "*hybrid + re-ranking* is the shipped matcher: hybrid retrieval of "
-        f"{Settings().match.retrieval_depth}, re-ranked by the default ranker model "
+        f"{Settings().match.retrieval_depth} candidates or {Settings().match.job_retrieval_depth} postings, "
+        "re-ranked by the default ranker model "
         f"(`{default_model().version}`, fitted on a separate corpus, seeds {TRAINING_SEEDS}); *hand-set weights* "
         "is the same with the original fixed weights; *trained on feedback* is the model "
         "`talentmatch ranker train` learned from simulated recruiter and job-seeker feedback on "
@@ -458,7 +459,9 @@ def _measure_probe(corpus: Corpus, session: Any, table: Table, parity: dict[str,
         labels, languages = corpus.job_label, corpus.job_lang
         target, source_language = corpus.person_label[probe_id], corpus.person_lang[probe_id]
         person = candidates_by_ids(session, [probe_id])[probe_id]
-        text = " ".join([*CandidateProfile.from_row(person).titles, *person.skills])
+        text = " ".join(
+            [*CandidateProfile.from_row(person, with_texts=False).titles, *person.skills]
+        )
     stored = source_index.vectors([probe_id])[probe_id]
     results: dict[str, list[int]] = {}
     for system, mode in SYSTEMS:

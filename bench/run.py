@@ -29,17 +29,24 @@ from pathlib import Path
 from typing import Any
 
 from api.routers.matches import candidates_for_job, jobs_for_candidate
-from api.routers.search import search_jobs
+from api.routers.search import run_search, search_candidates, search_jobs
 from api.runtime import Runtime
-from api.schemas import SearchRequest
+from api.schemas import CandidateRead, SearchRequest
+from api.views import candidate_view
 from core.settings import Settings
 from ingestion.archetypes import ARCHETYPES
 from ingestion.sample_data import generate_candidates, generate_jobs
 from matching.encoders import HashingEncoder, UniversalSentenceEncoder
-from store.candidates import upsert_candidate
+from store.candidates import candidates_by_ids, upsert_candidate
 from store.db import Database
 from store.jobs import jobs_by_ids, upsert_jobs
-from store.keys import Principal, get_or_create_tenant
+from store.keys import (
+    ROLE_DEFAULT_SCOPES,
+    Principal,
+    authenticate,
+    create_key,
+    get_or_create_tenant,
+)
 from store.models import Job
 from taxonomy.skills import skill_vocabulary
 
@@ -226,8 +233,11 @@ def bench_size(
                                      runtime, limit=20, blind=False, accept_language="zh")))  # fmt: skip
             j2c.append(timed(partial(candidates_for_job, rng.choice(job_ids), principal,
                                      runtime, limit=20, blind=False, accept_language="en")))  # fmt: skip
+        print(f"[{size}] auth and redaction…", flush=True)
+        security = measure_security_overhead(runtime, queries)
         runtime.close()
         return {
+            "security": security,
             "postings": size,
             "candidates": candidates,
             "ingest_without_embedding_postings_per_s": size / ingest,
@@ -240,6 +250,52 @@ def bench_size(
         }
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure_security_overhead(runtime: Runtime, queries: int) -> dict[str, float]:
+    """What authentication (key lookup, constant-time hash check, rate limiter) and contact
+    redaction add to a candidate search, against the search itself."""
+    with runtime.db.session() as session:
+        key = create_key(session, tenant_id=TENANTS[0], role="agency",
+                         pepper=runtime.settings.auth.key_pepper.get_secret_value())  # fmt: skip
+    pepper = runtime.settings.auth.key_pepper.get_secret_value()
+
+    def authenticate_once() -> None:
+        with runtime.db.session() as session:
+            principal = authenticate(session, key, pepper=pepper)
+        runtime.rate_limiter.check(principal.role, principal.key_id, "127.0.0.1")
+
+    runtime.rate_limiter._per_minute = {}  # measure the check, not the refusals
+    auth = [timed(authenticate_once) for _ in range(max(queries, 200))]
+    principal = Principal(tenant_id=TENANTS[0], role="agency", key_id="bench",
+                          scopes=frozenset(ROLE_DEFAULT_SCOPES["agency"]))  # fmt: skip
+    searches, redaction = [], []
+    for body in bench_queries(min(queries, 200)):
+        request = SearchRequest.model_validate(body)
+        runtime.encode_query.clear()
+        searches.append(timed(partial(search_candidates, request, principal, runtime, blind=False)))
+        result, _ = run_search(runtime, runtime.candidates_index, TENANTS[0], request)
+        with runtime.db.session() as session:
+            rows = list(candidates_by_ids(session, [h.id for h in result.hits]).values())
+            plain = timed(
+                partial(lambda found: [CandidateRead.model_validate(r) for r in found], rows)
+            )
+            redacted = timed(
+                partial(
+                    lambda found: [candidate_view(r, principal, in_results=True) for r in found],
+                    rows,
+                )
+            )
+        redaction.append(max(0.0, redacted - plain))
+    search_p50 = statistics.median(searches) * 1000
+    auth_p50 = statistics.median(auth) * 1000
+    redaction_p50 = statistics.median(redaction) * 1000
+    return {
+        "candidate_search_p50_ms": search_p50,
+        "auth_p50_ms": auth_p50,
+        "redaction_p50_ms": redaction_p50,
+        "overhead_pct": 100 * (auth_p50 + redaction_p50) / search_p50,
+    }
 
 
 def _warm_cache(runtime: Runtime, records: list[Any]) -> None:
@@ -312,5 +368,19 @@ def render(results: dict[str, Any]) -> str:
             f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} / {s['p99_ms']:.1f} | {c['p50_ms']:.1f} / {c['p95_ms']:.1f} | "
             f"{j['p50_ms']:.1f} / {j['p95_ms']:.1f} | {r['index_mb']:.0f} | {r['database_mb']:.0f} | {r['peak_rss_mb']:.0f} |"
         )
+    lines += [
+        "",
+        "## Authentication and redaction",
+        "",
+        "Per candidate search (20 hits): key lookup + constant-time hash check + rate limiter, "
+        "and masking the contacts of the hits, against the search route itself.",
+        "",
+        "| postings | candidate search p50 (ms) | auth p50 (ms) | redaction p50 (ms) | overhead |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results["sizes"]:
+        sec = r["security"]
+        lines.append(f"| {r['postings']:,} | {sec['candidate_search_p50_ms']:.1f} | {sec['auth_p50_ms']:.2f} | "
+                     f"{sec['redaction_p50_ms']:.2f} | {sec['overhead_pct']:.1f}% |")  # fmt: skip
     lines.append("")
     return "\n".join(lines)

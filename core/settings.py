@@ -72,8 +72,11 @@ class AuthSettings(BaseModel):
 
 
 class MatchSettings(BaseModel):
-    # How many candidates (or postings) retrieval hands to the scorer.
-    retrieval_depth: int = 200
+    # How many candidates retrieval hands to the scorer for a posting, and how many postings
+    # for a candidate: postings in the other language need the deeper pool to be reached
+    # (bench/results/ranking.md, candidate→jobs across languages).
+    retrieval_depth: int = 100
+    job_retrieval_depth: int = 200
     # What a hard mismatch costs is part of the ranker model (matching.ranker), learned
     # within bounds from labelled data and feedback.
 

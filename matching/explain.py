@@ -49,8 +49,12 @@ class SkillEvidence:
     text: str
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence (or line) of ``text`` that holds the span."""
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    following = _SENTENCE_END.search(text, end)
+    right = following.start() if following else len(text)
+    return text[left:right].strip()
 
 
 def _clip(sentence: str) -> str:
@@ -75,13 +79,13 @@ def skill_evidence(
     wanted = set(skill_ids)
     found: dict[str, SkillEvidence] = {}
     for source, text in sources:
-        for sentence in _sentences(text):
-            for skill, _, _ in vocabulary.find_in_text(sentence):
-                if skill.id in wanted and skill.id not in found:
-                    label = vocabulary.display_name(skill.id, language)
-                    found[skill.id] = SkillEvidence(label, source, _clip(sentence))
-            if len(found) == len(wanted):
-                break
+        if len(found) == len(wanted):
+            break
+        for skill_id in sorted(wanted - set(found)) if text else ():
+            span = vocabulary.first_mention(text, skill_id)
+            if span is not None:
+                label = vocabulary.display_name(skill_id, language)
+                found[skill_id] = SkillEvidence(label, source, _clip(_sentence_around(text, *span)))
     return [
         found.get(s) or SkillEvidence(vocabulary.display_name(s, language), "skills", "")
         for s in skill_ids

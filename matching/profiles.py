@@ -124,16 +124,24 @@ class CandidateProfile:
     occupation_code: str | None = None
 
     @classmethod
-    def from_row(cls, candidate: Candidate) -> CandidateProfile:
+    def from_row(cls, candidate: Candidate, *, with_texts: bool = True) -> CandidateProfile:
+        """The profile of a row. ``with_texts=False`` leaves out the texts (summary,
+        experience, résumé), which only indexing and embedding read: scoring a retrieved
+        candidate then neither decrypts its résumé nor cleans its texts."""
         experience = candidate.experience or []
         titles = list(candidate.desired_titles or [])
         titles += [e.get("title") for e in experience[:3] if e.get("title")]
-        experience_text = "\n".join(
-            " ".join(filter(None, [e.get("title"), e.get("company"), e.get("description")]))
-            for e in experience
-        )
         # Protected attributes and the name never reach a vector or a ranking signal.
         name = candidate.name
+        experience_text = summary = resume_text = ""
+        if with_texts:
+            experience_text = "\n".join(
+                " ".join(filter(None, [e.get("title"), e.get("company"), e.get("description")]))
+                for e in experience
+            )
+            experience_text = strip_contacts(neutralize(experience_text, name))
+            summary = strip_contacts(neutralize(candidate.summary or "", name))
+            resume_text = strip_contacts(neutralize(candidate.resume_text or "", name))
         return cls(
             id=candidate.id,
             tenant_id=candidate.tenant_id,
@@ -146,9 +154,9 @@ class CandidateProfile:
             education_rank=_rank((candidate.education or {}).get("level")),
             skills=tuple(skill_vocabulary().canonical_ids(candidate.skills)),
             raw_skills=tuple(candidate.skills or []),
-            experience_text=strip_contacts(neutralize(experience_text, name)),
-            summary=strip_contacts(neutralize(candidate.summary or "", name)),
-            resume_text=strip_contacts(neutralize(candidate.resume_text or "", name)),
+            experience_text=experience_text,
+            summary=summary,
+            resume_text=resume_text,
             timestamp=candidate.updated_at.timestamp(),
             occupation_code=candidate.occupation_code,
         )

@@ -10,6 +10,7 @@ so the contributions add up to the score.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -76,6 +77,12 @@ def semantic_factor(job_vector: np.ndarray, candidate_vector: np.ndarray) -> Fac
     return Factor(_rescale(cosine, *SEMANTIC_RANGE), f"cosine similarity {cosine:.2f}")
 
 
+@lru_cache(maxsize=65536)
+def title_tokens(title: str) -> frozenset[str]:
+    """A title's segmented tokens (titles repeat across postings and requests: cached)."""
+    return frozenset(tokenize(title))
+
+
 def title_factor(
     job: JobProfile,
     candidate: CandidateProfile,
@@ -85,10 +92,10 @@ def title_factor(
     if not candidate.titles:
         return Factor(None, "candidate states no titles")
     cosine = float(np.dot(job_title_vector, cand_title_vector))
-    job_tokens = set(tokenize(job.title))
+    job_tokens = title_tokens(job.title)
     best_overlap = 0.0
     for title in candidate.titles:
-        tokens = set(tokenize(title))
+        tokens = title_tokens(title)
         if job_tokens and tokens:
             best_overlap = max(best_overlap, len(job_tokens & tokens) / len(job_tokens | tokens))
     score = max(_rescale(cosine, *TITLE_RANGE), best_overlap)

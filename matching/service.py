@@ -97,7 +97,7 @@ def rank_candidates_for_job(
         visible=lambda c: c.tenant_id == tenant_id,
         score=lambda c, vectors, keyword: score_match(
             profile,
-            CandidateProfile.from_row(c),
+            CandidateProfile.from_row(c, with_texts=False),
             job_vectors=job_vectors,
             candidate_vectors=vectors,
             model=model,
@@ -119,11 +119,11 @@ def rank_jobs_for_candidate(
 ) -> list[tuple[Job, MatchScore]]:
     """Postings (public, or the candidate's tenant's own) best suited to ``candidate``."""
     model = (model or default_model()).for_direction(CANDIDATE_TO_JOBS)
-    profile = CandidateProfile.from_row(candidate)
+    profile = CandidateProfile.from_row(candidate, with_texts=False)
     candidate_vectors = _vectors(candidate_index, candidate.id, EntityKind.CANDIDATE)
     text = _retrieval_text(" ".join(profile.titles), list(candidate.skills or []))
     hits = _retrieve(job_index, candidate.tenant_id, text, candidate_vectors[0],
-                     max(settings.retrieval_depth, limit))  # fmt: skip
+                     max(settings.job_retrieval_depth, limit))  # fmt: skip
     ids = [hit.id for hit in hits]
     return _score_retrieved(
         hits,
@@ -161,14 +161,15 @@ def pair_features(
         hits = _retrieve(candidate_index, candidate.tenant_id, _retrieval_text(job.title, skills),
                          job_vectors[0], settings.retrieval_depth)  # fmt: skip
     else:
-        profile = CandidateProfile.from_row(candidate)
+        profile = CandidateProfile.from_row(candidate, with_texts=False)
         text = _retrieval_text(" ".join(profile.titles), list(candidate.skills or []))
         hits = _retrieve(job_index, candidate.tenant_id, text, candidate_vectors[0],
-                         settings.retrieval_depth)  # fmt: skip
+                         settings.job_retrieval_depth)  # fmt: skip
     keyword = keyword_relevance(hits)
     direction = JOB_TO_CANDIDATES if actor == "recruiter" else CANDIDATE_TO_JOBS
     return score_match(
-        JobProfile.from_row(job), CandidateProfile.from_row(candidate), job_vectors=job_vectors,
+        JobProfile.from_row(job), CandidateProfile.from_row(candidate, with_texts=False),
+        job_vectors=job_vectors,
         candidate_vectors=candidate_vectors, model=default_model().for_direction(direction),
         keyword=keyword.get(job.id if actor == "seeker" else candidate.id, 0.0) if keyword else None,
     )  # fmt: skip

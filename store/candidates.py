@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, undefer_group
 
 from core.domain import EntityKind
 from core.errors import NotFound
@@ -258,5 +258,11 @@ def list_candidates(
     return list(rows), int(total)
 
 
-def candidates_by_ids(session: Session, ids: list[int]) -> dict[int, Candidate]:
-    return rows_by_ids(session, Candidate, ids)
+def candidates_by_ids(
+    session: Session, ids: list[int], *, full: bool = True
+) -> dict[int, Candidate]:
+    """Candidates by id. ``full=False`` (for scoring) loads neither their encrypted fields
+    nor their sources up front; either loads on first access, row by row."""
+    if full:
+        return rows_by_ids(session, Candidate, ids, options=[undefer_group("pii")])
+    return rows_by_ids(session, Candidate, ids, options=[lazyload(Candidate.sources)])

@@ -140,8 +140,9 @@ class Candidate(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
     # Contacts and the texts that carry them are encrypted at rest (store.pii).
-    email: Mapped[str | None] = mapped_column(EncryptedText())
-    phone: Mapped[str | None] = mapped_column(EncryptedText())
+    # Deferred as a group: scoring hundreds of retrieved candidates decrypts none of it.
+    email: Mapped[str | None] = mapped_column(EncryptedText(), deferred=True, deferred_group="pii")
+    phone: Mapped[str | None] = mapped_column(EncryptedText(), deferred=True, deferred_group="pii")
     city: Mapped[str | None] = mapped_column(String(100))
     city_code: Mapped[int | None] = mapped_column(Integer)
     desired_titles: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -154,11 +155,15 @@ class Candidate(Base):
     languages: Mapped[list[Any]] = mapped_column(JSON, default=list)
     certificates: Mapped[list[Any]] = mapped_column(JSON, default=list)
     summary: Mapped[str | None] = mapped_column(Text)
-    resume_text: Mapped[str | None] = mapped_column(EncryptedText())
+    resume_text: Mapped[str | None] = mapped_column(
+        EncryptedText(), deferred=True, deferred_group="pii"
+    )
     # Which fields were extracted from resume_text rather than given: {"skills": "resume_text"}.
     extracted_fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Fields read out of résumé text or files: {field: {"value", "confidence", "span"}}.
-    extraction: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON())
+    extraction: Mapped[dict[str, Any] | None] = mapped_column(
+        EncryptedJSON(), deferred=True, deferred_group="pii"
+    )
     # Identity keys for merging the same person arriving twice within a tenant: keyed
     # digests of the normalized e-mail and phone (store.pii.identity_digest).
     email_key: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, or_, select
@@ -12,11 +13,14 @@ from store.models import Candidate, Job
 Record = TypeVar("Record", Job, Candidate)
 
 
-def rows_by_ids(session: Session, model: type[Record], ids: list[int]) -> dict[int, Record]:
+def rows_by_ids(
+    session: Session, model: type[Record], ids: list[int], options: Sequence[Any] = ()
+) -> dict[int, Record]:
     """The rows with these ids (missing ids are left out), fetched in chunks."""
     found: dict[int, Record] = {}
     for start in range(0, len(ids), 500):
-        for row in session.scalars(select(model).where(model.id.in_(ids[start : start + 500]))):
+        query = select(model).where(model.id.in_(ids[start : start + 500])).options(*options)
+        for row in session.scalars(query):
             found[row.id] = row
     return found
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 
@@ -106,6 +106,10 @@ _AMBIGUOUS_IN_PROSE = {
 }
 
 
+_WORD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789+#"
+
+
+@lru_cache(maxsize=65536)
 def _key(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
 
@@ -120,6 +124,7 @@ class SkillVocabulary:
             for name in (skill.id, skill.en, skill.zh, *skill.aliases):
                 self._by_name.setdefault(_key(name), skill)
         self._prose_pattern = self._compile_prose_pattern()
+        self._names_by_skill: dict[str, list[tuple[str, Skill]]] = {}
 
     def _compile_prose_pattern(self) -> re.Pattern[str]:
         names = sorted(
@@ -165,6 +170,32 @@ class SkillVocabulary:
             skill = self._by_name[_key(match.group(0))]
             found.setdefault(skill.id, (skill, match.start(), match.end()))
         return list(found.values())
+
+    def first_mention(self, text: str, skill_id: str) -> tuple[int, int] | None:
+        """The span of the earliest mention of one skill in prose (the same rules as
+        ``find_in_text``, at a fraction of its cost when only a few skills matter)."""
+        lowered = text.lower()
+        best: tuple[int, int] | None = None
+        for name, _skill in self._names_of(skill_id):
+            start = lowered.find(name)
+            while start != -1 and (best is None or start < best[0]):
+                end = start + len(name)
+                if not name.isascii() or (
+                    (start == 0 or lowered[start - 1] not in _WORD_CHARS + ".")
+                    and (end == len(lowered) or lowered[end] not in _WORD_CHARS)
+                ):
+                    best = (start, end)
+                    break
+                start = lowered.find(name, start + 1)
+        return best
+
+    def _names_of(self, skill_id: str) -> list[tuple[str, Skill]]:
+        names = self._names_by_skill.get(skill_id)
+        if names is None:
+            names = [(n, s) for n, s in self._by_name.items()
+                     if s.id == skill_id and n not in _AMBIGUOUS_IN_PROSE and len(n) >= 2]  # fmt: skip
+            self._names_by_skill[skill_id] = names
+        return names
 
     def all_names(self) -> list[str]:
         return list(self._by_name)

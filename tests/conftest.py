@@ -7,6 +7,7 @@ import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from core.settings import Settings
 from matching.encoders import Encoder, UniversalSentenceEncoder
 from store.db import Database
 from store.keys import create_key
+from store.models import ApiKey, utcnow
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +99,17 @@ class Api:
                     session, tenant_id=tenant, role=role,
                     pepper=self.settings.auth.key_pepper.get_secret_value(), **options,
                 )  # fmt: skip
+        finally:
+            db.dispose()
+
+    def expire_key(self, key: str) -> None:
+        """Move a key's expiry into the past (waiting for a real expiry would be slow)."""
+        db = Database(self.settings)
+        try:
+            with db.session() as session:
+                row = session.get(ApiKey, key.split("_")[1])
+                assert row is not None
+                row.expires_at = utcnow() - timedelta(seconds=1)
         finally:
             db.dispose()
 

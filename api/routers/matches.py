@@ -58,7 +58,10 @@ def _match_fields(
             for e in evidence
         ],
         "reasons": reasons(
-            JobProfile.from_row(job), CandidateProfile.from_row(candidate), match, language
+            JobProfile.from_row(job),
+            CandidateProfile.from_row(candidate, with_texts=False),
+            match,
+            language,
         ),
     }
 
@@ -82,11 +85,13 @@ def candidates_for_job(
             tenant_id=principal.tenant_id,
             job_index=runtime.jobs_index,
             candidate_index=runtime.candidates_index,
-            load_candidates=lambda ids: candidates_by_ids(session, ids),
+            load_candidates=lambda ids: candidates_by_ids(session, ids, full=False),
             settings=runtime.settings.match,
             limit=limit,
             model=model,
         )
+        # The shown candidates in full (encrypted fields, sources) in one query, not one each.
+        candidates_by_ids(session, [c.id for c, _ in ranked], full=True)
         matches = []
         for c, m in ranked:
             candidate = candidate_view(c, principal, in_results=True, blind=blind)
