@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -31,6 +33,28 @@ def _vectors(index: SearchIndex, entity_id: int, kind: EntityKind) -> Vectors:
     if stored is None:
         raise IndexUnavailable(f"{kind.value} {entity_id} is not indexed yet; retry shortly")
     return stored.vector, stored.title_vector
+
+
+_JOB_PROFILES: OrderedDict[tuple[int, float], JobProfile] = OrderedDict()
+_JOB_PROFILES_MAX = 50_000
+_JOB_PROFILES_LOCK = threading.Lock()
+
+
+def cached_job_profile(job: Job) -> JobProfile:
+    """A posting's profile, reused while the posting is unchanged: candidate → postings
+    matching scores the same popular postings over and over."""
+    key = (job.id, job.updated_at.timestamp())
+    with _JOB_PROFILES_LOCK:
+        profile = _JOB_PROFILES.get(key)
+        if profile is not None:
+            _JOB_PROFILES.move_to_end(key)
+            return profile
+    profile = JobProfile.from_row(job)
+    with _JOB_PROFILES_LOCK:
+        _JOB_PROFILES[key] = profile
+        if len(_JOB_PROFILES) > _JOB_PROFILES_MAX:
+            _JOB_PROFILES.popitem(last=False)
+    return profile
 
 
 def keyword_relevance(hits: list[SearchHit]) -> dict[int, float] | None:
@@ -131,7 +155,7 @@ def rank_jobs_for_candidate(
         job_index.vectors(ids),
         visible=lambda j: not j.private or j.tenant_id == candidate.tenant_id,
         score=lambda j, vectors, keyword: score_match(
-            JobProfile.from_row(j),
+            cached_job_profile(j),
             profile,
             job_vectors=vectors,
             candidate_vectors=candidate_vectors,

@@ -22,7 +22,7 @@ from matching.encoders import HashingEncoder
 from store.db import Database
 from store.keys import create_key
 
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 20
 schema = schemathesis.openapi.from_dict(create_app(Settings(environment="test")).openapi())
 
 
