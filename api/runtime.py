@@ -28,7 +28,8 @@ from store.ranker_models import active_model
 from taxonomy.occupations import code_title
 
 log = logging.getLogger(__name__)
-RANKER_REFRESH_S = 5.0
+# Ranker models and browser origins written by another process are read again this often.
+REFRESH_S = 5.0
 
 
 class QueryEncoder:
@@ -108,7 +109,7 @@ class Runtime:
         """Page origins some active public key allows (for CORS preflights), re-read after a
         few seconds so new keys take effect without a restart."""
         origins, fetched = self._browser_origins
-        if time.monotonic() - fetched < RANKER_REFRESH_S:
+        if time.monotonic() - fetched < REFRESH_S:
             return origins
         with self.db.session() as session:
             origins = allowed_browser_origins(session)
@@ -122,7 +123,7 @@ class Runtime:
         now = time.monotonic()
         with self._rankers_lock:
             cached = self._rankers.get(tenant_id)
-        if cached is not None and now - cached[1] < RANKER_REFRESH_S:
+        if cached is not None and now - cached[1] < REFRESH_S:
             return cached[0]
         with self.db.session() as session:
             model = active_model(session, tenant_id) or default_model()

@@ -278,7 +278,7 @@ def fit_default_model(*, postings: int = 1200, people: int = 600, probes: int = 
                     pairs.append(LabelledPair(
                         # Ranked per document language, as the evaluation judges it.
                         group=f"{kind}:{probe_id}:{_language_of(corpus, kind, doc_id)}",
-                        factors={name: f.score for name, f in match.factors.items()},
+                        factors=match.factor_scores(),
                         hard_mismatches=match.hard_mismatch_count,
                         direction=JOB_TO_CANDIDATES if kind == "job" else CANDIDATE_TO_JOBS,
                         label=int(_relevant(corpus, kind, probe_id, doc_id)),

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from store.pii import CONTACT
+
 HIDDEN = "[hidden]"
 _LABELS = (
     r"性\s*别|年\s*龄|出生(?:年月|日期|年份|地)?|生\s*日|婚姻(?:状况)?|婚\s*否|婚育(?:状况|情况)?|"
@@ -80,23 +82,15 @@ def neutralize(text: str, name: str | None = None) -> str:
     return re.sub(r"^[\s|｜,，]+|[\s|｜,，]+$", "", text, flags=re.MULTILINE)
 
 
-_CONTACT = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail
-    r"|(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)"  # mainland mobile
-    r"|(?<!\d)\d{17}[\dXx](?!\d)"  # resident ID number
-    r"|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"  # landline
-)
-
-
 def strip_contacts(text: str) -> str:
     """Text without e-mail addresses, phone and ID numbers: none of them is evidence of fit,
     and the search index must not hold them."""
-    return _CONTACT.sub("", text) if text else text
+    return CONTACT.sub("", text) if text else text
 
 
 def blind_text(text: str, name: str | None) -> str:
     """Text as blind screening shows it: no protected attributes, name or contacts."""
-    return _CONTACT.sub(HIDDEN, neutralize(text, name)) if text else text
+    return CONTACT.sub(HIDDEN, neutralize(text, name)) if text else text
 
 
 def blind_view(candidate: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -46,12 +47,13 @@ class MatchScore:
     missing_preferred_skills: list[str] = field(default_factory=list)
     matched_skill_ids: list[str] = field(default_factory=list)  # canonical, for evidence
 
-    def features(self) -> dict[str, object]:
+    def factor_scores(self) -> dict[str, float | None]:
+        """Each factor's score (None where it abstains): what a ranker model reads."""
+        return {name: f.score for name, f in self.factors.items()}
+
+    def features(self) -> dict[str, Any]:
         """What feedback logging stores: the factor scores and the hard mismatch count."""
-        return {
-            "factors": {name: f.score for name, f in self.factors.items()},
-            "hard_mismatches": self.hard_mismatch_count,
-        }
+        return {"factors": self.factor_scores(), "hard_mismatches": self.hard_mismatch_count}
 
     def breakdown(self) -> dict[str, dict[str, object]]:
         out: dict[str, dict[str, object]] = {}

@@ -95,6 +95,20 @@ def _retrieve(index: SearchIndex, viewer_tenant: str, text: str, vector: np.ndar
     return index.search(query).hits
 
 
+def _candidates_for(job: Job, index: SearchIndex, tenant_id: str, vector: np.ndarray,
+                    depth: int) -> list[SearchHit]:  # fmt: skip
+    """Retrieval of a tenant's candidates for a posting: its title and skills, its vector."""
+    skills = list(job.required_skills or []) + list(job.preferred_skills or [])
+    return _retrieve(index, tenant_id, _retrieval_text(job.title, skills), vector, depth)
+
+
+def _postings_for(candidate: Candidate, profile: CandidateProfile, index: SearchIndex,
+                  vector: np.ndarray, depth: int) -> list[SearchHit]:  # fmt: skip
+    """Retrieval of postings for a candidate: its titles and skills, its vector."""
+    text = _retrieval_text(" ".join(profile.titles), list(candidate.skills or []))
+    return _retrieve(index, candidate.tenant_id, text, vector, depth)
+
+
 def rank_candidates_for_job(
     job: Job,
     *,
@@ -110,9 +124,8 @@ def rank_candidates_for_job(
     model = (model or default_model()).for_direction(JOB_TO_CANDIDATES)
     profile = JobProfile.from_row(job)
     job_vectors = _vectors(job_index, job.id, EntityKind.JOB)
-    skills = list(job.required_skills or []) + list(job.preferred_skills or [])
-    hits = _retrieve(candidate_index, tenant_id, _retrieval_text(job.title, skills),
-                     job_vectors[0], max(settings.retrieval_depth, limit))  # fmt: skip
+    hits = _candidates_for(job, candidate_index, tenant_id, job_vectors[0],
+                           max(settings.retrieval_depth, limit))  # fmt: skip
     ids = [hit.id for hit in hits]
     return _score_retrieved(
         hits,
@@ -145,9 +158,8 @@ def rank_jobs_for_candidate(
     model = (model or default_model()).for_direction(CANDIDATE_TO_JOBS)
     profile = CandidateProfile.from_row(candidate, with_texts=False)
     candidate_vectors = _vectors(candidate_index, candidate.id, EntityKind.CANDIDATE)
-    text = _retrieval_text(" ".join(profile.titles), list(candidate.skills or []))
-    hits = _retrieve(job_index, candidate.tenant_id, text, candidate_vectors[0],
-                     max(settings.job_retrieval_depth, limit))  # fmt: skip
+    hits = _postings_for(candidate, profile, job_index, candidate_vectors[0],
+                         max(settings.job_retrieval_depth, limit))  # fmt: skip
     ids = [hit.id for hit in hits]
     return _score_retrieved(
         hits,
@@ -180,19 +192,17 @@ def pair_features(
     training sees the same evidence, keyword relevance included, that ranking saw."""
     job_vectors = _vectors(job_index, job.id, EntityKind.JOB)
     candidate_vectors = _vectors(candidate_index, candidate.id, EntityKind.CANDIDATE)
+    profile = CandidateProfile.from_row(candidate, with_texts=False)
     if actor == "recruiter":
-        skills = list(job.required_skills or []) + list(job.preferred_skills or [])
-        hits = _retrieve(candidate_index, candidate.tenant_id, _retrieval_text(job.title, skills),
-                         job_vectors[0], settings.retrieval_depth)  # fmt: skip
+        hits = _candidates_for(job, candidate_index, candidate.tenant_id, job_vectors[0],
+                               settings.retrieval_depth)  # fmt: skip
     else:
-        profile = CandidateProfile.from_row(candidate, with_texts=False)
-        text = _retrieval_text(" ".join(profile.titles), list(candidate.skills or []))
-        hits = _retrieve(job_index, candidate.tenant_id, text, candidate_vectors[0],
-                         settings.job_retrieval_depth)  # fmt: skip
+        hits = _postings_for(candidate, profile, job_index, candidate_vectors[0],
+                             settings.job_retrieval_depth)  # fmt: skip
     keyword = keyword_relevance(hits)
     direction = JOB_TO_CANDIDATES if actor == "recruiter" else CANDIDATE_TO_JOBS
     return score_match(
-        JobProfile.from_row(job), CandidateProfile.from_row(candidate, with_texts=False),
+        JobProfile.from_row(job), profile,
         job_vectors=job_vectors,
         candidate_vectors=candidate_vectors, model=default_model().for_direction(direction),
         keyword=keyword.get(job.id if actor == "seeker" else candidate.id, 0.0) if keyword else None,

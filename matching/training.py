@@ -77,17 +77,15 @@ def feedback_pairs(db: Database, encoder: Encoder, tenant_id: str) -> list[Label
             if label.actor == "recruiter"
             else f"candidate:{label.candidate_id}"
         )
-        if label.features is not None:  # logged when the action was recorded
-            factors = dict(label.features["factors"])
-            mismatches = int(label.features["hard_mismatches"])
-        else:  # recomputed now; keyword relevance needs the retrieval that was not logged
-            match = score_match(
-                job_profiles[label.job_id], person_profiles[label.candidate_id],
-                job_vectors=job_vectors[label.job_id],
-                candidate_vectors=person_vectors[label.candidate_id],
-            )  # fmt: skip
-            factors = {name: f.score for name, f in match.factors.items()}
-            mismatches = match.hard_mismatch_count
+        # Logged when the action was recorded; else recomputed now (without keyword
+        # relevance, which needs the retrieval that was not logged).
+        features = label.features or score_match(
+            job_profiles[label.job_id], person_profiles[label.candidate_id],
+            job_vectors=job_vectors[label.job_id],
+            candidate_vectors=person_vectors[label.candidate_id],
+        ).features()  # fmt: skip
+        factors = dict(features["factors"])
+        mismatches = int(features["hard_mismatches"])
         direction = JOB_TO_CANDIDATES if label.actor == "recruiter" else CANDIDATE_TO_JOBS
         pairs.append(LabelledPair(group, factors, mismatches, label.label, direction))
     return pairs

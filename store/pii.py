@@ -102,9 +102,13 @@ class EncryptedJSON(TypeDecorator[Any]):
         return json.loads(decrypt(value)) if value is not None else None
 
 
+# Contacts in free text; the groups are what masking keeps visible.
 _EMAIL = re.compile(r"([\w.+-])[\w.+-]*(@[\w-]+(?:\.[\w-]+)+)")
-_PHONE = re.compile(r"(?<!\d)((?:\+?86[\s-]?)?1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+_PHONE = re.compile(r"(?<!\d)((?:\+?86[\s-]?)?1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")  # mobile
+_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")  # resident ID
+_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+# Any of them, for removing contacts outright (index texts, blind screening).
+CONTACT = re.compile("|".join(p.pattern for p in (_EMAIL, _PHONE, _ID_NUMBER, _LANDLINE)))
 
 
 def mask_email(email: str | None) -> str | None:
@@ -151,7 +155,7 @@ def redact_contacts(candidate: dict[str, Any]) -> dict[str, Any]:
 def encrypt_legacy_rows(session: Any, batch: int = 500) -> int:
     """Encrypt personal data written before encryption existed and turn plaintext identity
     keys into digests. Idempotent; returns how many profiles it rewrote."""
-    from sqlalchemy import or_, select, text
+    from sqlalchemy import select, text
     from sqlalchemy.orm.attributes import flag_modified
 
     from store.models import Candidate
@@ -166,7 +170,7 @@ def encrypt_legacy_rows(session: Any, batch: int = 500) -> int:
     ids = [row[0] for row in session.execute(raw)]
     for start in range(0, len(ids), batch):
         rows = session.scalars(
-            select(Candidate).where(or_(Candidate.id.in_(ids[start : start + batch])))
+            select(Candidate).where(Candidate.id.in_(ids[start : start + batch]))
         )
         for candidate in rows:
             for column in ("email", "phone", "resume_text", "extraction"):

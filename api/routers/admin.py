@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
 
 from api.deps import Admin, RuntimeDep, SessionDep
 from api.schemas import KeyCreate, KeyCreated, KeyRead
@@ -10,6 +11,13 @@ from core.errors import NotFound
 from store import keys
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+def _created(session: Session, full_key: str) -> KeyCreated:
+    """A just-made key as the response shows it: its record plus, this once, the key."""
+    row = keys.find_key(session, full_key)
+    assert row is not None
+    return KeyCreated(key=full_key, **KeyRead.model_validate(row).model_dump())
 
 
 @router.post("/keys", response_model=KeyCreated, status_code=status.HTTP_201_CREATED)
@@ -22,9 +30,7 @@ def create_key(
         pepper=runtime.settings.auth.key_pepper.get_secret_value(), scopes=body.scopes,
         origins=body.origins, fair_id=body.fair, expires_at=body.expires_at,
     )  # fmt: skip
-    row = keys.find_key(session, full)
-    assert row is not None
-    return KeyCreated(key=full, **KeyRead.model_validate(row).model_dump())
+    return _created(session, full)
 
 
 @router.get("/keys", response_model=list[KeyRead])
@@ -40,9 +46,7 @@ def rotate_key(key_id: str, _admin: Admin, runtime: RuntimeDep, session: Session
     """A replacement key; the old one stops working now or after ``grace_hours``."""
     full = keys.rotate_key(session, key_id, pepper=runtime.settings.auth.key_pepper.get_secret_value(),
                            grace_hours=grace_hours)  # fmt: skip
-    row = keys.find_key(session, full)
-    assert row is not None
-    return KeyCreated(key=full, **KeyRead.model_validate(row).model_dump())
+    return _created(session, full)
 
 
 @router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
+from sqlalchemy.orm import Session
 
 from api.deps import FairsWrite, JobsRead, JobsWrite, RuntimeDep, SessionDep
 from api.schemas import FairCreate, FairRead, JobRead, PathId
 from core.errors import NotFound
 from store import fairs
 from store.jobs import jobs_by_ids
+from store.models import Fair
 
 router = APIRouter(prefix="/v1/fairs", tags=["fairs"])
+
+
+def _fair_read(session: Session, fair: Fair) -> FairRead:
+    return FairRead(id=fair.id, tenant_id=fair.tenant_id, name=fair.name, apply_url=fair.apply_url,
+                    postings=fairs.fair_posting_count(session, fair.id))  # fmt: skip
 
 
 @router.post("", response_model=FairRead, status_code=status.HTTP_201_CREATED)
@@ -22,8 +29,7 @@ def create_fair(
                                       name=body.name, apply_url=body.apply_url)  # fmt: skip
     if not created:
         response.status_code = status.HTTP_200_OK
-    return FairRead(id=fair.id, tenant_id=fair.tenant_id, name=fair.name, apply_url=fair.apply_url,
-                    postings=fairs.fair_posting_count(session, fair.id))  # fmt: skip
+    return _fair_read(session, fair)
 
 
 @router.get("/{fair_id}", response_model=FairRead)
@@ -31,9 +37,7 @@ def get_fair(fair_id: str, principal: JobsRead, session: SessionDep) -> FairRead
     """A fair and how many postings it shows (a public key sees its own fair only)."""
     if principal.fair_id is not None and principal.fair_id != fair_id:
         raise NotFound(f"fair {fair_id} not found")
-    fair = fairs.get_fair(session, fair_id)
-    return FairRead(id=fair.id, tenant_id=fair.tenant_id, name=fair.name, apply_url=fair.apply_url,
-                    postings=fairs.fair_posting_count(session, fair.id))  # fmt: skip
+    return _fair_read(session, fairs.get_fair(session, fair_id))
 
 
 @router.get("/{fair_id}/postings", response_model=list[JobRead])

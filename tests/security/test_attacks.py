@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -54,6 +55,22 @@ def _counts(api: Api) -> tuple[int, int, int]:
         db.dispose()
 
 
+def _ids(world: dict[str, Any]) -> dict[str, int]:
+    return {
+        "victim": world["victim"]["id"],
+        "job": world["job"]["id"],
+        "own_job": world["own_job"]["id"],
+    }
+
+
+async def _attempt(api: Api, method: str, path: str, body: dict[str, Any] | None,
+                   ids: dict[str, int], headers: dict[str, str]) -> httpx.Response:  # fmt: skip
+    """Send one attack: ``{victim}``-style placeholders in the path and body become ids."""
+    payload = {k: (ids[v[1:-1]] if isinstance(v, str) and v.startswith("{") else v)
+               for k, v in (body or {}).items()} or None  # fmt: skip
+    return await api.client.request(method, path.format(**ids), json=payload, headers=headers)
+
+
 CROSS_TENANT = [
     ("GET", "/v1/candidates/{victim}", None, 404),
     ("PATCH", "/v1/candidates/{victim}", {"name": "pwned"}, 404),
@@ -74,13 +91,9 @@ CROSS_TENANT = [
 async def test_another_tenants_candidate_is_out_of_reach(api: Api, method: str, path: str,
                                                          body: Any, expected: int) -> None:  # fmt: skip
     world = await _world(api)
-    ids = {"victim": world["victim"]["id"], "job": world["job"]["id"]}
+    ids = _ids(world)
     before = _counts(api)
-    payload = {k: (ids[v[1:-1]] if isinstance(v, str) and v.startswith("{") else v)
-               for k, v in (body or {}).items()} or None  # fmt: skip
-    response = await api.client.request(
-        method, path.format(**ids), json=payload, headers=api.auth("globex")
-    )
+    response = await _attempt(api, method, path, body, ids, api.auth("globex"))
     assert response.status_code == expected, response.text
     assert _counts(api) == before
     still = (await api.get(f"/v1/candidates/{ids['victim']}", "acme")).json()
@@ -134,16 +147,9 @@ async def test_a_fairs_browser_key_cannot_do_more_than_search_its_fair(
     api: Api, method: str, path: str, body: Any, expected: int
 ) -> None:
     world = await _world(api)
-    ids = {
-        "victim": world["victim"]["id"],
-        "job": world["job"]["id"],
-        "own_job": world["own_job"]["id"],
-    }
     before = _counts(api)
-    payload = {k: (ids[v[1:-1]] if isinstance(v, str) and v.startswith("{") else v)
-               for k, v in (body or {}).items()} or None  # fmt: skip
-    response = await api.client.request(method, path.format(**ids), json=payload,
-                                        headers=bearer(world["public"], Origin=SITE))  # fmt: skip
+    response = await _attempt(api, method, path, body, _ids(world),
+                              bearer(world["public"], Origin=SITE))  # fmt: skip
     assert response.status_code == expected, response.text
     assert _counts(api) == before
 
