@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -30,6 +31,11 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def _origin_of(url: str | None) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     """The caller behind the bearer key: valid, unexpired, unrevoked, from an allowed page
     origin (browser keys), and within its rate limit."""
@@ -42,9 +48,10 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
             session, credentials, pepper=runtime.settings.auth.key_pepper.get_secret_value()
         )
     if principal.origins:
-        # A browser key works only from its pages; browsers always send Origin on the
-        # cross-origin requests such a page makes.
-        origin = request.headers.get("origin", "")
+        # A browser key works only from its pages. Browsers send Origin on every cross-origin
+        # request and on same-origin POSTs; a same-origin GET (a page served by this host,
+        # like /widget/demo) carries only a Referer, whose origin then counts.
+        origin = request.headers.get("origin") or _origin_of(request.headers.get("referer"))
         if origin.rstrip("/").lower() not in principal.origins:
             raise OriginNotAllowed(f"this key may not be used from origin {origin or '(none)'}")
     client = request.client.host if request.client else "unknown"

@@ -317,6 +317,11 @@ class SearchFiltersIn(StrictModel):
     years_experience: NumberRange | None = None
     skills_all: Annotated[list[SkillName], Field(max_length=20)] = []
     skills_any: Annotated[list[SkillName], Field(max_length=20)] = []
+    # Exact company names, as the company facet lists them.
+    company: ShortText | Annotated[list[ShortText], Field(max_length=20)] | None = None
+
+
+FacetName = Literal["city", "district", "employment_type", "education", "salary", "company"]
 
 
 class SearchRequest(StrictModel):
@@ -330,6 +335,9 @@ class SearchRequest(StrictModel):
     interpret_places: bool = True
     # Near-duplicate postings show once (the best-ranked), with the others counted on it.
     include_duplicates: bool = False
+    # Count the whole result by these fields (posting search only), each under every filter
+    # but its own; labels follow Accept-Language.
+    facets: Annotated[list[FacetName], Field(max_length=6)] = []
 
 
 class Retrieval(BaseModel):
@@ -356,12 +364,24 @@ class CandidateHit(BaseModel):
     candidate: CandidateRead
 
 
+class FacetValue(BaseModel):
+    value: str  # what to send back in the filter of the same name
+    label: str  # in the caller's language
+    count: int
+    # salary bands: the filters.salary_min / salary_max that select the band
+    min: float | None = None
+    max: float | None = None
+    # districts: their city (a district name is unambiguous only with its city)
+    city: str | None = None
+
+
 class JobSearchResponse(BaseModel):
     total: int
     page: int
     page_size: int
     interpreted: dict[str, list[str]] = {}
     hits: list[JobHit]
+    facets: dict[str, list[FacetValue]] = {}
 
 
 class CandidateSearchResponse(BaseModel):

@@ -19,7 +19,7 @@ import os
 import shutil
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +31,8 @@ from core.settings import SearchSettings
 from search_index.errors import IndexLockedError, SearchBackendError
 from search_index.fusion import reciprocal_rank_fusion
 from search_index.protocol import (
+    FACET_FILTERS,
+    SALARY_BANDS,
     IndexDocument,
     SearchFilters,
     SearchHit,
@@ -42,8 +44,14 @@ from search_index.tokenize import segment, tokenize
 
 log = logging.getLogger(__name__)
 
-_FORMAT_VERSION = 2
+_FORMAT_VERSION = 3
 _NO_CODE = -1
+
+
+def _without_filters(filters: SearchFilters, names: Sequence[str]) -> SearchFilters:
+    """``filters`` with the named fields back at their defaults (no restriction)."""
+    unrestricted = SearchFilters()
+    return replace(filters, **{name: getattr(unrestricted, name) for name in names})
 
 
 def _acquire_directory_lock(path: Path) -> IO[bytes]:
@@ -68,6 +76,7 @@ def _build_schema() -> tantivy.Schema:
     builder.add_float_field("salary_min", indexed=True, fast=True)
     builder.add_float_field("salary_max", indexed=True, fast=True)
     builder.add_text_field("employment_type", tokenizer_name="raw")
+    builder.add_text_field("company", tokenizer_name="raw")
     builder.add_integer_field("education_rank", indexed=True, fast=True)
     builder.add_float_field("years", indexed=True, fast=True)
     builder.add_text_field("skills", tokenizer_name="raw")
@@ -90,6 +99,7 @@ class _Columns:
         "salary_min": (np.float64, np.nan),
         "salary_max": (np.float64, np.nan),
         "employment_type": (np.int32, _NO_CODE),
+        "company": (np.int32, _NO_CODE),
         "education_rank": (np.int32, _NO_CODE),
         "years": (np.float64, np.nan),
         "timestamp": (np.float64, 0.0),
@@ -142,6 +152,9 @@ class _Codes:
             self.values[value] = len(self.values)
         return self.values.get(value, -2)  # -2: a value no document has
 
+    def names(self) -> dict[int, str]:
+        return {code: value for value, code in self.values.items()}
+
 
 class EmbeddedIndex:
     """``SearchIndex`` over a local directory (see the module docstring)."""
@@ -161,6 +174,7 @@ class EmbeddedIndex:
         self._skill_slots: dict[str, set[int]] = {}
         self._tenants = _Codes({})
         self._employment_types = _Codes({})
+        self._companies = _Codes({})
         self._hnsw = self._new_hnsw(1024)
         self._dirty = False
         self._closed = False
@@ -212,6 +226,7 @@ class EmbeddedIndex:
         self._hnsw = hnsw
         self._tenants = _Codes(manifest["tenants"])
         self._employment_types = _Codes(manifest["employment_types"])
+        self._companies = _Codes(manifest["companies"])
         alive = columns["alive"]
         ids = columns["ids"]
         self._slot_of = {int(ids[s]): int(s) for s in np.flatnonzero(alive)}
@@ -251,6 +266,7 @@ class EmbeddedIndex:
                 "hnsw": hnsw_name,
                 "tenants": self._tenants.values,
                 "employment_types": self._employment_types.values,
+                "companies": self._companies.values,
             }
             tmp = self.path / "checkpoint.json.tmp"
             tmp.write_text(json.dumps(manifest))
@@ -322,6 +338,7 @@ class EmbeddedIndex:
         a["salary_min"][slot] = np.nan if doc.salary_min is None else doc.salary_min
         a["salary_max"][slot] = np.nan if doc.salary_max is None else doc.salary_max
         a["employment_type"][slot] = self._employment_types.code(doc.employment_type, create=True)
+        a["company"][slot] = self._companies.code(doc.company, create=True)
         a["education_rank"][slot] = (
             doc.education_rank if doc.education_rank is not None else _NO_CODE
         )
@@ -352,6 +369,7 @@ class EmbeddedIndex:
             "salary_min": doc.salary_min,
             "salary_max": doc.salary_max,
             "employment_type": doc.employment_type,
+            "company": doc.company,
             "education_rank": doc.education_rank,
             "years": doc.years,
         }
@@ -417,31 +435,46 @@ class EmbeddedIndex:
 
     def search(self, query: SearchQuery) -> SearchResult:
         if query.filters.ids is not None and not query.filters.ids:
-            return SearchResult(total=0, hits=[])
+            return SearchResult(total=0, hits=[], facets={name: {} for name in query.facets})
         with self._lock:
-            mask = self._filter_mask(query.viewer_tenant, query.filters)
-            depth = max(self.settings.candidate_depth, query.offset + query.limit)
-            terms = list(dict.fromkeys(tokenize(query.text))) if query.text.strip() else []
-            if not terms and query.vector is None:
-                return self._list_by_recency(mask, query)
-            keyword: list[tuple[int, float]] = []
-            semantic: list[tuple[int, float]] = []
-            if terms and query.mode in ("hybrid", "keyword"):
-                keyword = self._keyword_search(terms, query, depth)
-            if query.vector is not None and query.mode in ("hybrid", "semantic"):
-                semantic = [
-                    (doc_id, score)
-                    for doc_id, score in self._vector_search(query.vector, mask, depth)
-                    if score >= self.settings.semantic_floor
-                ]
-            return self._fuse(keyword, semantic, query)
+            result, slots = self._search(query)
+            if not query.facets:
+                return result
+            facets: dict[str, dict[Any, int]] = {}
+            for name in query.facets:
+                relaxed = _without_filters(query.filters, FACET_FILTERS[name])
+                if relaxed != query.filters:
+                    _, counted = self._search(replace(query, filters=relaxed, limit=0, offset=0))
+                else:
+                    counted = slots
+                facets[name] = self._count_facet(name, counted)
+            return replace(result, facets=facets)
+
+    def _search(self, query: SearchQuery) -> tuple[SearchResult, np.ndarray]:
+        """One page of the result, and the slots of the whole result (for facet counts)."""
+        mask = self._filter_mask(query.viewer_tenant, query.filters)
+        depth = max(self.settings.candidate_depth, query.offset + query.limit)
+        terms = list(dict.fromkeys(tokenize(query.text))) if query.text.strip() else []
+        if not terms and query.vector is None:
+            return self._list_by_recency(mask, query)
+        keyword: list[tuple[int, float]] = []
+        semantic: list[tuple[int, float]] = []
+        if terms and query.mode in ("hybrid", "keyword"):
+            keyword = self._keyword_search(terms, query, depth)
+        if query.vector is not None and query.mode in ("hybrid", "semantic"):
+            semantic = [
+                (doc_id, score)
+                for doc_id, score in self._vector_search(query.vector, mask, depth)
+                if score >= self.settings.semantic_floor
+            ]
+        return self._fuse(keyword, semantic, query)
 
     def _fuse(
         self,
         keyword: list[tuple[int, float]],
         semantic: list[tuple[int, float]],
         query: SearchQuery,
-    ) -> SearchResult:
+    ) -> tuple[SearchResult, np.ndarray]:
         lists = [[doc_id for doc_id, _ in ranking] for ranking in (keyword, semantic) if ranking]
         fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k)
         folded: dict[int, int] = {}
@@ -465,7 +498,11 @@ class EmbeddedIndex:
                     duplicates=folded.get(doc_id, 0),
                 )
             )
-        return SearchResult(total=len(fused), hits=hits)
+        slots = np.fromiter(
+            (self._slot_of[doc_id] for doc_id, _ in fused if doc_id in self._slot_of),
+            dtype=np.int64,
+        )
+        return SearchResult(total=len(fused), hits=hits), slots
 
     def _group_of(self, doc_id: int) -> int:
         slot = self._slot_of.get(doc_id)
@@ -487,7 +524,9 @@ class EmbeddedIndex:
             kept.append((doc_id, score))
         return kept, folded
 
-    def _list_by_recency(self, mask: np.ndarray, query: SearchQuery) -> SearchResult:
+    def _list_by_recency(
+        self, mask: np.ndarray, query: SearchQuery
+    ) -> tuple[SearchResult, np.ndarray]:
         slots = np.flatnonzero(mask)
         timestamps = self._columns["timestamp"][slots]
         ids = self._columns["ids"][slots]
@@ -495,9 +534,8 @@ class EmbeddedIndex:
         order = np.lexsort((-ids, -timestamps))
         if not query.collapse_duplicates:
             page = order[query.offset : query.offset + query.limit]
-            return SearchResult(
-                total=int(len(slots)), hits=[SearchHit(id=int(ids[i]), score=0.0) for i in page]
-            )
+            hits = [SearchHit(id=int(ids[i]), score=0.0) for i in page]
+            return SearchResult(total=int(len(slots)), hits=hits), slots
         groups = self._columns["group"][slots][order]
         _, first_positions, counts = np.unique(groups, return_index=True, return_counts=True)
         leaders = np.sort(first_positions)  # the newest document of each group, in order
@@ -507,7 +545,39 @@ class EmbeddedIndex:
             SearchHit(id=int(ids[order[p]]), score=0.0, duplicates=int(folded[int(groups[p])]))
             for p in page
         ]
-        return SearchResult(total=int(len(leaders)), hits=hits)
+        return SearchResult(total=int(len(leaders)), hits=hits), slots[order[leaders]]
+
+    def _count_facet(self, name: str, slots: np.ndarray) -> dict[Any, int]:
+        """How many of ``slots`` have each value of facet ``name`` (unknown values left out)."""
+        c = self._columns
+        if name == "salary":
+            low, high = c["salary_min"][slots], c["salary_max"][slots]
+            counts: dict[Any, int] = {}
+            with np.errstate(invalid="ignore"):
+                for band, (band_low, band_high) in enumerate(SALARY_BANDS):
+                    inside = high >= band_low
+                    if band_high is not None:
+                        inside &= low <= band_high
+                    if n := int(inside.sum()):
+                        counts[band] = n
+            return counts
+        column = {
+            "city": "city_code",
+            "district": "district_code",
+            "employment_type": "employment_type",
+            "education": "education_rank",
+            "company": "company",
+        }[name]
+        values, counts_of = np.unique(c[column][slots], return_counts=True)
+        names = {
+            "employment_type": self._employment_types.names(),
+            "company": self._companies.names(),
+        }.get(name)
+        return {
+            (names[int(v)] if names is not None else int(v)): int(n)
+            for v, n in zip(values, counts_of, strict=True)
+            if v != _NO_CODE
+        }
 
     # -- filters ---------------------------------------------------------------------------
 
@@ -536,6 +606,9 @@ class EmbeddedIndex:
         if f.employment_types:
             codes = [self._employment_types.code(t, create=False) for t in f.employment_types]
             mask &= np.isin(c["employment_type"], codes)
+        if f.companies:
+            codes = [self._companies.code(name, create=False) for name in f.companies]
+            mask &= np.isin(c["company"], codes)
         known_education = c["education_rank"] != _NO_CODE
         if f.education_min_rank is not None:
             mask &= known_education & (c["education_rank"] >= f.education_min_rank)
@@ -582,6 +655,8 @@ class EmbeddedIndex:
             clauses.append(any_of("district_code", f.district_codes))
         if f.employment_types:
             clauses.append(any_of("employment_type", f.employment_types))
+        if f.companies:
+            clauses.append(any_of("company", f.companies))
         if f.salary_min is not None:
             clauses.append(Q.range_query(schema, "salary_max", ft.Float, float(f.salary_min), None))
         if f.salary_max is not None:

@@ -12,12 +12,16 @@ Filter semantics (identical in every backend; the contract tests pin them):
 
 - visibility: a document is visible to ``viewer_tenant`` when it belongs to that tenant
   or is not ``private``;
-- ``city_codes``/``district_codes``/``employment_types``: the document's value is one of them;
+- ``city_codes``/``district_codes``/``employment_types``/``companies``: the document's value
+  is one of them;
 - ``salary_min``/``salary_max``: the document's salary range overlaps the requested range;
 - ``education_min_rank``/``education_max_rank``, ``years_min``/``years_max``: inclusive bounds;
 - ``skills_all``: every listed canonical skill id; ``skills_any``: at least one;
 - a document whose value is unknown never passes a filter on that field;
 - filters apply inside retrieval, before any top-k cut.
+
+Facets (``SearchQuery.facets``) count the whole result, not one page: per facet, the
+documents (groups) that match the query and every filter except the facet's own.
 
 An empty ``text`` lists the filtered documents newest first. With ``collapse_duplicates``
 (the default) each duplicate group appears once, and ``total`` counts groups.
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -52,6 +56,7 @@ class IndexDocument:
     skills: tuple[str, ...] = ()  # canonical skill ids
     # Near-duplicates share a group (the id of the group's earliest document); None = alone.
     group_id: int | None = None
+    company: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,11 +72,30 @@ class SearchFilters:
     years_max: float | None = None
     skills_all: tuple[str, ...] = ()
     skills_any: tuple[str, ...] = ()
+    companies: tuple[str, ...] = ()  # exact company names
     # Only these documents (e.g. the postings of one career fair); None: no restriction.
     ids: tuple[int, ...] | None = None
 
 
 SearchMode = Literal["hybrid", "keyword", "semantic"]
+
+# Facets a search can count, and the filters each one ignores while counting
+# ("disjunctive" facets: picking 深圳 still shows how many results 广州 would give).
+Facet = Literal["city", "district", "employment_type", "education", "salary", "company"]
+FACET_FILTERS: dict[str, tuple[str, ...]] = {
+    "city": ("city_codes",),
+    "district": ("district_codes",),
+    "employment_type": ("employment_types",),
+    "education": ("education_min_rank", "education_max_rank"),
+    "salary": ("salary_min", "salary_max"),
+    "company": ("companies",),
+}
+# Monthly salary bands (CNY) of the salary facet; a posting counts in every band its range
+# overlaps, exactly as the salary_min/salary_max filter selects it. None: open-ended.
+SALARY_BANDS: tuple[tuple[float, float | None], ...] = (
+    (0, 5000), (5000, 10000), (10000, 15000), (15000, 20000),
+    (20000, 30000), (30000, 50000), (50000, None),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -85,6 +109,7 @@ class SearchQuery:
     mode: SearchMode = "hybrid"
     # One hit per duplicate group (the best-ranked); the others are counted on that hit.
     collapse_duplicates: bool = True
+    facets: tuple[Facet, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +127,10 @@ class SearchHit:
 class SearchResult:
     total: int
     hits: list[SearchHit]
+    # Per requested facet: value → number of results (groups) with it, under every filter
+    # but the facet's own. Values: city/district codes, employment types, education ranks,
+    # company names, and for salary the index of the band in ``SALARY_BANDS``.
+    facets: dict[str, dict[Any, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ def job_documents(jobs: Sequence[Job], encode: Callable[[list[str]], list]) -> l
             years=p.min_years,
             skills=p.skills,
             group_id=job.duplicate_of or job.id,
+            company=(job.company or "").strip() or None,
         )
         for i, (p, job) in enumerate(zip(profiles, jobs, strict=True))
     ]

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import FairsWrite, JobsRead, JobsWrite, RuntimeDep, SessionDep
 from api.schemas import FairCreate, FairRead, JobRead, PathId
+from api.views import job_view
 from core.errors import NotFound
 from store import fairs
 from store.jobs import jobs_by_ids
@@ -46,7 +47,7 @@ def fair_postings(fair_id: str, principal: JobsRead, session: SessionDep) -> lis
         raise NotFound(f"fair {fair_id} not found")
     fairs.get_fair(session, fair_id)
     rows = jobs_by_ids(session, fairs.fair_job_ids(session, fair_id))
-    return [JobRead.model_validate(rows[i]) for i in sorted(rows)]
+    return [job_view(rows[i], principal) for i in sorted(rows)]
 
 
 @router.put("/{fair_id}/postings/{job_id}", status_code=status.HTTP_201_CREATED)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from api.deps import JobsRead, JobsWrite, RuntimeDep, SessionDep, refuse_browser_keys
 from api.runtime import index_now
 from api.schemas import JobCreate, JobPage, JobRead, JobUpdate, PathId
+from api.views import job_view
 from store import jobs
 from store.fairs import fair_job_ids, require_fair_posting
 
@@ -50,7 +51,7 @@ def list_jobs(
         only_ids=fair_job_ids(session, principal.fair_id) if principal.fair_id else None,
     )
     return JobPage(
-        items=[JobRead.model_validate(j) for j in items],
+        items=[job_view(j, principal) for j in items],
         total=total,
         page=page,
         page_size=page_size,
@@ -61,8 +62,8 @@ def list_jobs(
 def get_job(job_id: PathId, principal: JobsRead, session: SessionDep) -> JobRead:
     if principal.fair_id is not None:
         require_fair_posting(session, principal.fair_id, job_id)
-    return JobRead.model_validate(
-        jobs.get_visible_job(session, job_id, viewer_tenant=principal.tenant_id)
+    return job_view(
+        jobs.get_visible_job(session, job_id, viewer_tenant=principal.tenant_id), principal
     )
 
 

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 
 from api.deps import CandidatesRead, JobsRead, RuntimeDep
+from api.facets import facet_values
 from api.runtime import Runtime
 from api.schemas import (
     CandidateHit,
     CandidateSearchResponse,
     JobHit,
-    JobRead,
     JobSearchResponse,
     Retrieval,
     SearchFiltersIn,
     SearchRequest,
 )
-from api.views import candidate_view
+from api.views import candidate_view, job_view
 from core.domain import EducationLevel
 from core.errors import InvalidInput
+from matching.explain import preferred_language
 from search_index.highlight import highlight
 from search_index.protocol import SearchFilters, SearchHit, SearchIndex, SearchQuery, SearchResult
 from search_index.query_understanding import parse_query
@@ -87,6 +88,7 @@ def to_search_filters(f: SearchFiltersIn) -> SearchFilters:
         years_max=years.max if years else None,
         skills_all=tuple(vocabulary.canonical_ids(f.skills_all)),
         skills_any=tuple(vocabulary.canonical_ids(f.skills_any)),
+        companies=tuple(name.strip() for name in _as_list(f.company) if name.strip()),
     )
 
 
@@ -116,6 +118,7 @@ def run_search(
             offset=(body.page - 1) * body.page_size,
             mode=body.mode,
             collapse_duplicates=not body.include_duplicates,
+            facets=tuple(dict.fromkeys(body.facets)),
         )
     )
     return result, interpreted
@@ -137,8 +140,17 @@ def _hits_in_order(
 
 
 @router.post("/jobs", response_model=JobSearchResponse)
-def search_jobs(body: SearchRequest, principal: JobsRead, runtime: RuntimeDep) -> JobSearchResponse:
-    """Postings the caller can see; with a fair's public key, the postings of that fair."""
+def search_jobs(
+    body: SearchRequest,
+    principal: JobsRead,
+    runtime: RuntimeDep,
+    accept_language: Annotated[
+        str | None, Header(description="zh or en: the language of facet labels")
+    ] = None,
+) -> JobSearchResponse:
+    """Postings the caller can see; with a fair's public key, the postings of that fair.
+    ``facets`` counts the whole result by city, district, job type, education, salary band
+    or company (each under every filter but its own)."""
     only_ids = None
     if principal.fair_id is not None:
         with runtime.db.session() as session:
@@ -161,16 +173,20 @@ def search_jobs(body: SearchRequest, principal: JobsRead, runtime: RuntimeDep) -
                     {"title": job.title, "description": job.description, "company": job.company},
                 ),
                 retrieval=_retrieval(hit),
-                job=JobRead.model_validate(job),
+                job=job_view(job, principal),
             )
             for hit, job in visible
         ]
+    language = preferred_language(accept_language)
     return JobSearchResponse(
         total=result.total,
         page=body.page,
         page_size=body.page_size,
         interpreted=interpreted,
         hits=hits,
+        facets={
+            name: facet_values(name, counts, language) for name, counts in result.facets.items()
+        },
     )
 
 
@@ -183,6 +199,8 @@ def search_candidates(
         False, description="hide name, contacts, age, gender, photo and other protected attributes"
     ),
 ) -> CandidateSearchResponse:
+    if body.facets:
+        raise InvalidInput("facets are counted for posting search only", field="facets")
     result, interpreted = run_search(runtime, runtime.candidates_index, principal.tenant_id, body)
     with runtime.db.session() as session:
         rows = candidates_by_ids(session, [h.id for h in result.hits])

@@ -202,3 +202,35 @@ async def test_fair_curates_and_withdraws(api: Api) -> None:
     taken = await api.client.post("/v1/fairs", json={"id": "szu-2026-autumn", "name": "mine"},
                                   headers=bearer(api.new_key("other-fair", "fair")))  # fmt: skip
     assert taken.status_code == 409
+
+
+async def test_a_fair_widget_gets_postings_without_contacts_or_extraction(api: Api) -> None:
+    public_key, shown, _, _ = await _fair_with_postings(api)
+    text = "简历请发 hr.zhang@example.com 或致电 13912345678，注明应聘岗位。"
+    patched = await api.patch(f"/v1/jobs/{shown['id']}", "acme", {"description": text})
+    assert patched.status_code == 200
+    headers = bearer(public_key, Origin=SITE)
+    found = await api.client.post("/v1/search/jobs", json={"query": "", "facets": ["city"]},
+                                  headers=headers)  # fmt: skip
+    listing = await api.client.get("/v1/fairs/szu-2026-autumn/postings", headers=headers)
+    single = await api.client.get(f"/v1/jobs/{shown['id']}", headers=headers)
+    for job in [found.json()["hits"][0]["job"], listing.json()[0], single.json()]:
+        assert "13912345678" not in job["description"] and "hr.zhang@" not in job["description"]
+        assert "139****5678" in job["description"] and job["extraction"] is None
+    assert found.json()["facets"]["city"][0]["count"] == 1  # the fair's postings only
+    # The agency that owns the posting still reads it as written.
+    own = await api.get(f"/v1/jobs/{shown['id']}", "acme")
+    assert own.json()["description"] == text
+
+
+async def test_a_same_origin_page_may_use_its_browser_key_by_referer(api: Api) -> None:
+    public_key, shown, _, _ = await _fair_with_postings(api)
+    by_referer = await api.client.get(
+        f"/v1/jobs/{shown['id']}", headers=bearer(public_key, Referer=f"{SITE}/careers/fair")
+    )
+    assert by_referer.status_code == 200
+    elsewhere = await api.client.get(
+        f"/v1/jobs/{shown['id']}", headers=bearer(public_key, Referer="https://evil.example/x")
+    )
+    assert elsewhere.status_code == 403
+    assert elsewhere.json()["error"]["code"] == "origin_not_allowed"

@@ -306,3 +306,75 @@ async def test_query_syntax_is_just_text(api: Api, corpus: dict[int, str]) -> No
         response = await api.post("/v1/search/jobs", "globex", {"query": query})
         assert response.status_code == 200
     assert (await api.get("/v1/jobs", "acme")).json()["total"] == len(POSTINGS)
+
+
+ALL_FACETS = ["city", "district", "employment_type", "education", "salary", "company"]
+
+
+def _filter_for(facet: str, value: dict[str, Any]) -> dict[str, Any]:
+    """The search filter that selects one facet value, as a client (the widget) builds it."""
+    if facet == "salary":
+        return {"salary_min": value["min"], "salary_max": value["max"]}
+    if facet == "education":
+        return {"education": {"at_least": value["value"], "at_most": value["value"]}}
+    if facet == "district":
+        return {"city": value["city"], "district": value["value"]}
+    return {facet: value["value"]}
+
+
+async def test_facet_counts_agree_with_their_filters(api: Api, corpus: dict[int, str]) -> None:
+    await api.create_job("acme", title="会计", company="华南会计师事务所", city="广州")
+    for query in ["", "engineer 工程师"]:
+        result = await api.search_jobs("globex", query, facets=ALL_FACETS, page_size=1)
+        assert set(result["facets"]) == set(ALL_FACETS)
+        assert len(result["hits"]) == 1  # counts cover the whole result, not the page
+        for facet, values in result["facets"].items():
+            assert values, facet
+            for value in values:
+                selected = await api.search_jobs(
+                    "globex", query, filters=_filter_for(facet, value), page_size=1
+                )
+                assert selected["total"] == value["count"], (query, facet, value)
+
+
+async def test_facets_are_labelled_in_the_callers_language(
+    api: Api, corpus: dict[int, str]
+) -> None:
+    body = {"query": "", "facets": ["city", "employment_type", "education", "salary"]}
+    zh = await api.client.post("/v1/search/jobs", json=body,
+                               headers={**api.auth("globex"), "Accept-Language": "zh-CN,zh;q=0.9"})  # fmt: skip
+    en = await api.client.post("/v1/search/jobs", json=body,
+                               headers={**api.auth("globex"), "Accept-Language": "en-US"})  # fmt: skip
+    zh_facets, en_facets = zh.json()["facets"], en.json()["facets"]
+    assert zh_facets["city"][0] == {"value": "深圳", "label": "深圳", "count": 6,
+                                    "min": None, "max": None, "city": None}  # fmt: skip
+    assert en_facets["city"][0]["label"] == "Shenzhen" and en_facets["city"][0]["value"] == "深圳"
+    assert {v["label"] for v in zh_facets["employment_type"]} >= {"全职", "实习", "劳务派遣"}
+    assert {v["label"] for v in en_facets["employment_type"]} >= {"Full-time", "Internship"}
+    # Education in order of level, salary bands in order of pay.
+    levels = [v["value"] for v in en_facets["education"]]
+    assert levels == sorted(levels, key=["none", "high_school", "associate", "bachelor",
+                                         "master", "doctorate"].index)  # fmt: skip
+    lows = [v["min"] for v in en_facets["salary"]]
+    assert lows == sorted(lows) and en_facets["salary"][0]["label"].endswith("K")
+
+
+async def test_a_facet_ignores_its_own_filter(api: Api, corpus: dict[int, str]) -> None:
+    result = await api.search_jobs(
+        "globex", "", filters={"city": "深圳"}, facets=["city", "employment_type"]
+    )
+    assert result["total"] == 6
+    cities = {v["value"]: v["count"] for v in result["facets"]["city"]}
+    assert cities == {"深圳": 6, "广州": 1, "东莞": 1}
+    assert sum(v["count"] for v in result["facets"]["employment_type"]) == 6
+
+
+async def test_company_filter_and_facet_requests(api: Api, corpus: dict[int, str]) -> None:
+    await api.create_job("acme", title="Python 工程师", company="华为")
+    only = await api.search_jobs("globex", "", filters={"company": ["华为"]})
+    assert [h["job"]["company"] for h in only["hits"]] == ["华为"]
+    refused = await api.post("/v1/search/candidates", "acme", {"query": "x", "facets": ["city"]})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"][0]["field"] == "facets"
+    unknown = await api.post("/v1/search/jobs", "acme", {"query": "x", "facets": ["colour"]})
+    assert unknown.status_code == 422 and "facets" in unknown.json()["error"]["details"][0]["field"]

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from matching.encoders import HashingEncoder
-from search_index.protocol import IndexDocument, SearchFilters, SearchIndex, SearchQuery
+from search_index.protocol import (
+    SALARY_BANDS,
+    IndexDocument,
+    SearchFilters,
+    SearchIndex,
+    SearchQuery,
+)
 
 # Vectors here only need to be deterministic and text-dependent: a hashing encoder
 # (embedding quality is not what these tests are about).
@@ -58,6 +64,7 @@ CORPUS = [
         education_rank=3,
         years=3,
         skills=("python", "mysql"),
+        company="腾讯",
     ),
     doc(
         2,
@@ -70,6 +77,7 @@ CORPUS = [
         education_rank=3,
         years=5,
         skills=("java", "microservices"),
+        company="华为",
     ),
     doc(
         3,
@@ -82,6 +90,7 @@ CORPUS = [
         education_rank=2,
         years=1,
         skills=("accounting",),
+        company="华为",
     ),
     doc(
         4,
@@ -103,8 +112,12 @@ CORPUS = [
         education_rank=3,
         years=0,
         skills=("python", "sql"),
+        company="Globex Ltd",
     ),
 ]
+
+
+FACETS = ("city", "district", "employment_type", "education", "salary", "company")
 
 
 class SearchIndexContract:
@@ -144,6 +157,8 @@ class SearchIndexContract:
             ({"years_min": 1, "years_max": 3}, {1, 3}),
             ({"skills_all": ("python", "sql")}, {5}),
             ({"skills_any": ("java", "accounting")}, {2, 3}),
+            ({"companies": ("华为",)}, {2, 3}),
+            ({"companies": ("Globex Ltd", "nobody")}, {5}),
             ({"ids": (1, 3, 99)}, {1, 3}),
             ({"ids": (2, 5), "salary_max": 13000}, {5}),
             ({"ids": ()}, set()),
@@ -160,6 +175,56 @@ class SearchIndexContract:
             query("python engineer", filters=filters, limit=50, mode="semantic")
         )
         assert {h.id for h in semantic.hits} <= expected
+
+    def test_facets_count_the_whole_result(self, loaded: SearchIndex) -> None:
+        result = loaded.search(query("", limit=1, facets=FACETS))
+        assert len(result.hits) == 1 and result.total == 5
+        assert result.facets["city"] == {440300: 3, 441900: 1, 440100: 1}
+        assert result.facets["district"] == {440305: 1}
+        assert result.facets["employment_type"] == {"full_time": 2, "part_time": 1, "internship": 1}
+        assert result.facets["education"] == {3: 3, 2: 1}
+        assert result.facets["company"] == {"腾讯": 1, "华为": 2, "Globex Ltd": 1}
+        # A band counts every posting whose range overlaps it, as the salary filter does.
+        bands = dict(enumerate(SALARY_BANDS))
+        for band, count in result.facets["salary"].items():
+            low, high = bands[band]
+            only = {"salary_min": low, "salary_max": high}
+            assert count == loaded.search(query("", filters=only, limit=50)).total
+
+    def test_facets_ignore_their_own_filter_only(self, loaded: SearchIndex) -> None:
+        filters = {"city_codes": (440300,), "employment_types": ("full_time",)}
+        result = loaded.search(query("", filters=filters, facets=FACETS))
+        assert result.total == 2
+        # Other cities still show what picking them would give (under the other filters).
+        assert result.facets["city"] == {440300: 2}
+        assert result.facets["employment_type"] == {"full_time": 2}
+        assert result.facets["company"] == {"腾讯": 1, "华为": 1}
+        wider = loaded.search(query("", filters={"city_codes": (440300,)}, facets=FACETS))
+        assert wider.facets["city"] == {440300: 3, 441900: 1, 440100: 1}
+        assert wider.facets["employment_type"] == {"full_time": 2}
+
+    def test_facets_of_a_text_query_count_its_matches(self, loaded: SearchIndex) -> None:
+        result = loaded.search(query("python", mode="keyword", facets=("city", "company")))
+        assert result.total == 3
+        assert result.facets == {
+            "city": {440300: 2, 440100: 1},
+            "company": {"腾讯": 1, "Globex Ltd": 1},
+        }
+        scoped = loaded.search(
+            query("python", mode="keyword", facets=("city",), filters={"ids": (1, 2)})
+        )
+        assert scoped.facets == {"city": {440300: 1}}
+        assert loaded.search(query("", filters={"ids": ()}, facets=("city",))).facets == {
+            "city": {}
+        }
+
+    def test_facets_count_a_duplicate_group_once(self, loaded: SearchIndex) -> None:
+        loaded.upsert([doc(6, "Python backend engineer (repost)", city_code=440300, group_id=1)])
+        loaded.commit()
+        collapsed = loaded.search(query("", facets=("city",)))
+        assert collapsed.total == 5 and collapsed.facets["city"][440300] == 3
+        every = loaded.search(query("", facets=("city",), collapse_duplicates=False))
+        assert every.total == 6 and every.facets["city"][440300] == 4
 
     def test_empty_query_lists_newest_first(self, loaded: SearchIndex) -> None:
         assert ids(loaded, query("", limit=10)) == [5, 4, 3, 2, 1]
@@ -207,4 +272,5 @@ class SearchIndexContract:
         assert again.ids() == {1, 2, 3, 4, 5}
         assert set(ids(again, query("python", mode="keyword"))) == {1, 4, 5}
         assert set(ids(again, query("", filters={"city_codes": (440300,)}))) == {1, 2, 4}
+        assert set(ids(again, query("", filters={"companies": ("华为",)}))) == {2, 3}
         again.close()
