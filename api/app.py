@@ -22,6 +22,7 @@ from api.routers import (
     jobs,
     matches,
     search,
+    widget,
 )
 from api.runtime import Runtime
 from core.settings import Settings
@@ -57,6 +58,18 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.middleware("http")(cors_middleware)
     install_error_handlers(app)
     # files first: its literal paths (/v1/jobs/files) must win over /v1/jobs/{job_id}.
-    for module in (health, files, bulk, jobs, candidates, search, matches, feedback, fairs, admin):
+    for module in (
+        health,
+        files,
+        bulk,
+        jobs,
+        candidates,
+        search,
+        matches,
+        feedback,
+        fairs,
+        admin,
+        widget,
+    ):
         app.include_router(module.router)
     return app

@@ -23,50 +23,58 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     if args.demo:
-        key = _load_demo_and_key(settings)
+        key = _load_demo_and_key(settings, _page_origins(args.host, args.port))
         print(f"Demo API key (tenant demo-agency): {key}", flush=True)
         print(
             f"Try: curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
             f'-d \'{{"query": "Python 后端 深圳"}}\' http://{args.host}:{args.port}/v1/search/jobs',
             flush=True,
         )
+        shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        print(f"Career-fair widget demo: http://{shown}:{args.port}/widget/demo", flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
 
-def _load_demo_and_key(settings: Settings) -> str:
+def _page_origins(host: str, port: int) -> list[str]:
+    """The origins a browser may show this server's own pages under (the widget demo)."""
+    hosts = {"127.0.0.1", "localhost"} | ({host} if host not in ("0.0.0.0", "::") else set())
+    return sorted(f"http://{name}:{port}" for name in hosts)
+
+
+def _load_demo_and_key(settings: Settings, page_origins: list[str]) -> str:
     from api.runtime import Runtime
-    from ingestion.demo import DEMO_TENANT, load_demo
+    from ingestion.demo import DEMO_TENANT, demo_widget_key, load_demo, load_demo_fair
     from store.keys import create_key
 
+    pepper = settings.auth.key_pepper.get_secret_value()
     runtime = Runtime(settings)
     try:
         runtime.start(background=False)
         counts = load_demo(runtime.db, runtime.sync)
+        shown = load_demo_fair(runtime.db)
+        demo_widget_key(runtime.db, settings.data_dir, page_origins, pepper=pepper)
         print(
-            f"Loaded {counts.jobs} sample postings and {counts.candidates} candidates.",
+            f"Loaded {counts.jobs} sample postings and {counts.candidates} candidates; "
+            f"the demo career fair shows {shown} postings.",
             file=sys.stderr,
         )
         with runtime.db.session() as session:
-            return create_key(
-                session,
-                tenant_id=DEMO_TENANT,
-                role="agency",
-                pepper=settings.auth.key_pepper.get_secret_value(),
-            )
+            return create_key(session, tenant_id=DEMO_TENANT, role="agency", pepper=pepper)
     finally:
         runtime.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from api.runtime import Runtime
-    from ingestion.demo import load_demo
+    from ingestion.demo import load_demo, load_demo_fair
 
     settings = _settings()
     runtime = Runtime(settings)
     try:
         runtime.start(background=False)
         counts = load_demo(runtime.db, runtime.sync, jobs=args.jobs, candidates=args.candidates)
+        load_demo_fair(runtime.db)
     finally:
         runtime.close()
     print(

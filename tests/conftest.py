@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
@@ -21,6 +22,13 @@ from matching.encoders import Encoder, UniversalSentenceEncoder
 from store.db import Database
 from store.keys import create_key
 from store.models import ApiKey, utcnow
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

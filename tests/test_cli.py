@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import httpx
 from core.settings import Settings
 from store.db import Database
 from store.keys import authenticate
+from tests.conftest import free_port
 
 
 def cli_env(data_dir: Path) -> dict[str, str]:
@@ -63,12 +63,6 @@ def test_keys_create_rejects_a_bad_tenant(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_demo_answers_healthz_and_search_over_http(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
@@ -109,6 +103,21 @@ def test_serve_demo_answers_healthz_and_search_over_http(tmp_path: Path) -> None
             f"{base}/v1/candidates/{candidate_id}/matches", headers=headers, timeout=30
         )
         assert matches.status_code == 200 and matches.json()["matches"]
+        # The widget demo page embeds the demo fair's browser key, valid from this origin.
+        demo = httpx.get(f"{base}/widget/demo", timeout=30)
+        assert demo.status_code == 200 and f'src="{base}/widget/v1/talentmatch.js"' in demo.text
+        widget_key = re.search(r'key="(tm_[^"]+)"', demo.text)
+        assert widget_key and 'fair="demo-fair-2026"' in demo.text
+        browser = {"Authorization": f"Bearer {widget_key.group(1)}", "Origin": base}
+        fair = httpx.post(f"{base}/v1/search/jobs", json={"query": "", "facets": ["city"]},
+                          headers=browser, timeout=30)  # fmt: skip
+        shown = httpx.get(f"{base}/v1/fairs/demo-fair-2026", headers=browser, timeout=30)
+        # Every public sample posting is at the fair (near-duplicates count once in search).
+        assert 250 < shown.json()["postings"] < 300
+        assert fair.status_code == 200 and 0 < fair.json()["total"] <= shown.json()["postings"]
+        assert httpx.post(f"{base}/v1/search/jobs", json={"query": ""}, timeout=30,
+                          headers={**browser, "Origin": "https://elsewhere.example"}
+                          ).status_code == 403  # fmt: skip
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)

@@ -3,7 +3,6 @@ hypothesis) against a real server over HTTP: whatever the input, never a 5xx."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from core.settings import Settings
 from matching.encoders import HashingEncoder
 from store.db import Database
 from store.keys import create_key
+from tests.conftest import free_port
 
 EXAMPLES_PER_OPERATION = 20
 schema = schemathesis.openapi.from_dict(create_app(Settings(environment="test")).openapi())
@@ -30,12 +30,6 @@ schema = schemathesis.openapi.from_dict(create_app(Settings(environment="test"))
 class LiveServer:
     url: str
     key: str
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +45,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         key = create_key(session, tenant_id="fuzz", role="admin",
                          pepper=config.auth.key_pepper.get_secret_value())  # fmt: skip
     db.dispose()
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(config, encoder=HashingEncoder()),
                                            host="127.0.0.1", port=port, log_level="warning"))  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
