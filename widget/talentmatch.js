@@ -29,6 +29,7 @@
       city: "城市", district: "区域", employment_type: "工作类型", education: "学历要求",
       salary: "月薪", company: "公司", any: "不限", filters: "筛选", clear: "清除筛选",
       total: (n) => `共 ${n} 个职位`, loading: "正在搜索…",
+      interpreted: (places) => `（已按城市“${places}”筛选）`,
       empty: "没有找到匹配的职位。试试更短的关键词，或清除筛选条件。",
       more: (shown, total) => `加载更多（已显示 ${shown} / ${total}）`,
       results: "搜索结果", skills: "技能", posted: "发布于", details: "查看详情",
@@ -50,6 +51,7 @@
       city: "City", district: "District", employment_type: "Job type", education: "Education",
       salary: "Monthly pay", company: "Company", any: "Any", filters: "Filters",
       clear: "Clear filters", total: (n) => `${n} job${n === 1 ? "" : "s"}`,
+      interpreted: (places) => ` (in ${places}, from your search words)`,
       loading: "Searching…",
       empty: "No matching jobs. Try fewer words or clear the filters.",
       more: (shown, total) => `Load more (${shown} of ${total} shown)`,
@@ -177,6 +179,7 @@ a.btn { text-decoration: none; display: inline-block; }
       this._hits = [];
       this._total = 0;
       this._facets = {};
+      this._interpreted = [];
       this._fair = null;
       this._seq = 0;
       this._timer = 0;
@@ -353,6 +356,7 @@ a.btn { text-decoration: none; display: inline-block; }
         this._hits = append ? this._hits.concat(result.hits) : result.hits;
         this._total = result.total;
         this._facets = result.facets || {};
+        this._interpreted = (result.interpreted && result.interpreted.city) || [];
         this._error.hidden = true;
         this._render(firstNew, append);
       } catch (error) {
@@ -380,7 +384,9 @@ a.btn { text-decoration: none; display: inline-block; }
     _render(firstNew, append) {
       const t = this.t;
       this._renderFacets();
-      this._status.textContent = t.total(this._total);
+      // A city named in the query ("Python 深圳") filters by that city: say so.
+      this._status.textContent = t.total(this._total)
+        + (this._interpreted.length ? t.interpreted(this._interpreted.join(", ")) : "");
       this._clear.hidden = Object.keys(this._filters).length === 0;
       if (!append) this._list.replaceChildren();
       if (this._hits.length === 0) {

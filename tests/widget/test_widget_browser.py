@@ -69,7 +69,8 @@ def _host_page(api: str, key: str, lang: str) -> str:
 <script src="{api}/widget/v1/talentmatch.js" defer></script></head>
 <body><h3 class="card" id="outside">The university's own heading</h3>
 <button class="btn" id="host-button">Host button</button>
-<talentmatch-search api="{api}" key="{key}" fair="{DEMO_FAIR}" lang="{lang}"></talentmatch-search>
+<talentmatch-search api="{api}" key="{key}" fair="{DEMO_FAIR}"{f' lang="{lang}"' if lang else ""}>
+</talentmatch-search>
 </body></html>"""
 
 
@@ -104,8 +105,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, use_encoder: Encoder) -> Iter
             time.sleep(0.05)
 
     pages = tmp_path_factory.mktemp("host-pages")
-    for lang in ("zh", "en"):
-        (pages / f"{lang}.html").write_text(_host_page(api, key, lang), encoding="utf-8")
+    for lang in ("zh", "en", ""):  # "": no lang attribute, the browser's language decides
+        (pages / f"{lang or 'auto'}.html").write_text(_host_page(api, key, lang), encoding="utf-8")
     handler = functools.partial(QuietHandler, directory=str(pages))
     host = http.server.ThreadingHTTPServer(("127.0.0.1", host_port), handler)
     threading.Thread(target=host.serve_forever, daemon=True).start()
@@ -245,6 +246,27 @@ def test_switching_language(page: Any, site: Site) -> None:
         "el => el.shadowRoot.querySelector('[role=status]').textContent.startsWith('共')",
         arg=widget.element_handle(),
     )
+
+
+@pytest.mark.parametrize(("locale", "placeholder"), [("en-US", "Job title"), ("zh-CN", "职位")])
+def test_language_defaults_to_the_browsers(
+    browser: Any, site: Site, locale: str, placeholder: str
+) -> None:
+    context = browser.new_context(locale=locale)
+    widget = open_widget(context.new_page(), f"{site.page}/auto.html")
+    assert placeholder in (widget.locator("input[type=search]").get_attribute("placeholder") or "")
+    context.close()
+
+
+def test_empty_state_and_a_city_read_from_the_query(page: Any, site: Site) -> None:
+    widget = open_widget(page, f"{site.page}/zh.html")
+    search(page, widget, "zzqxj")
+    assert widget.locator(".card").count() == 0
+    assert "没有找到匹配的职位" in widget.locator(".list").inner_text()
+    search(page, widget, "工程师 广州")
+    assert "已按城市“广州”筛选" in widget.locator("[role=status]").inner_text()
+    metas = widget.locator(".card .meta").all_inner_texts()
+    assert metas and all("广州" in m for m in metas)
 
 
 def _focused(page: Any) -> dict[str, Any]:
