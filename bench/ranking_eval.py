@@ -398,7 +398,8 @@ def run_ranking_evaluation(
         "",
         *table.render_margins("hybrid + re-ranking"),
         "",
-        "The shipped matcher multiplies a pair's score by the model's mismatch penalty (at most 0.9) for an "
+        "The shipped matcher multiplies a pair's evidence by the model's mismatch penalty (at most 0.95; "
+        f"the default model's: {default_model().mismatch_penalty}) before calibration for an "
         "on-site posting in another city or salaries that do not overlap: a product rule the occupation-only "
         "labels do not reward. Without it (*no mismatch penalty*):",
         "",
@@ -408,7 +409,8 @@ def run_ranking_evaluation(
         "",
         f"`ranker train` on the simulated feedback: {report.message}; held-out feedback MAP "
         f"{report.candidate.get('map', float('nan'))} (trained) vs {report.current.get('map', float('nan'))} "
-        f"({report.current_version}); weights {report.weights}.",
+        f"({report.current_version}); weights {report.weights}; mismatch penalty "
+        f"{trained.mismatch_penalty if trained is not None else 'n/a'}.",
         "",
         "## Group parity (job → candidates, top 10)",
         "",

@@ -4,13 +4,16 @@ A ranker model holds one non-negative weight per factor (summing to 1) and a cal
 curve. For a pair:
 
     raw   = Σ wᵢ·sᵢ / Σ wᵢ   over the factors both sides give evidence for (0–1)
-    score = pⁿ × f(raw), f(x) = (σ(a·(x − m)) − σ(−a·m)) / (σ(a·(1 − m)) − σ(−a·m))
+    score = f(pⁿ × raw), f(x) = (σ(a·(x − m)) − σ(−a·m)) / (σ(a·(1 − m)) − σ(−a·m))
 
 where n counts hard mismatches (an on-site job in another city, salary ranges that do not
-overlap) and p, the mismatch penalty, stays within [0.5, 0.9] so a hard mismatch always
-visibly costs. f is a logistic curve pinned to f(0) = 0 and f(1) = 1, so an empty or
-unrelated profile scores 0 and the factors' contributions (score × wᵢ·sᵢ / Σ wⱼ·sⱼ) add up
-to the score.
+overlap) and p, the mismatch penalty, stays within [0.5, 0.95]: a hard mismatch always takes
+at least a twentieth of the pair's evidence, so it orders a pair below the same pair without
+it; how much more it takes is learned (from feedback, where users show what a move costs). The penalty acts before calibration so that the
+served order is exactly the order the fit optimized (f is increasing) and the calibrated
+score still estimates the chance of a match given the mismatch. f is a logistic curve
+pinned to f(0) = 0 and f(1) = 1, so an empty or unrelated profile scores 0 and the
+factors' contributions (score × wᵢ·sᵢ / Σ wⱼ·sⱼ) add up to the score.
 
 Fitting has two steps. Weights and p maximize mean average precision over the labelled
 queries (derivative-free Powell search on a softmax parametrization, from the current
@@ -30,6 +33,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from scipy.special import expit
 
 FACTORS: tuple[str, ...] = (
     "semantic",
@@ -47,7 +51,8 @@ CANDIDATE_TO_JOBS = "candidate→jobs"
 
 
 def _sigmoid(x: np.ndarray | float) -> np.ndarray | float:
-    return 1.0 / (1.0 + np.exp(-x))
+    # expit: no overflow for the steep curves a calibration fit may try on the way.
+    return expit(x)
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ class RankerModel:
             return 0.0, dict.fromkeys(known, 0.0)
         weighted = {name: self.weights.get(name, 0.0) * s for name, s in known.items()}
         raw = sum(weighted.values()) / total_weight
-        score = penalty * self.calibrate(raw)
+        score = self.calibrate(penalty * raw)
         mass = sum(weighted.values())
         contributions = {
             name: (score * value / mass if mass > 0 else 0.0) for name, value in weighted.items()
@@ -125,7 +130,7 @@ def default_model() -> RankerModel:
 
 # -- Learning ---------------------------------------------------------------------------
 
-PENALTY_RANGE = (0.5, 0.9)
+PENALTY_RANGE = (0.5, 0.95)
 
 
 @dataclass(frozen=True)
@@ -256,7 +261,7 @@ def _fit_one(
     penalty = mismatch_penalty**design.mismatches
 
     def log_loss(theta: np.ndarray) -> float:
-        predicted = np.clip(penalty * _calibration(raw, math.exp(theta[0]), float(_sigmoid(theta[1]))),
+        predicted = np.clip(_calibration(penalty * raw, math.exp(theta[0]), float(_sigmoid(theta[1]))),
                             1e-6, 1 - 1e-6)  # fmt: skip
         labels = design.labels
         return float(-np.mean(labels * np.log(predicted) + (1 - labels) * np.log(1 - predicted)))

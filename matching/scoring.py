@@ -3,7 +3,8 @@
 Each factor scores 0–1 (or abstains when one side gives no evidence); a ranker model
 (``matching.ranker``: learned weights and a calibration curve) turns them into the score,
 and a hard mismatch (wrong city for an on-site job, salary ranges that do not overlap)
-multiplies it by a penalty. Each factor's ``contribution`` is its share of the final score,
+multiplies the pair's evidence by a penalty before calibration. Each factor's
+``contribution`` is its share of the final score,
 so the contributions add up to the score.
 """
 

@@ -102,16 +102,27 @@ def test_less_experience_and_education_lower_the_score() -> None:
     )
 
 
-def test_each_hard_mismatch_costs_the_models_penalty_at_least() -> None:
-    penalty = default_model().mismatch_penalty
-    assert 0.5 <= penalty <= 0.9
-    base = score()
-    moved = score(candidate=replace(CANDIDATE, city="北京", city_code=110000))
-    expensive = score(
-        candidate=replace(CANDIDATE, city="北京", city_code=110000, desired_salary_min=90000)
-    )
-    assert moved <= base * penalty + 1e-6
-    assert expensive <= moved * penalty + 1e-6
+def test_each_hard_mismatch_takes_the_models_penalty_of_the_evidence() -> None:
+    model = default_model()
+    assert 0.5 <= model.mismatch_penalty <= 0.95
+    moved = replace(CANDIDATE, city="北京", city_code=110000)
+    expensive = replace(moved, desired_salary_min=90000)
+    # Less similar than identical, so the evidence is below the top of the curve.
+    assert score(candidate=expensive, similarity=0.6) < score(candidate=moved, similarity=0.6)
+    assert score(candidate=moved, similarity=0.6) < score(similarity=0.6)
+    for candidate, mismatches in [(CANDIDATE, 0), (moved, 1), (expensive, 2)]:
+        match = score_match(
+            JOB, candidate, job_vectors=(UNIT, UNIT), candidate_vectors=(UNIT, UNIT)
+        )
+        assert match.hard_mismatch_count == mismatches
+        known = {n: s for n, s in match.factor_scores().items() if s is not None}
+        raw = sum(model.weights[n] * s for n, s in known.items()) / sum(
+            model.weights[n] for n in known
+        )
+        # The penalty scales the evidence before calibration (the order the fit optimized).
+        assert match.score == pytest.approx(
+            model.calibrate(model.mismatch_penalty**mismatches * raw)
+        )
 
 
 def test_unknown_factors_are_left_out_not_counted_as_zero() -> None:
