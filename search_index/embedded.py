@@ -40,11 +40,12 @@ from search_index.protocol import (
     SearchResult,
     StoredVectors,
 )
+from search_index.rerank import rerank_signals, text_language
 from search_index.tokenize import segment, tokenize
 
 log = logging.getLogger(__name__)
 
-_FORMAT_VERSION = 3
+_FORMAT_VERSION = 4
 _NO_CODE = -1
 
 
@@ -100,6 +101,7 @@ class _Columns:
         "salary_max": (np.float64, np.nan),
         "employment_type": (np.int32, _NO_CODE),
         "company": (np.int32, _NO_CODE),
+        "language": (np.int32, _NO_CODE),
         "education_rank": (np.int32, _NO_CODE),
         "years": (np.float64, np.nan),
         "timestamp": (np.float64, 0.0),
@@ -175,6 +177,7 @@ class EmbeddedIndex:
         self._tenants = _Codes({})
         self._employment_types = _Codes({})
         self._companies = _Codes({})
+        self._languages = _Codes({})
         self._hnsw = self._new_hnsw(1024)
         self._dirty = False
         self._closed = False
@@ -227,6 +230,7 @@ class EmbeddedIndex:
         self._tenants = _Codes(manifest["tenants"])
         self._employment_types = _Codes(manifest["employment_types"])
         self._companies = _Codes(manifest["companies"])
+        self._languages = _Codes(manifest["languages"])
         alive = columns["alive"]
         ids = columns["ids"]
         self._slot_of = {int(ids[s]): int(s) for s in np.flatnonzero(alive)}
@@ -267,6 +271,7 @@ class EmbeddedIndex:
                 "tenants": self._tenants.values,
                 "employment_types": self._employment_types.values,
                 "companies": self._companies.values,
+                "languages": self._languages.values,
             }
             tmp = self.path / "checkpoint.json.tmp"
             tmp.write_text(json.dumps(manifest))
@@ -339,6 +344,7 @@ class EmbeddedIndex:
         a["salary_max"][slot] = np.nan if doc.salary_max is None else doc.salary_max
         a["employment_type"][slot] = self._employment_types.code(doc.employment_type, create=True)
         a["company"][slot] = self._companies.code(doc.company, create=True)
+        a["language"][slot] = self._languages.code(doc.language, create=True)
         a["education_rank"][slot] = (
             doc.education_rank if doc.education_rank is not None else _NO_CODE
         )
@@ -477,6 +483,8 @@ class EmbeddedIndex:
     ) -> tuple[SearchResult, np.ndarray]:
         lists = [[doc_id for doc_id, _ in ranking] for ranking in (keyword, semantic) if ranking]
         fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k)
+        if query.rerank is not None and query.vector is not None:
+            fused = self._rerank(fused, keyword, query)
         folded: dict[int, int] = {}
         if query.collapse_duplicates:
             fused, folded = self._collapse(fused)
@@ -503,6 +511,32 @@ class EmbeddedIndex:
             dtype=np.int64,
         )
         return SearchResult(total=len(fused), hits=hits), slots
+
+    def _rerank(
+        self,
+        fused: list[tuple[int, float]],
+        keyword: list[tuple[int, float]],
+        query: SearchQuery,
+    ) -> list[tuple[int, float]]:
+        """The fused documents ordered by the re-ranker's score (see ``search_index.rerank``)."""
+        ids = [doc_id for doc_id, _ in fused if doc_id in self._slot_of]
+        if not ids:
+            return []
+        slots = np.array([self._slot_of[doc_id] for doc_id in ids], dtype=np.int64)
+        bm25 = dict(keyword)
+        assert query.vector is not None and query.rerank is not None
+        signals = rerank_signals(
+            query.vector, self._columns.vectors[slots], self._columns.title_vectors[slots],
+            [bm25.get(d, 0.0) for d in ids], query.skills,
+            [self._columns.skills[slot] for slot in slots.tolist()],
+        )  # fmt: skip
+        names = self._languages.names()
+        languages = [names.get(int(code)) for code in self._columns["language"][slots]]
+        scores = query.rerank.score(
+            signals, text_language(query.text), languages, skills=bool(query.skills)
+        )
+        order = np.argsort(-scores, kind="stable")  # ties keep the fused order
+        return [(ids[i], float(scores[i])) for i in order]
 
     def _group_of(self, doc_id: int) -> int:
         slot = self._slot_of.get(doc_id)

@@ -35,6 +35,8 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from search_index.rerank import SearchReranker
+
 
 @dataclass(frozen=True)
 class IndexDocument:
@@ -57,6 +59,7 @@ class IndexDocument:
     # Near-duplicates share a group (the id of the group's earliest document); None = alone.
     group_id: int | None = None
     company: str | None = None
+    language: str | None = None  # zh / en: search re-ranking weighs cross-language BM25 apart
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,9 @@ class SearchQuery:
     # One hit per duplicate group (the best-ranked); the others are counted on that hit.
     collapse_duplicates: bool = True
     facets: tuple[Facet, ...] = ()
+    # Re-score the fused hybrid result (``search_index.rerank``); None: RRF order.
+    rerank: SearchReranker | None = None
+    skills: tuple[str, ...] = ()  # canonical skills the query names (a re-ranking signal)
 
 
 @dataclass(frozen=True)

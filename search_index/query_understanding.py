@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from search_index.tokenize import segmenter
 from taxonomy.regions import Region, region_directory
+from taxonomy.skills import skill_vocabulary
 
 # "深圳 大学" is a university, not a place filter.
 _INSTITUTION_WORDS = frozenset(
@@ -68,3 +69,8 @@ def _could_be_place(token: str) -> bool:
         return False
     # Pinyin city names are capitalised words of 4+ letters ("Shenzhen"), never short words.
     return not token.isascii() or len(token) >= 4
+
+
+def skills_in(text: str) -> tuple[str, ...]:
+    """The canonical skills a query names ("JavaScript 前端" → javascript), in any language."""
+    return tuple(skill.id for skill, _, _ in skill_vocabulary().find_in_text(text))

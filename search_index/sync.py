@@ -21,6 +21,7 @@ from core.domain import EntityKind
 from matching.encoders import Encoder
 from matching.profiles import CandidateProfile, JobProfile
 from search_index.protocol import IndexDocument, SearchIndex
+from search_index.rerank import text_language
 from store import outbox
 from store.candidates import candidates_by_ids
 from store.db import Database
@@ -63,6 +64,8 @@ def job_documents(jobs: Sequence[Job], encode: Callable[[list[str]], list]) -> l
             skills=p.skills,
             group_id=job.duplicate_of or job.id,
             company=(job.company or "").strip() or None,
+            language=(job.language or "")[:2].lower()
+            or text_language(f"{job.title} {job.description[:200]}"),
         )
         for i, (p, job) in enumerate(zip(profiles, jobs, strict=True))
     ]

@@ -26,7 +26,8 @@ from core.errors import InvalidInput
 from matching.explain import preferred_language
 from search_index.highlight import highlight
 from search_index.protocol import SearchFilters, SearchHit, SearchIndex, SearchQuery, SearchResult
-from search_index.query_understanding import parse_query
+from search_index.query_understanding import parse_query, skills_in
+from search_index.rerank import default_search_reranker
 from store.candidates import candidates_by_ids
 from store.fairs import fair_job_ids
 from store.jobs import jobs_by_ids
@@ -119,6 +120,9 @@ def run_search(
             mode=body.mode,
             collapse_duplicates=not body.include_duplicates,
             facets=tuple(dict.fromkeys(body.facets)),
+            # Hybrid results are re-scored from each signal's strength (search_index.rerank).
+            rerank=default_search_reranker() if body.mode == "hybrid" else None,
+            skills=skills_in(text),
         )
     )
     return result, interpreted
