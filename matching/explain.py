@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from matching.profiles import CandidateProfile, JobProfile
 from matching.scoring import MatchScore
 from store.models import Candidate
+from taxonomy.regions import region_directory
 from taxonomy.skills import skill_vocabulary
 
 LANGUAGES = ("en", "zh")
@@ -100,6 +101,14 @@ def _join(names: list[str], language: str) -> str:
     return ("、" if language == "zh" else ", ").join(names)
 
 
+def _place(city: str | None, language: str) -> str | None:
+    """A city as the reader writes it: 深圳 in Chinese, Shenzhen in English."""
+    region = region_directory().city(city)
+    if region is None:
+        return city
+    return region.short_name if language == "zh" else region.pinyin or region.short_name
+
+
 def reasons(
     job: JobProfile, candidate: CandidateProfile, match: MatchScore, language: str
 ) -> list[str]:
@@ -112,16 +121,17 @@ def reasons(
     factors = match.factors
 
     location = factors["location"]
+    job_city, candidate_city = _place(job.city, language), _place(candidate.city, language)
     if location.hard_mismatch:
-        lines.append((-2.0, f"职位需在{job.city}到岗，候选人在{candidate.city}" if zh
-                      else f"On-site in {job.city}; the candidate is in {candidate.city}"))  # fmt: skip
+        lines.append((-2.0, f"职位需在{job_city}到岗，候选人在{candidate_city}" if zh
+                      else f"On-site in {job_city}; the candidate is in {candidate_city}"))  # fmt: skip
     elif job.remote:
         lines.append(
             (-contribution.get("location", 0.0), "可远程办公" if zh else "Remote position")
         )
     elif location.score == 1.0:
         lines.append((-contribution.get("location", 0.0),
-                      f"同在{job.city}" if zh else f"Both in {job.city}"))  # fmt: skip
+                      f"同在{job_city}" if zh else f"Both in {job_city}"))  # fmt: skip
 
     salary = factors["salary"]
     top = job.salary_max if job.salary_max is not None else job.salary_min

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
@@ -14,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import create_engine, make_url, text
 
 from api.app import create_app
@@ -29,6 +32,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def start_server(app: Any) -> tuple[str, uvicorn.Server, threading.Thread]:
+    """Serve ``app`` with uvicorn on a free local port in a thread; returns its base URL once
+    /healthz answers. Stop it with ``server.should_exit = True``."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(400):
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    return url, server, thread
 
 
 @pytest.fixture(scope="session")

@@ -104,7 +104,13 @@ async def test_hard_mismatches_lower_the_score_and_say_so(api: Api) -> None:
     # evidence: tests/matching/test_scoring.py), and reasons say why in a sentence.
     assert matches[elsewhere["id"]]["score"] < matches[local["id"]]["score"]
     assert matches[pricey["id"]]["score"] < matches[local["id"]]["score"]
-    assert matches[elsewhere["id"]]["reasons"][0] == "On-site in 深圳; the candidate is in 北京"
+    assert (
+        matches[elsewhere["id"]]["reasons"][0] == "On-site in Shenzhen; the candidate is in Beijing"
+    )
+    chinese = (await api.client.get(f"/v1/jobs/{job['id']}/matches",
+                                    headers={**api.auth("acme"), "Accept-Language": "zh"})).json()  # fmt: skip
+    lines = {m["id"]: m["reasons"] for m in chinese["matches"]}
+    assert lines[elsewhere["id"]][0] == "职位需在深圳到岗，候选人在北京"
 
 
 async def test_remote_jobs_have_no_location_mismatch(api: Api) -> None:

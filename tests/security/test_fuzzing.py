@@ -3,8 +3,6 @@ hypothesis) against a real server over HTTP: whatever the input, never a 5xx."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 
 from api.app import create_app
@@ -20,7 +17,7 @@ from core.settings import Settings
 from matching.encoders import HashingEncoder
 from store.db import Database
 from store.keys import create_key
-from tests.conftest import free_port
+from tests.conftest import start_server
 
 EXAMPLES_PER_OPERATION = 20
 schema = schemathesis.openapi.from_dict(create_app(Settings(environment="test")).openapi())
@@ -45,19 +42,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         key = create_key(session, tenant_id="fuzz", role="admin",
                          pepper=config.auth.key_pepper.get_secret_value())  # fmt: skip
     db.dispose()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config, encoder=HashingEncoder()),
-                                           host="127.0.0.1", port=port, log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
+    url, server, thread = start_server(create_app(config, encoder=HashingEncoder()))
     # Something to point ids at: a posting and a candidate.
     auth = {"Authorization": f"Bearer {key}"}
     httpx.post(

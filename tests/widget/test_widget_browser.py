@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.runtime import Runtime
@@ -28,7 +26,7 @@ from core.settings import Settings
 from ingestion.demo import DEMO_FAIR, FAIR_TENANT, load_demo, load_demo_fair
 from matching.encoders import Encoder
 from store.keys import create_key
-from tests.conftest import free_port
+from tests.conftest import free_port, start_server
 
 CHROMIUM = os.environ.get("TALENTMATCH_CHROMIUM", "/usr/bin/chromium")
 # .ci/run installs Chromium and sets this: there, a missing browser is a failure, not a skip.
@@ -92,17 +90,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, use_encoder: Encoder) -> Iter
                          origins=[f"http://127.0.0.1:{host_port}"])  # fmt: skip
     runtime.close()
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, encoder=use_encoder),
-                                           host="127.0.0.1", port=port, log_level="warning"))  # fmt: skip
-    threading.Thread(target=server.run, daemon=True).start()
-    api = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            if httpx.get(f"{api}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
+    api, server, _ = start_server(create_app(settings, encoder=use_encoder))
 
     pages = tmp_path_factory.mktemp("host-pages")
     for lang in ("zh", "en", ""):  # "": no lang attribute, the browser's language decides
