@@ -67,12 +67,12 @@ class SearchReranker:
         document_languages: Sequence[str | None], *, skills: bool,
     ) -> np.ndarray:  # fmt: skip
         """Scores of documents from their signals (``rerank_signals``) and languages."""
-        weights = np.array(
-            [
-                self.weights_for(query_language, d, skills=skills).vector()
-                for d in document_languages
-            ]
-        ).reshape(len(document_languages), -1)
+        languages = list(dict.fromkeys(document_languages))  # a handful: zh, en, unknown
+        table = np.array(
+            [self.weights_for(query_language, d, skills=skills).vector() for d in languages]
+        )
+        rows = {language: i for i, language in enumerate(languages)}
+        weights = table[[rows[d] for d in document_languages]].reshape(len(document_languages), -1)
         return np.clip(np.sum(signals * weights, axis=1), 0.0, None)
 
     def to_json(self) -> str:

@@ -27,7 +27,7 @@ from matching.explain import preferred_language
 from search_index.highlight import highlight
 from search_index.protocol import SearchFilters, SearchHit, SearchIndex, SearchQuery, SearchResult
 from search_index.query_understanding import parse_query, skills_in
-from search_index.rerank import default_search_reranker
+from search_index.rerank import SearchReranker, default_search_reranker
 from store.candidates import candidates_by_ids
 from store.fairs import fair_job_ids
 from store.jobs import jobs_by_ids
@@ -95,7 +95,7 @@ def to_search_filters(f: SearchFiltersIn) -> SearchFilters:
 
 def run_search(
     runtime: Runtime, index: SearchIndex, tenant_id: str, body: SearchRequest,
-    only_ids: tuple[int, ...] | None = None,
+    only_ids: tuple[int, ...] | None = None, reranker: SearchReranker | None = None,
 ) -> tuple[SearchResult, dict[str, list[str]]]:  # fmt: skip
     """Encode the query (in this worker thread, never on the event loop) and search.
     Returns the result and what was read out of the query (e.g. a city)."""
@@ -121,7 +121,7 @@ def run_search(
             collapse_duplicates=not body.include_duplicates,
             facets=tuple(dict.fromkeys(body.facets)),
             # Hybrid results are re-scored from each signal's strength (search_index.rerank).
-            rerank=default_search_reranker() if body.mode == "hybrid" else None,
+            rerank=reranker if body.mode == "hybrid" else None,
             skills=skills_in(text),
         )
     )
@@ -159,9 +159,12 @@ def search_jobs(
     if principal.fair_id is not None:
         with runtime.db.session() as session:
             only_ids = tuple(fair_job_ids(session, principal.fair_id))
+    # Posting search is re-ranked by the weights fitted and evaluated for it; candidate
+    # search keeps RRF order (no labelled set to fit its weights on yet).
     result, interpreted = run_search(
-        runtime, runtime.jobs_index, principal.tenant_id, body, only_ids
-    )
+        runtime, runtime.jobs_index, principal.tenant_id, body, only_ids,
+        default_search_reranker(),
+    )  # fmt: skip
     with runtime.db.session() as session:
         rows = jobs_by_ids(session, [h.id for h in result.hits])
         visible = _hits_in_order(
