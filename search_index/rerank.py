@@ -1,5 +1,5 @@
 """Re-ranking of search results: after hybrid retrieval (BM25 and vectors fused by RRF), every
-retrieved document is scored again by a weighted sum of three signals it has against the
+retrieved document is scored again by a weighted sum of four signals it has against the
 query, and the result is ordered by that score:
 
     score = w_content · cos(query, content vector) + w_title · cos(query, title vector)
