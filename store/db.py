@@ -73,9 +73,17 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 def _upgrade(engine: Engine, config: Config, revision: str) -> None:
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        # A batch migration rebuilds a table by copy, drop and rename; with foreign keys on,
+        # dropping a parent would cascade-delete its children. The pragma only takes effect
+        # outside a transaction, hence before the migration's own.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+        with connection.begin():
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 class Database:

@@ -157,7 +157,9 @@ def authenticate(session: Session, presented: str, *, pepper: str) -> Principal:
         raise Unauthorized("expired API key")
     return Principal(
         tenant_id=key.tenant_id, role=key.role, key_id=key.id,
-        scopes=frozenset(key.scopes or ROLE_DEFAULT_SCOPES[key.role]), fair_id=key.fair_id,
+        # An empty list is a key with no scopes, not one with its role's defaults.
+        scopes=frozenset(ROLE_DEFAULT_SCOPES[key.role] if key.scopes is None else key.scopes),
+        fair_id=key.fair_id,
         origins=tuple(key.origins or ()),
     )  # fmt: skip
 

@@ -47,6 +47,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+# SQLite otherwise gives a deleted newest row's id to the next row (of any tenant), and
+# whatever still refers to the old id would point at the newcomer. PostgreSQL never reuses.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -86,6 +91,7 @@ class Job(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_id", name="uq_jobs_tenant_external"),
         Index("ix_jobs_tenant_posted", "tenant_id", "posted_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -133,6 +139,7 @@ class Candidate(Base):
     __tablename__ = "candidates"
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_id", name="uq_candidates_tenant_external"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -187,6 +194,7 @@ class CandidateSource(Base):
     __tablename__ = "candidate_sources"
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_id", name="uq_sources_tenant_external"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -204,7 +212,7 @@ class StoredFile(Base):
     """An uploaded original, kept content-addressed on disk, with the text read from it."""
 
     __tablename__ = "stored_files"
-    __table_args__ = (Index("ix_stored_files_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_stored_files_entity", "entity", "entity_id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
@@ -247,6 +255,7 @@ class OutboxEvent(Base):
     (``applied``) and deletes it once an index checkpoint covers it."""
 
     __tablename__ = "outbox"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     entity: Mapped[str] = mapped_column(String(16))
@@ -276,6 +285,7 @@ class Feedback(Base):
             "tenant_id", "job_id", "candidate_id", "actor", "action", name="uq_feedback_event"
         ),
         Index("ix_feedback_tenant_created", "tenant_id", "created_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -343,6 +353,7 @@ class Consent(Base):
     what purpose, when, and which version of the consent text they agreed to."""
 
     __tablename__ = "consents"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
@@ -361,7 +372,7 @@ class AuditEvent(Base):
     the personal data itself, so it survives the erasure it records."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -371,3 +382,23 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[int] = mapped_column(Integer)
     purpose: Mapped[str | None] = mapped_column(String(200))
+
+
+class IndexPurge(Base):
+    """An index whose files still hold erased text until it is rewritten (durable, so a
+    restart does not forget the purge an erasure asked for)."""
+
+    __tablename__ = "index_purges"
+
+    entity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InstanceMeta(Base):
+    """Facts about this installation that must survive restarts (e.g. the data key's check
+    value, which tells a wrong key from the right one before anything is written)."""
+
+    __tablename__ = "instance_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
