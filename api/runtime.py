@@ -22,6 +22,7 @@ from search_index.embedded import EmbeddedIndex
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
 from store.db import Database
+from store.files import encrypt_legacy_files
 from store.keys import allowed_browser_origins
 from store.pii import encrypt_legacy_rows
 from store.ranker_models import active_model
@@ -150,6 +151,9 @@ class Runtime:
             log.info(
                 "encrypted the personal data of %d profiles stored before encryption", rewritten
             )
+        encrypted_files = encrypt_legacy_files(self.settings.files_dir)
+        if encrypted_files:
+            log.info("encrypted %d stored files written before encryption", encrypted_files)
         self.sync.recover()
         if background:
             self.sync.start(self.settings.search.outbox_poll_interval_s)

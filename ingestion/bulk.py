@@ -31,7 +31,7 @@ from ingestion.intake import store_document
 from ingestion.readers import FileRejected, ReaderLimits
 from store.candidates import upsert_candidate
 from store.db import Database
-from store.files import content_path, safe_filename, write_content
+from store.files import read_content, safe_filename, write_content
 from store.jobs import upsert_job, upsert_jobs
 from store.models import IngestJob, utcnow
 
@@ -289,7 +289,7 @@ def run_ingest_job(
         job.status = "running"
         job.started_at = utcnow()
         start = job.position
-    content = content_path(files_dir, job.sha256).read_bytes()
+    content = read_content(files_dir, job.sha256)
     records = iter_records(job.format, content, limits)
     for _ in range(start):
         next(records, None)

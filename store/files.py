@@ -1,5 +1,6 @@
-"""Uploaded originals: content-addressed files under ``<data_dir>/files`` plus a row with the
-extracted text. The client's file name is metadata only and never becomes a path."""
+"""Uploaded originals and bulk sources: content-addressed files under ``<data_dir>/files``
+(named by the SHA-256 of the plain content, stored encrypted with the data key), plus a row
+with the extracted text. The client's file name is metadata only and never becomes a path."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
 from core.errors import NotFound
+from store import pii
 from store.models import StoredFile
 
 
@@ -29,15 +31,42 @@ def content_path(files_dir: Path, sha256: str) -> Path:
 
 
 def write_content(files_dir: Path, content: bytes) -> str:
-    """Store bytes once (atomically) and return their SHA-256."""
+    """Store bytes once (atomically, encrypted) and return the SHA-256 of the plain bytes."""
     digest = hashlib.sha256(content).hexdigest()
     path = content_path(files_dir, digest)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_bytes(content)
+        tmp.write_bytes(pii.encrypt_bytes(content))
         os.replace(tmp, path)
     return digest
+
+
+def read_content(files_dir: Path, sha256: str) -> bytes:
+    """The plain bytes of a stored file."""
+    path = content_path(files_dir, sha256)
+    if not path.exists():
+        raise NotFound("the stored file is gone")
+    return pii.decrypt_bytes(path.read_bytes())
+
+
+def encrypt_legacy_files(files_dir: Path) -> int:
+    """Encrypt stored files written before encryption existed; returns how many."""
+    count = 0
+    if not files_dir.exists():
+        return 0
+    for path in files_dir.glob("??/*"):
+        if not path.is_file() or ".tmp-" in path.name:
+            continue
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+        if pii.is_encrypted_file(head):
+            continue
+        tmp = path.with_suffix(f".tmp-{os.getpid()}")
+        tmp.write_bytes(pii.encrypt_bytes(path.read_bytes()))
+        os.replace(tmp, path)
+        count += 1
+    return count
 
 
 def record_file(

@@ -57,6 +57,29 @@ def decrypt(stored: str) -> str:
         raise RuntimeError("stored personal data does not decrypt: wrong data key?") from exc
 
 
+# Files (uploaded originals, bulk sources) on disk: this header, then a Fernet token.
+_FILE_MAGIC = b"TMENC1\n"
+
+
+def encrypt_bytes(content: bytes) -> bytes:
+    """File content as stored at rest."""
+    return _FILE_MAGIC + _fernet().encrypt(content)
+
+
+def decrypt_bytes(stored: bytes) -> bytes:
+    """File content as read back; files written before encryption read as they are."""
+    if not stored.startswith(_FILE_MAGIC):
+        return stored
+    try:
+        return _fernet().decrypt(stored[len(_FILE_MAGIC) :])
+    except InvalidToken as exc:
+        raise RuntimeError("a stored file does not decrypt: wrong data key?") from exc
+
+
+def is_encrypted_file(stored_head: bytes) -> bool:
+    return stored_head.startswith(_FILE_MAGIC)
+
+
 def is_encrypted(stored: str | None) -> bool:
     return stored is None or stored.startswith(_PREFIX)
 

@@ -24,7 +24,7 @@ from core.domain import EntityKind
 from core.errors import InvalidInput
 from ingestion.intake import ingest_file
 from store.candidates import get_candidate
-from store.files import content_path, latest_file
+from store.files import latest_file, read_content
 from store.jobs import get_visible_job
 
 router = APIRouter(tags=["files"])
@@ -76,7 +76,7 @@ async def upload_job_files(
 def _download(runtime: Runtime, entity: EntityKind, entity_id: int) -> Response:
     with runtime.db.session() as session:
         stored = latest_file(session, entity=entity, entity_id=entity_id)
-    content = content_path(runtime.settings.files_dir, stored.sha256).read_bytes()
+    content = read_content(runtime.settings.files_dir, stored.sha256)
     disposition = f"attachment; filename*=UTF-8''{quote(stored.filename)}"
     return Response(
         content, media_type=stored.content_type, headers={"Content-Disposition": disposition}
