@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.body_limit import BodySizeLimit
 from api.cors import cors_middleware
-from api.errors import install_error_handlers
+from api.errors import UnhandledErrors, install_error_handlers
 from api.routers import (
     admin,
     bulk,
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         upload_max_bytes=settings.uploads.max_request_bytes,
     )
     app.middleware("http")(cors_middleware)
+    app.add_middleware(UnhandledErrors)  # added last: the outermost, it sees every error
     install_error_handlers(app)
     # files first: its literal paths (/v1/jobs/files) must win over /v1/jobs/{job_id}.
     for module in (

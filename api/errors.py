@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import (
     Conflict,
@@ -21,6 +22,7 @@ from core.errors import (
     TalentMatchError,
     Unauthorized,
 )
+from core.log_safety import describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -93,3 +95,37 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+
+class UnhandledErrors:
+    """Outermost guard: an exception no handler took becomes a JSON 500, and the log gets its
+    types and raise sites only. Re-raising (Starlette's default) would have the server print
+    the full traceback, messages included, and those carry SQL parameters and résumé text."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            log.error("unhandled error on %s %s: %s", scope.get("method"), scope.get("path"),
+                      describe_failure(exc))  # fmt: skip
+            if started:  # too late for a response of our own; the connection just ends
+                return
+            response = JSONResponse(
+                error_body("internal_error", "an internal error occurred; it has been logged"),
+                500,
+            )
+            await response(scope, receive, send)

@@ -12,6 +12,7 @@ import numpy as np
 
 from api.rate_limit import RateLimiter
 from core.domain import EntityKind
+from core.log_safety import describe_failure
 from core.settings import Settings
 from ingestion.readers import ReaderLimits
 from ingestion.worker import IngestWorker
@@ -175,5 +176,6 @@ def index_now(runtime: Runtime) -> None:
     A failure here loses nothing: the outbox keeps the events and the poller retries."""
     try:
         runtime.sync.drain()
-    except Exception:
-        log.exception("indexing after a write failed; the outbox will retry")
+    except Exception as exc:
+        log.error("indexing after a write failed; the outbox will retry: %s",
+                  describe_failure(exc))  # fmt: skip

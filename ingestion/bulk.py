@@ -31,7 +31,14 @@ from ingestion.intake import store_document
 from ingestion.readers import FileRejected, ReaderLimits
 from store.candidates import upsert_candidate
 from store.db import Database
-from store.files import read_content, safe_filename, write_content
+from store.files import (
+    content_in_use,
+    content_path,
+    read_content,
+    remove_files,
+    safe_filename,
+    write_content,
+)
 from store.jobs import upsert_job, upsert_jobs
 from store.models import IngestJob, utcnow
 
@@ -329,9 +336,20 @@ def run_ingest_job(
                 current = session.get(IngestJob, job_id)
             assert current is not None
             after_batch(current)
+    return _finish(db, files_dir, job_id)
+
+
+def _finish(db: Database, files_dir: Path, job_id: str) -> IngestJob:
+    """Mark a load done and drop its source file: the records are stored, and a source kept
+    on would hold people that erasure could not reach."""
     with db.session() as session:
         job = session.get(IngestJob, job_id)
         assert job is not None
         job.status = "done"
         job.finished_at = utcnow()
+        session.flush()
+        unused = (
+            [] if content_in_use(session, job.sha256) else [content_path(files_dir, job.sha256)]
+        )
+    remove_files(unused)
     return job

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from core.log_safety import describe_failure
 from ingestion.bulk import run_ingest_job, unfinished_jobs
 from ingestion.readers import ReaderLimits
 from store.db import Database
@@ -50,8 +51,8 @@ class IngestWorker:
                     limits=self._limits,
                     after_batch=self._after_batch,
                 )
-            except Exception:  # the job stays "running" and resumes at the next start
-                log.exception("bulk load %s failed", job_id)
+            except Exception as exc:  # the job stays "running" and resumes at the next start
+                log.error("bulk load %s failed: %s", job_id, describe_failure(exc))
 
     def stop(self) -> None:
         if self._thread is not None:

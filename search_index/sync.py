@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
+from core.log_safety import describe_failure
 from matching.encoders import Encoder
 from matching.profiles import CandidateProfile, JobProfile
 from search_index.protocol import IndexDocument, SearchIndex
@@ -26,7 +27,7 @@ from store import outbox
 from store.candidates import candidates_by_ids
 from store.db import Database
 from store.jobs import jobs_by_ids
-from store.models import Candidate, Job
+from store.models import Candidate, Job, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,6 @@ class IndexSync:
     ) -> None:
         self.db = db
         self.purge_interval_s = purge_interval_s
-        self._purge_due: set[EntityKind] = set()
         self._last_purge = time.monotonic()
         self.encoder = encoder
         self.indexes = indexes
@@ -145,6 +145,7 @@ class IndexSync:
         if replayed:
             log.info("replaying %d outbox events not covered by the last checkpoint", replayed)
         self.drain()
+        self.purge()  # erasures whose index rewrite the last run did not get to
         for kind in self.indexes:
             if self._index_disagrees(kind):
                 log.warning("%s index disagrees with the database; rebuilding it", kind.value)
@@ -181,23 +182,28 @@ class IndexSync:
             self.stats.applied += applied
             if self._checkpoint_due():
                 self._checkpoint_locked()
-        if self._purge_due and time.monotonic() - self._last_purge >= self.purge_interval_s:
+        if time.monotonic() - self._last_purge >= self.purge_interval_s:
             self.purge()
         return applied
 
-    def request_purge(self, kind: EntityKind) -> None:
-        """After an erasure: rewrite this index (from the database) within the purge
-        interval, so no index file keeps the erased text. Until then the document is only
-        marked deleted: never found, but its bytes linger in a segment."""
-        self._purge_due.add(kind)
-
     def purge(self) -> None:
-        kinds = sorted(self._purge_due, key=lambda k: k.value)
-        self._purge_due.clear()
+        """After erasures: rewrite the indexes they asked for (from the database), so no
+        index file keeps the erased text. Until then an erased document is only marked
+        deleted: never found, but its bytes linger in a segment. The requests are rows
+        (``store.outbox.request_index_purge``) committed with the erasure: a restart
+        carries them over."""
         self._last_purge = time.monotonic()
-        if kinds:
-            log.info("rewriting the %s index after erasures", ", ".join(k.value for k in kinds))
-            self.reindex(kinds=kinds)
+        started = utcnow()
+        with self.db.session() as session:
+            kinds = [EntityKind(row.entity) for row in outbox.pending_purges(session)]
+        kinds = [kind for kind in kinds if kind in self.indexes]
+        if not kinds:
+            return
+        log.info("rewriting the %s index after erasures", ", ".join(k.value for k in kinds))
+        self.reindex(kinds=kinds)
+        with self.db.session() as session:
+            for kind in kinds:
+                outbox.purge_done(session, kind, started)
 
     def _apply(self, session: Session, kind: EntityKind, ids: list[int]) -> None:
         index = self.indexes[kind]
@@ -268,8 +274,8 @@ class IndexSync:
                 self.drain()
                 self.stats.last_error = None
             except Exception as exc:  # keep polling: the next round retries the same events
-                log.exception("outbox sync failed")
-                self.stats.last_error = str(exc)
+                self.stats.last_error = describe_failure(exc)
+                log.error("outbox sync failed: %s", self.stats.last_error)
 
     def stop(self) -> None:
         self._stop.set()

@@ -237,12 +237,6 @@ def update_candidate(session: Session, candidate: Candidate, changes: dict[str, 
     return candidate
 
 
-def delete_candidate(session: Session, candidate: Candidate) -> None:
-    session.delete(candidate)
-    session.flush()
-    record_change(session, EntityKind.CANDIDATE, candidate.id)
-
-
 def list_candidates(
     session: Session, *, tenant_id: str, offset: int, limit: int
 ) -> tuple[list[Candidate], int]:

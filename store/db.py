@@ -33,16 +33,18 @@ def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_db_engine(settings: Settings) -> Engine:
-    """An engine for the configured database, its schema migrated to the latest revision."""
+    """An engine for the configured database, its schema migrated to the latest revision.
+    Its errors never quote their parameters: they are personal data (names, résumés)."""
     url = settings.database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=settings.db.echo, connect_args={"check_same_thread": False}
-        )
+            url, echo=settings.db.echo, connect_args={"check_same_thread": False},
+            hide_parameters=True,
+        )  # fmt: skip
         event.listen(engine, "connect", _enable_sqlite_wal)
     else:
-        engine = create_engine(url, echo=settings.db.echo, pool_pre_ping=True)
+        engine = create_engine(url, echo=settings.db.echo, pool_pre_ping=True, hide_parameters=True)
     migrate(engine)
     return engine
 

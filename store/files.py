@@ -10,13 +10,13 @@ import re
 import unicodedata
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
 from core.errors import NotFound
 from store import pii
-from store.models import StoredFile
+from store.models import IngestJob, StoredFile
 
 
 def safe_filename(name: str | None) -> str:
@@ -101,3 +101,44 @@ def latest_file(session: Session, *, entity: EntityKind, entity_id: int) -> Stor
     if stored is None:
         raise NotFound(f"{entity.value} {entity_id} has no original file")
     return stored
+
+
+def content_in_use(session: Session, sha256: str) -> bool:
+    """Whether a stored file row or an unfinished bulk load still needs these bytes."""
+    files = session.scalar(
+        select(func.count()).select_from(StoredFile).where(StoredFile.sha256 == sha256)
+    )
+    loads = session.scalar(
+        select(func.count())
+        .select_from(IngestJob)
+        .where(IngestJob.sha256 == sha256, IngestJob.status.in_(("queued", "running")))
+    )
+    return bool(files or loads)
+
+
+def delete_files_of(
+    session: Session, files_dir: Path, entity: EntityKind, entity_id: int
+) -> list[Path]:
+    """Delete the stored-file rows of an entity; returns the content files no other row
+    needs, to unlink once the transaction has committed."""
+    rows = list(
+        session.scalars(
+            select(StoredFile).where(
+                StoredFile.entity == entity.value, StoredFile.entity_id == entity_id
+            )
+        )
+    )
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return [
+        content_path(files_dir, sha)
+        for sha in sorted({row.sha256 for row in rows})
+        if not content_in_use(session, sha)
+    ]
+
+
+def remove_files(paths: list[Path]) -> None:
+    """Unlink content files after the transaction that stopped needing them committed."""
+    for path in paths:
+        path.unlink(missing_ok=True)

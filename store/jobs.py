@@ -3,6 +3,7 @@ Every write records an outbox event in the same transaction."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
@@ -12,6 +13,7 @@ from core.domain import EntityKind
 from core.errors import Forbidden, NotFound
 from ingestion.dedup import bands, posting_fingerprint_text, same_posting, simhash
 from store.external_ids import ensure_external_id_free, find_by_external_ids
+from store.files import delete_files_of
 from store.models import Job, utcnow
 from store.normalize import (
     check_salary_range,
@@ -200,10 +202,23 @@ def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
     return job
 
 
-def delete_job(session: Session, job: Job) -> None:
+def delete_job(session: Session, files_dir: Path, job: Job) -> list[Path]:
+    """Delete a posting with everything keyed by it: its stored files (rows now, content
+    files by the caller once committed: returned), fair listings and feedback (by cascade).
+    A posting others were grouped under hands its group to the earliest remaining member."""
+    orphans = delete_files_of(session, files_dir, EntityKind.JOB, job.id)
+    members = list(session.scalars(select(Job).where(Job.duplicate_of == job.id).order_by(Job.id)))
     session.delete(job)
     session.flush()
+    if members:
+        head, rest = members[0], members[1:]
+        head.duplicate_of = None
+        for member in rest:
+            member.duplicate_of = head.id
+        for member in members:
+            record_change(session, EntityKind.JOB, member.id)
     record_change(session, EntityKind.JOB, job.id)
+    return orphans
 
 
 def list_jobs(

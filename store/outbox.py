@@ -7,7 +7,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
-from store.models import OutboxEvent
+from store.models import IndexPurge, OutboxEvent, utcnow
 
 
 def record_change(session: Session, entity: EntityKind, entity_id: int) -> None:
@@ -53,3 +53,22 @@ def replay_unsaved(session: Session) -> int:
 
 def backlog(session: Session) -> int:
     return len(session.scalars(select(OutboxEvent.id).where(OutboxEvent.applied.is_(False))).all())
+
+
+def request_index_purge(session: Session, entity: EntityKind) -> None:
+    """Ask for the entity's index files to be rewritten (after an erasure), durably."""
+    if session.get(IndexPurge, entity.value) is None:
+        session.add(IndexPurge(entity=entity.value, requested_at=utcnow()))
+
+
+def pending_purges(session: Session) -> list[IndexPurge]:
+    return list(session.scalars(select(IndexPurge).order_by(IndexPurge.entity)))
+
+
+def purge_done(session: Session, entity: EntityKind, requested_before: object) -> None:
+    """Forget a purge request that a rewrite started after it has covered."""
+    session.execute(
+        delete(IndexPurge).where(
+            IndexPurge.entity == entity.value, IndexPurge.requested_at <= requested_before
+        )
+    )

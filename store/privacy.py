@@ -7,13 +7,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
 from matching.encoders import content_hash
 from matching.profiles import CandidateProfile
-from store.files import content_path
+from store.files import delete_files_of
 from store.models import (
     AuditEvent,
     Candidate,
@@ -22,7 +22,7 @@ from store.models import (
     Feedback,
     StoredFile,
 )
-from store.outbox import record_change
+from store.outbox import record_change, request_index_purge
 
 
 def record_consent(
@@ -97,27 +97,31 @@ def export_candidate(session: Session, candidate: Candidate) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def erase_candidate(session: Session, files_dir: Path, candidate: Candidate, *, key_id: str,
-                    purpose: str | None) -> list[Path]:  # fmt: skip
+def erase_candidate(session: Session, files_dir: Path, candidate: Candidate, *,
+                    key_id: str) -> list[Path]:  # fmt: skip
     """Delete the profile with its sources, consents, feedback (by cascade), uploaded files,
-    cached embeddings of its texts, and its index entries (through the outbox), and audit
-    the erasure without personal data. Returns content files to remove once committed."""
+    cached embeddings of its texts, and its index entries (through the outbox, with a durable
+    request to rewrite the index files), clear the free-text purposes of its audit trail, and
+    audit the erasure by ids only. Returns content files to remove once committed."""
     profile = CandidateProfile.from_row(candidate)
     hashes = [content_hash(profile.embedding_text()), content_hash(profile.title_text())]
     session.execute(delete(EmbeddingCacheEntry).where(EmbeddingCacheEntry.content_hash.in_(hashes)))
-    orphans: list[Path] = []
-    for stored in _files_of(session, candidate):
-        session.delete(stored)
-        session.flush()
-        shared = session.scalar(select(func.count()).select_from(StoredFile)
-                                .where(StoredFile.sha256 == stored.sha256))  # fmt: skip
-        if not shared:
-            orphans.append(content_path(files_dir, stored.sha256))
+    orphans = delete_files_of(session, files_dir, EntityKind.CANDIDATE, candidate.id)
     session.execute(delete(Feedback).where(Feedback.candidate_id == candidate.id))
     session.execute(delete(Consent).where(Consent.candidate_id == candidate.id))
+    # The trail keeps who did what when, by id: a free-text purpose may name the person.
+    session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.entity == EntityKind.CANDIDATE.value,
+               AuditEvent.entity_id == candidate.id)
+        .values(purpose=None)
+    )  # fmt: skip
     audit(session, tenant_id=candidate.tenant_id, key_id=key_id, action="erase",
-          candidate_id=candidate.id, purpose=purpose)  # fmt: skip
+          candidate_id=candidate.id, purpose=None)  # fmt: skip
     session.delete(candidate)
     session.flush()
     record_change(session, EntityKind.CANDIDATE, candidate.id)
+    # The erased text lingers in index segments until the index is rewritten; the request
+    # for that rewrite commits with the erasure, so a restart cannot forget it.
+    request_index_purge(session, EntityKind.CANDIDATE)
     return orphans

@@ -10,9 +10,9 @@ from api.deps import CandidatesRead, CandidatesWrite, RuntimeDep, SessionDep
 from api.runtime import index_now
 from api.schemas import CandidateCreate, CandidatePage, CandidateRead, CandidateUpdate, PathId
 from api.views import candidate_view
-from core.domain import EntityKind
 from core.errors import InvalidInput
 from store import candidates, privacy
+from store.files import remove_files
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
 Purpose = Annotated[str | None, Query(max_length=200, description="why (audit-logged)")]
@@ -112,17 +112,16 @@ def update_candidate(
 
 @router.delete("/{candidate_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_candidate(
-    candidate_id: PathId, principal: CandidatesWrite, runtime: RuntimeDep, purpose: Purpose = None
+    candidate_id: PathId, principal: CandidatesWrite, runtime: RuntimeDep
 ) -> Response:
     """Erase the person: profile, sources, files, consents, feedback, cached embeddings and
     index entries; an audit record (ids only) remains."""
     with runtime.db.session() as session:
         candidate = candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
-        orphans = privacy.erase_candidate(session, runtime.settings.files_dir, candidate,
-                                          key_id=principal.key_id, purpose=purpose)  # fmt: skip
-    for path in orphans:
-        path.unlink(missing_ok=True)
+        orphans = privacy.erase_candidate(
+            session, runtime.settings.files_dir, candidate, key_id=principal.key_id
+        )
+    remove_files(orphans)
     runtime.db.reclaim_deleted_space()
-    runtime.sync.request_purge(EntityKind.CANDIDATE)
     index_now(runtime)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -12,6 +12,7 @@ from api.schemas import JobCreate, JobPage, JobRead, JobUpdate, PathId
 from api.views import job_view
 from store import jobs
 from store.fairs import fair_job_ids, require_fair_posting
+from store.files import remove_files
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -94,6 +95,8 @@ def update_job(
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_job(job_id: PathId, principal: JobsWrite, runtime: RuntimeDep) -> Response:
     with runtime.db.session() as session:
-        jobs.delete_job(session, jobs.get_owned_job(session, job_id, tenant_id=principal.tenant_id))
+        job = jobs.get_owned_job(session, job_id, tenant_id=principal.tenant_id)
+        orphans = jobs.delete_job(session, runtime.settings.files_dir, job)
+    remove_files(orphans)
     index_now(runtime)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

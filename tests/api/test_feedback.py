@@ -7,11 +7,21 @@ from typing import Any
 
 import pytest
 
+from core.settings import Settings
 from matching.ranker import default_model
 from matching.training import train_ranker
 from tests.conftest import Api
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Without request limits: training sends over a hundred feedback requests in a burst,
+    and on a fast machine the agency limit (a burst of 100) answered 429."""
+    return settings.model_copy(
+        update={"auth": settings.auth.model_copy(update={"rate_limits_per_minute": {}})}
+    )
 
 
 async def _pair(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:

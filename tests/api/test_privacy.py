@@ -132,6 +132,9 @@ async def test_erasure_leaves_nothing_behind(api: Api, settings: Settings) -> No
     assert [h["id"] for h in found["hits"]] == [person_id]  # the name is indexed for look-up
     files_before = list((settings.data_dir / "files").rglob("*"))
     assert any(p.is_file() for p in files_before)
+    # A read whose free-text purpose names the person: the audit trail must not keep it.
+    read = await api.get(f"/v1/candidates/{person_id}", "acme", params={"purpose": "call 林晓雯"})
+    assert read.status_code == 200
 
     erased = await api.delete(f"/v1/candidates/{person_id}?purpose=user%20request", "acme")
     assert erased.status_code == 204
@@ -156,8 +159,10 @@ async def test_erasure_leaves_nothing_behind(api: Api, settings: Settings) -> No
         with db.session() as session:
             assert session.scalars(select(Feedback)).all() == []
             assert session.scalars(select(EmbeddingCacheEntry)).all() != []  # the posting's
-            events = session.scalars(select(AuditEvent).where(AuditEvent.action == "erase")).all()
-            assert [(e.entity_id, e.purpose) for e in events] == [(person_id, "user request")]
+            # Who read and erased the profile, when, by id: no free text survives.
+            events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+            assert [(e.action, e.entity_id, e.purpose) for e in events] == [
+                ("read", person_id, None), ("erase", person_id, None)]  # fmt: skip
         if db.engine.dialect.name == "sqlite":
             stored = raw_bytes(settings)
             for secret in secrets:
