@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
 from store import pii
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
@@ -88,6 +91,14 @@ def _upgrade(engine: Engine, config: Config, revision: str) -> None:
         connection.commit()
 
 
+def _lost_a_race(exc: IntegrityError | OperationalError) -> bool:
+    """A unique-key clash, or SQLite's writer lock held past the busy timeout."""
+    reason = str(exc.orig).lower()
+    if isinstance(exc, IntegrityError):
+        return "unique" in reason or "duplicate key" in reason
+    return "database is locked" in reason
+
+
 class Database:
     """Owns the engine; hands out sessions that commit or roll back as a unit."""
 
@@ -101,6 +112,20 @@ class Database:
         """A transaction: committed when the block ends, rolled back if it raises."""
         with self._sessions.begin() as session:
             yield session
+
+    def run_transaction(self, work: Callable[[Session], T], *, attempts: int = 4) -> T:
+        """``work`` in one transaction, run again from the start when it lost a race with a
+        concurrent one: an upsert that found no row and then hit the unique key the other
+        transaction inserted meanwhile finds that row the second time and updates it."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.session() as session:
+                    return work(session)
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == attempts or not _lost_a_race(exc):
+                    raise
+                time.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
 
     def reclaim_deleted_space(self) -> None:
         """After an erasure on SQLite: fold the write-ahead log back into the database (whose

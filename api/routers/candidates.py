@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
 
 from api.deps import CandidatesRead, CandidatesWrite, RuntimeDep, SessionDep
 from api.runtime import index_now
@@ -28,7 +29,8 @@ def create_or_update_candidate(
     if principal.role == "partner" and body.consent is None:
         raise InvalidInput("a partner app must send the person's recorded consent "
                            "(purpose, granted_at, text_version)", field="consent")  # fmt: skip
-    with runtime.db.session() as session:
+
+    def upsert(session: Session) -> tuple[CandidateRead, bool]:
         candidate, created = candidates.upsert_candidate(
             session, tenant_id=principal.tenant_id, fields=body.model_dump(exclude={"consent"})
         )
@@ -38,7 +40,9 @@ def create_or_update_candidate(
                 purpose=body.consent.purpose, granted_at=body.consent.granted_at,
                 text_version=body.consent.text_version, key_id=principal.key_id,
             )  # fmt: skip
-        result = candidate_view(candidate, principal)
+        return candidate_view(candidate, principal), created
+
+    result, created = runtime.db.run_transaction(upsert)
     index_now(runtime)
     if not created:
         response.status_code = status.HTTP_200_OK

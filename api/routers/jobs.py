@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
 
 from api.deps import JobsRead, JobsWrite, RuntimeDep, SessionDep, refuse_browser_keys
 from api.runtime import index_now
@@ -22,11 +23,14 @@ def create_or_update_job(
     body: JobCreate, principal: JobsWrite, runtime: RuntimeDep, response: Response
 ) -> JobRead:
     """Create a posting; an ``external_id`` the tenant already used updates that posting (200)."""
-    with runtime.db.session() as session:
+
+    def upsert(session: Session) -> tuple[JobRead, bool]:
         job, created = jobs.upsert_job(
             session, tenant_id=principal.tenant_id, fields=body.model_dump()
         )
-        result = JobRead.model_validate(job)
+        return JobRead.model_validate(job), created
+
+    result, created = runtime.db.run_transaction(upsert)
     index_now(runtime)
     if not created:
         response.status_code = status.HTTP_200_OK
