@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from typing import Literal
 
 import numpy as np
 
@@ -155,10 +156,20 @@ class Runtime:
         encrypted_files = encrypt_legacy_files(self.settings.files_dir)
         if encrypted_files:
             log.info("encrypted %d stored files written before encryption", encrypted_files)
-        self.sync.recover()
-        if background:
-            self.sync.start(self.settings.search.outbox_poll_interval_s)
-            self.ingest.start()
+        if not background:
+            self.sync.recover_now()
+            return
+        # Index the backlog in the background: the service answers at once (health says
+        # the index is catching up) instead of after the whole backlog is embedded.
+        self.sync.start(self.settings.search.outbox_poll_interval_s, recover_first=True)
+        self.ingest.start()
+        if not self.sync.recovered.wait(self.settings.search.startup_wait_s):
+            log.info("serving while the index catches up with the database")
+
+    @property
+    def index_state(self) -> Literal["ready", "catching_up"]:
+        """``catching_up`` until start-up recovery has run, then ``ready``."""
+        return "ready" if self.sync.recovered.is_set() else "catching_up"
 
     def close(self) -> None:
         self.ingest.stop()
@@ -173,7 +184,11 @@ class Runtime:
 
 def index_now(runtime: Runtime) -> None:
     """Apply just-committed changes to the indexes so the caller can search them at once.
-    A failure here loses nothing: the outbox keeps the events and the poller retries."""
+    A failure here loses nothing: the outbox keeps the events and the poller retries.
+    While the index catches up after a start, the background thread indexes them instead:
+    draining here would wait for the whole backlog."""
+    if not runtime.sync.recovered.is_set():
+        return
     try:
         runtime.sync.drain()
     except Exception as exc:

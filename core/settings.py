@@ -40,6 +40,9 @@ class SearchSettings(BaseModel):
     purge_interval_s: float = 600.0
     checkpoint_every_events: int = 5_000
     outbox_poll_interval_s: float = 1.0
+    # At start-up the server waits at most this long for the index to catch up with the
+    # database before it answers; a larger backlog is indexed while it serves.
+    startup_wait_s: float = 2.0
 
 
 class EmbeddingSettings(BaseModel):

@@ -133,6 +133,9 @@ class IndexSync:
         self._last_checkpoint = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Set once start-up recovery has run: until then the index is catching up and
+        # serves what it holds, and writers leave their events to the background thread.
+        self.recovered = threading.Event()
 
     def _encode(self, texts: list[str]) -> list:
         return list(self.encoder.encode(texts))
@@ -260,15 +263,31 @@ class IndexSync:
 
     # -- background worker -------------------------------------------------------------------
 
-    def start(self, poll_interval_s: float) -> None:
-        """Poll the outbox in a thread: picks up writes from other processes and retries."""
+    def start(self, poll_interval_s: float, *, recover_first: bool = False) -> None:
+        """Poll the outbox in a thread: picks up writes from other processes and retries.
+        ``recover_first``: run start-up recovery in that thread, so the service answers
+        while a large backlog is indexed."""
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._run, args=(poll_interval_s,), name="outbox-sync", daemon=True
-        )
+            target=self._run, args=(poll_interval_s, recover_first), name="outbox-sync",
+            daemon=True,
+        )  # fmt: skip
         self._thread.start()
 
-    def _run(self, poll_interval_s: float) -> None:
+    def recover_now(self) -> None:
+        """Start-up recovery in the caller's thread."""
+        try:
+            self.recover()
+        finally:
+            self.recovered.set()
+
+    def _run(self, poll_interval_s: float, recover_first: bool) -> None:
+        if recover_first:
+            try:
+                self.recover_now()
+            except Exception as exc:  # the poll loop below retries the events
+                self.stats.last_error = describe_failure(exc)
+                log.error("index recovery failed: %s", self.stats.last_error)
         while not self._stop.wait(poll_interval_s):
             try:
                 self.drain()

@@ -95,6 +95,8 @@ def settings(tmp_path: Path, database_url: str | None) -> Settings:
             "checkpoint_interval_s": 0.0,
             "outbox_poll_interval_s": 0.2,
             "purge_interval_s": 0.0,
+            # Tests search right after a start: recovery finishes before the first request.
+            "startup_wait_s": 120.0,
         },
     )
 

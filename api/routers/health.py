@@ -13,11 +13,13 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", response_model=Health)
 def healthz(runtime: RuntimeDep) -> Health:
-    """200 once the service has started: the database answers and the indexes are loaded."""
+    """200 once the service has started and the database answers; ``index`` says whether
+    the search index has caught up with the database since the start."""
     with runtime.db.session() as session:
         pending = backlog(session)
     return Health(
         status="ok",
+        index=runtime.index_state,
         jobs_indexed=runtime.jobs_index.count(),
         candidates_indexed=runtime.candidates_index.count(),
         outbox_backlog=pending,
