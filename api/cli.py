@@ -133,7 +133,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _csv(value: str | None) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+    """A comma-separated option: None when not given, [] when given empty (``--scopes ""``
+    is a key with no scopes, not one with its role's defaults)."""
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
