@@ -290,6 +290,9 @@ async def test_rotation_moves_every_value_digest_and_file_to_the_new_key(
         )  # fmt: skip
         assert typed.status_code == 201, typed.text
         before = await _everything(client, key, [from_file])
+        # Not while a server uses the data: it would go on writing under the old key.
+        busy = cli(settings_a, "data-key", "rotate", TALENTMATCH_NEW_DATA_KEY=KEY_B)
+        assert busy.returncode == 1 and "stop it first" in busy.stderr
         typed_before = (
             await client.get(f"/v1/candidates/{typed.json()['id']}", headers=headers)
         ).json()

@@ -104,6 +104,58 @@ async def test_successes_do_not_count_as_failures(api: Api) -> None:
 # --- 21: forwarded addresses only from trusted proxies -----------------------------------------
 
 
+async def _visitor_statuses(app: Any, key: str, peer: str, forwarded: list[str]) -> list[int]:
+    """Browser-key searches through an ASGI server that passes headers on untouched, each
+    with the next X-Forwarded-For value."""
+    transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+    statuses = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for value in forwarded:
+            response = await client.post(
+                "/v1/search/jobs", json={"query": "Python"},
+                headers=bearer(key, Origin=SITE, **{"X-Forwarded-For": value}),
+            )  # fmt: skip
+            statuses.append(response.status_code)
+    return statuses
+
+
+async def test_the_app_reads_forwarded_addresses_only_from_trusted_proxies(
+    settings: Settings, app_factory: Any
+) -> None:
+    trusting = settings.model_copy(
+        update={
+            "trusted_proxies": ["10.1.0.0/16"],
+            "auth": settings.auth.model_copy(update={"rate_limits_per_minute": {"public": 30}}),
+        }
+    )
+    app = app_factory(settings=trusting)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            api = Api(client, trusting, app)
+            api.key("szu", "fair")
+            created = await client.post(
+                "/v1/fairs", headers=api.auth("szu"),
+                json={"id": "szu-2026-autumn", "name": "深大秋招", "apply_url": f"{SITE}/apply"},
+            )  # fmt: skip
+            assert created.status_code == 201, created.text
+        key = api.new_key("szu", "public", fair_id="szu-2026-autumn", origins=[SITE])
+        rotating = [f"203.0.113.{n}" for n in range(1, 9)]
+        # From a peer that is no trusted proxy the header is the caller's own claim.
+        untrusted = await _visitor_statuses(app, key, "198.51.100.7", rotating)
+        assert untrusted[:5] == [200] * 5 and untrusted[-1] == 429
+        # From a trusted proxy each forwarded visitor is counted apart; the address a
+        # client put in front of the chain does not count, the one the proxy saw does.
+        behind_proxy = await _visitor_statuses(
+            app, key, "10.1.2.3", [f"6.6.6.6, {address}" for address in rotating]
+        )
+        assert behind_proxy == [200] * 8
+        same_visitor = await _visitor_statuses(
+            app, key, "10.1.2.3", [f"{address}, 192.0.2.50" for address in rotating]
+        )
+        assert same_visitor[:5] == [200] * 5 and same_visitor[-1] == 429
+
+
 def serve_like_the_cli(settings: Settings, encoder: Encoder) -> Iterator[str]:
     """The app on a real uvicorn server with the options ``talentmatch serve`` uses."""
     port = free_port()
