@@ -332,7 +332,7 @@ def cmd_data_key(args: argparse.Namespace) -> int:
     if args.data_key_command == "check":
         db = Database(settings)
         try:
-            status = check_status(db)
+            status = check_status(db, settings.files_dir)
         finally:
             db.dispose()
         messages = {
@@ -349,7 +349,7 @@ def cmd_data_key(args: argparse.Namespace) -> int:
     locks = _holding_index_locks(settings)
     db = Database(settings)
     try:
-        if check_status(db, new) == "ok":
+        if check_status(db, settings.files_dir, new) == "ok":
             print("the data is already under the new key", file=sys.stderr)
             return 0
         report = rotate_data_key(db, settings.files_dir, current_key(), new)

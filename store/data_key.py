@@ -134,15 +134,16 @@ def verify_data_key(db: Database, files_dir: Path, key: DataKey | None = None) -
     return True
 
 
-def check_status(db: Database, key: DataKey | None = None) -> str:
-    """``ok``, ``mismatch``, ``pending`` (a rotation to finish) or ``unrecorded``."""
+def check_status(db: Database, files_dir: Path, key: DataKey | None = None) -> str:
+    """``ok``, ``mismatch``, ``pending`` (a rotation to finish) or ``unrecorded`` (no check
+    value yet, and a sample of the stored data decrypts); reads only."""
     key = key or current_key()
     with db.session() as session:
         if _meta(session, PENDING_NAME) is not None:
             return "pending"
         stored = _meta(session, CHECK_NAME)
-    if stored is None:
-        return "unrecorded"
+        if stored is None:
+            return "unrecorded" if _sample_decrypts(session, files_dir, key) else "mismatch"
     return "ok" if key.matches(stored) else "mismatch"
 
 

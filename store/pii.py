@@ -6,7 +6,8 @@ text of uploaded files) are stored encrypted with Fernet (AES-128-CBC + HMAC-SHA
 them. The identity keys that merge arrivals of the same person are keyed digests (HMAC),
 never the contacts themselves. Values written before encryption existed read back as they
 are and are encrypted the next time the row is written (``encrypt_legacy_rows`` does it
-for all rows at start-up).
+for all rows at start-up). ``DataKey`` holds one key's operations, so a rotation can hold two
+(``store.data_key``); the module functions use the key ``configure`` installed.
 
 Responses show contacts only to keys with the ``candidates:contact`` scope, and never in
 search or match results (``redact_contacts``).

@@ -248,6 +248,8 @@ async def test_an_older_database_gets_a_check_value_only_if_its_data_decrypts(
     with pytest.raises(DataKeyMismatch, match="does not decrypt"):
         async with serving(settings_b, use_encoder):
             pass
+    assert cli(settings_b, "data-key", "check").returncode == 1
+    assert cli(settings_a, "data-key", "check").returncode == 0
     assert snapshot(settings_a) == before
     async with serving(settings_a, use_encoder) as client:
         assert (await client.get("/healthz")).status_code == 200
