@@ -1,19 +1,57 @@
-"""The ``talentmatch`` command: serve, demo, keys, ingest, reindex, ranker, bench, eval."""
+"""The ``talentmatch`` command: serve, demo, keys, ingest, reindex, ranker, data-key, bench,
+eval."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from core.errors import TalentMatchError
 from core.settings import Settings
 
+if TYPE_CHECKING:
+    from store.db import Database
+
+NEW_DATA_KEY_ENV = "TALENTMATCH_NEW_DATA_KEY"
+
 
 def _settings() -> Settings:
     return Settings()
+
+
+def _database(settings: Settings) -> Database:
+    """The database, refused (``DataKeyMismatch``) unless the data key is the right one."""
+    from store.data_key import verify_data_key
+    from store.db import Database
+
+    db = Database(settings)
+    try:
+        verify_data_key(db, settings.files_dir)
+    except Exception:
+        db.dispose()
+        raise
+    return db
+
+
+def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, Any]:
+    """How ``serve`` runs uvicorn. Forwarded headers (X-Forwarded-For/-Proto) count only from
+    the proxies ``TALENTMATCH_TRUSTED_PROXIES`` names: uvicorn would otherwise trust any
+    local peer, and whoever sets the header picks the client address rate limits count."""
+    trusted = settings.trusted_proxies
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": ",".join(trusted),
+    }
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -22,6 +60,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = _settings()
+    # Refuse a wrong data key here, with one line, rather than as a start-up traceback.
+    _database(settings).dispose()
     if args.demo:
         key = _load_demo_and_key(settings, _page_origins(args.host, args.port))
         print(f"Demo API key (tenant demo-agency): {key}", flush=True)
@@ -32,7 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         print(f"Career-fair widget demo: http://{shown}:{args.port}/widget/demo", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(settings), **uvicorn_options(settings, host=args.host, port=args.port))
     return 0
 
 
@@ -91,14 +131,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from core.domain import EntityKind
     from ingestion.bulk import create_ingest_job, run_ingest_job
     from ingestion.readers import ReaderLimits
-    from store.db import Database
     from store.keys import get_or_create_tenant
     from store.models import IngestJob
 
     settings = _settings()
     path = Path(args.file)
     content = path.read_bytes()
-    db = Database(settings)
+    db = _database(settings)
     with db.session() as session:
         get_or_create_tenant(session, args.tenant)
     limits = ReaderLimits(max_bytes=settings.uploads.max_file_bytes)
@@ -142,12 +181,11 @@ def cmd_keys(args: argparse.Namespace) -> int:
     import json
     from datetime import UTC, datetime
 
-    from store.db import Database
     from store.keys import create_key, list_keys, revoke_key, rotate_key
 
     settings = _settings()
     pepper = settings.auth.key_pepper.get_secret_value()
-    db = Database(settings)  # creates the database and schema if needed
+    db = _database(settings)  # creates the database and schema if needed
     try:
         if args.keys_command == "create":
             expires = None
@@ -208,11 +246,10 @@ def cmd_ranker(args: argparse.Namespace) -> int:
 
     from matching.encoders import CachedEncoder, create_encoder
     from matching.training import train_ranker
-    from store.db import Database
     from store.ranker_models import list_models
 
     settings = _settings()
-    db = Database(settings)
+    db = _database(settings)
     try:
         if args.ranker_command == "list":
             with db.session() as session:
@@ -232,6 +269,101 @@ def cmd_ranker(args: argparse.Namespace) -> int:
         return 0 if report.version is not None else 2
     finally:
         db.dispose()
+
+
+def _new_data_key(args: argparse.Namespace) -> str:
+    """The new data key, from a file or the environment: never from the command line, which
+    other users of the machine can read (ps)."""
+    from core.errors import InvalidInput
+    from core.settings import MAKE_A_SECRET, secret_problem
+
+    if args.new_key_file:
+        key = Path(args.new_key_file).read_text(encoding="utf-8").strip()
+        source = "--new-key-file"
+    else:
+        key = os.environ.get(NEW_DATA_KEY_ENV, "")
+        source = NEW_DATA_KEY_ENV
+    if not key:
+        raise InvalidInput(
+            f"give the new key in {NEW_DATA_KEY_ENV} or a file named by --new-key-file",
+            field="new_key",
+        )
+    problem = secret_problem(key)
+    if problem:
+        raise InvalidInput(
+            f"the new key ({source}) {problem}: it must be at least 32 random bytes as hex or "
+            f"base64; make one with: {MAKE_A_SECRET}",
+            field="new_key",
+        )
+    return key
+
+
+def _holding_index_locks(settings: Settings) -> list[Any]:
+    """The index directories' writer locks: a running server or CLI holds them, and must
+    not write under the old key while the key changes."""
+    import fcntl
+
+    from core.errors import Conflict
+
+    handles: list[Any] = []
+    for kind in ("jobs", "candidates"):
+        directory = settings.index_dir / kind
+        if not directory.exists():
+            continue
+        handle = open(directory / "LOCK", "wb")  # noqa: SIM115 - held until the rotation ends
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            for held in handles:
+                held.close()
+            raise Conflict(
+                "a server (or another command) is using this data: stop it first"
+            ) from exc
+        handles.append(handle)
+    return handles
+
+
+def cmd_data_key(args: argparse.Namespace) -> int:
+    """Check the configured data key against the stored check value, or rotate to a new one."""
+    from store.data_key import check_status, rotate_data_key
+    from store.db import Database
+    from store.pii import DataKey, current_key
+
+    settings = _settings()
+    if args.data_key_command == "check":
+        db = Database(settings)
+        try:
+            status = check_status(db, settings.files_dir)
+        finally:
+            db.dispose()
+        messages = {
+            "ok": "ok: TALENTMATCH_AUTH__DATA_KEY is the key the data was written with",
+            "unrecorded": "ok: no check value yet (the next start records it)",
+            "mismatch": "error: TALENTMATCH_AUTH__DATA_KEY is not the key the data was "
+            "written with",
+            "pending": "error: a data key rotation was interrupted: run `talentmatch data-key "
+            "rotate` again with the same new key",
+        }
+        print(messages[status], file=sys.stdout if status in ("ok", "unrecorded") else sys.stderr)
+        return 0 if status in ("ok", "unrecorded") else 1
+    new = DataKey(_new_data_key(args))
+    locks = _holding_index_locks(settings)
+    db = Database(settings)
+    try:
+        if check_status(db, settings.files_dir, new) == "ok":
+            print("the data is already under the new key", file=sys.stderr)
+            return 0
+        report = rotate_data_key(db, settings.files_dir, current_key(), new)
+    finally:
+        db.dispose()
+        for lock in locks:
+            lock.close()
+    print(
+        f"re-encrypted {report.candidates} profiles, {report.stored_files} file texts and "
+        f"{report.files} stored files; start with the new key as TALENTMATCH_AUTH__DATA_KEY"
+    )
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -332,6 +464,21 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--tenant", required=True)
     ranker.set_defaults(func=cmd_ranker)
 
+    data_key = commands.add_parser("data-key", help="check or rotate the personal-data key")
+    data_key_commands = data_key.add_subparsers(dest="data_key_command", required=True)
+    data_key_commands.add_parser(
+        "check", help="whether TALENTMATCH_AUTH__DATA_KEY is the key the data was written with"
+    )
+    rotate_data = data_key_commands.add_parser(
+        "rotate",
+        help=f"re-encrypt all personal data under a new key (from {NEW_DATA_KEY_ENV} or "
+        "--new-key-file); stop the server first",
+    )
+    rotate_data.add_argument(
+        "--new-key-file", help="a file holding the new key (else the environment variable)"
+    )
+    data_key.set_defaults(func=cmd_data_key)
+
     bench = commands.add_parser("bench", help="ingest, search and match benchmarks")
     bench.add_argument("--sizes", default="10000,100000")
     bench.add_argument("--queries", type=int, default=200)
@@ -376,6 +523,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
     except TalentMatchError as exc:  # e.g. the index is held by a running server
         print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:  # settings: weak secrets in production, bad values
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            print(f"error: {where + ': ' if where else ''}{error['msg']}", file=sys.stderr)
         return 1
     return result
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -36,17 +39,59 @@ def _origin_of(url: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+_KEY_ID = re.compile(r"tm_([a-z0-9]{12})_")
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(trusted: tuple[str, ...]) -> tuple[IpNetwork, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in trusted)
+
+
+def _is_trusted(host: str, trusted: tuple[str, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in _networks(trusted))
+
+
+def client_address(request: Request, trusted_proxies: list[str]) -> str:
+    """The client address that rate limits and throttles count. ``talentmatch serve`` lets
+    uvicorn resolve X-Forwarded-For from trusted proxies only; behind another server the
+    header is read here, and likewise only when the peer is a trusted proxy (rightmost
+    address a trusted proxy did not add): from anyone else it is the caller's own claim."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = tuple(trusted_proxies)
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+        if not _is_trusted(hop, trusted):
+            return hop
+    return peer
+
+
 def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
     """The caller behind the bearer key: valid, unexpired, unrevoked, from an allowed page
-    origin (browser keys), and within its rate limit."""
+    origin (browser keys), within its rate limit, and not from an address (or for a key
+    id) that failed to authenticate too often."""
+    client = client_address(request, runtime.settings.trusted_proxies)
+    runtime.auth_throttle.check_address(client)
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         raise Unauthorized("missing bearer API key (Authorization: Bearer <key>)")
-    with runtime.db.session() as session:
-        principal = authenticate(
-            session, credentials, pepper=runtime.settings.auth.key_pepper.get_secret_value()
-        )
+    try:
+        with runtime.db.session() as session:
+            principal = authenticate(
+                session, credentials, pepper=runtime.settings.auth.key_pepper.get_secret_value()
+            )
+    except Unauthorized:
+        named = _KEY_ID.match(credentials.strip())
+        runtime.auth_throttle.failed(client, named.group(1) if named else None)
+        raise
+    runtime.auth_throttle.succeeded(client, principal.key_id)
     if principal.origins:
         # A browser key works only from its pages. Browsers send Origin on every cross-origin
         # request and on same-origin POSTs; a same-origin GET (a page served by this host,
@@ -54,7 +99,6 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
         origin = request.headers.get("origin") or _origin_of(request.headers.get("referer"))
         if origin.rstrip("/").lower() not in principal.origins:
             raise OriginNotAllowed(f"this key may not be used from origin {origin or '(none)'}")
-    client = request.client.host if request.client else "unknown"
     runtime.rate_limiter.check(principal.role, principal.key_id, client)
     return principal
 

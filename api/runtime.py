@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from api.rate_limit import RateLimiter
+from api.rate_limit import FailedAuthThrottle, RateLimiter
 from core.domain import EntityKind
 from core.log_safety import describe_failure
 from core.settings import Settings
@@ -23,6 +23,7 @@ from matching.ranker import RankerModel, default_model
 from search_index.embedded import EmbeddedIndex
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
+from store.data_key import verify_data_key
 from store.db import Database
 from store.files import encrypt_legacy_files
 from store.keys import allowed_browser_origins
@@ -71,6 +72,12 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.db = Database(settings)
+        try:
+            # Before anything reads or writes personal data: a wrong key must stop the start.
+            verify_data_key(self.db, settings.files_dir)
+        except Exception:
+            self.db.dispose()
+            raise
         base_encoder = encoder or create_encoder(settings.embedding)
         # The embedding cache lives in the main database unless another one is given.
         self.encoder = CachedEncoder(base_encoder, cache_db or self.db)
@@ -96,6 +103,10 @@ class Runtime:
             self.db, settings.files_dir, self.limits, after_batch=lambda _job: index_now(self)
         )
         self.rate_limiter = RateLimiter(settings.auth.rate_limits_per_minute)
+        self.auth_throttle = FailedAuthThrottle(
+            per_address=settings.auth.failed_auth_per_minute_per_address,
+            per_key=settings.auth.failed_auth_per_minute_per_key,
+        )
         self._browser_origins: tuple[set[str], float] = (set(), -1e9)
         self._rankers: dict[str, tuple[RankerModel, float]] = {}
         self._rankers_lock = threading.Lock()

@@ -5,11 +5,52 @@ Nested groups use ``__``: ``TALENTMATCH_DB__URL``, ``TALENTMATCH_EMBEDDING__PROV
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
+import json
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEVELOPMENT_PEPPER = "development-pepper"
+DEVELOPMENT_DATA_KEY = "development-data-key"
+MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_hex(32))"'
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+# 32 random bytes have about 30 distinct values; fewer than this is a pattern, not randomness.
+_MIN_DISTINCT_BYTES = 16
+
+
+def secret_problem(value: str) -> str | None:
+    """Why ``value`` is not a strong secret (at least 32 random bytes as hex or base64), or
+    None when it is one."""
+    if not value.strip():
+        return "is empty"
+    if value.strip() in (DEVELOPMENT_PEPPER, DEVELOPMENT_DATA_KEY):
+        return "is the development value"
+    if value != value.strip():
+        # The secret is used as the exact string: a stray newline would be another key.
+        return "has surrounding whitespace"
+    raw: bytes | None = None
+    if _HEX.fullmatch(value) and len(value) % 2 == 0:
+        raw = bytes.fromhex(value)
+    elif _BASE64.fullmatch(value):
+        padded = value + "=" * (-len(value) % 4)
+        try:
+            raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+        except (binascii.Error, ValueError):
+            raw = None
+    if raw is None:
+        return "is neither hex nor base64"
+    if len(raw) < 32:
+        return f"decodes to {len(raw)} bytes, fewer than 32"
+    if len(set(raw)) < _MIN_DISTINCT_BYTES:
+        return "is not random (too few distinct bytes)"
+    return None
 
 
 class DatabaseSettings(BaseModel):
@@ -62,16 +103,23 @@ class EmbeddingSettings(BaseModel):
 
 class AuthSettings(BaseModel):
     # Mixed into key hashes so a leaked database alone cannot be matched against guessed keys.
-    key_pepper: SecretStr = SecretStr("development-pepper")
+    key_pepper: SecretStr = SecretStr(DEVELOPMENT_PEPPER)
     # Encrypts contacts and résumé texts at rest (store.pii). Changing it makes stored
     # personal data unreadable: keep it with the database's backups, not in them.
-    data_key: SecretStr = SecretStr("development-data-key")
+    data_key: SecretStr = SecretStr(DEVELOPMENT_DATA_KEY)
     # Requests per minute per key (public keys: per key and client IP), by role; bursts of
     # a sixth of a minute's allowance pass at once. 0 turns the limit off.
     rate_limits_per_minute: dict[str, int] = Field(
         default_factory=lambda: {"admin": 1200, "agency": 600, "fair": 300, "partner": 300,
                                  "public": 60}
     )  # fmt: skip
+    # Failed authentications (wrong, unknown, expired or revoked keys) per minute before
+    # 429: per client address (that address is then refused even with a valid key until
+    # the minute is over), and per key id (wrong secrets for it are then refused; a right
+    # secret still passes from an address with no failures of its own, so nobody can lock
+    # a client out by guessing its key id from elsewhere). 0 turns a limit off.
+    failed_auth_per_minute_per_address: int = 20
+    failed_auth_per_minute_per_key: int = 10
 
 
 class MatchSettings(BaseModel):
@@ -102,7 +150,11 @@ class Settings(BaseSettings):
     """Everything configurable; tests build one and pass it to ``create_app``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="TALENTMATCH_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="TALENTMATCH_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        # Validation errors must not echo the input: it holds the secrets.
+        hide_input_in_errors=True,
     )
 
     environment: Literal["development", "production", "test"] = "development"
@@ -115,19 +167,54 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     match: MatchSettings = Field(default_factory=MatchSettings)
     uploads: UploadSettings = Field(default_factory=UploadSettings)
+    # Proxies (IPs or CIDRs) whose X-Forwarded-For names the client; from any other peer the
+    # header is ignored, or anyone could pick the address rate limits count. Comma-separated
+    # or a JSON list: TALENTMATCH_TRUSTED_PROXIES=10.0.0.5,10.1.0.0/16.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or CIDR: {item!r}") from exc
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:
-        if (
-            self.environment == "production"
-            and self.auth.key_pepper.get_secret_value() == "development-pepper"
-        ):
-            raise ValueError("set TALENTMATCH_AUTH__KEY_PEPPER in production")
-        if (
-            self.environment == "production"
-            and self.auth.data_key.get_secret_value() == "development-data-key"
-        ):
-            raise ValueError("set TALENTMATCH_AUTH__DATA_KEY in production")
+        if self.environment != "production":
+            return self
+        pepper = self.auth.key_pepper.get_secret_value()
+        data_key = self.auth.data_key.get_secret_value()
+        # Every weak secret at once: fixing one only to hear of the next wastes a deploy.
+        problems = [
+            f"{name} {problem}"
+            for name, value in (
+                ("TALENTMATCH_AUTH__KEY_PEPPER", pepper),
+                ("TALENTMATCH_AUTH__DATA_KEY", data_key),
+            )
+            if (problem := secret_problem(value))
+        ]
+        if pepper == data_key:
+            problems.append("TALENTMATCH_AUTH__KEY_PEPPER and TALENTMATCH_AUTH__DATA_KEY are equal")
+        if problems:
+            raise ValueError(
+                f"{'; '.join(problems)}: production needs two different secrets of at least "
+                f"32 random bytes as hex (64+ characters) or base64; make each with: "
+                f"{MAKE_A_SECRET}"
+            )
         return self
 
     @property

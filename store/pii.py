@@ -6,7 +6,8 @@ text of uploaded files) are stored encrypted with Fernet (AES-128-CBC + HMAC-SHA
 them. The identity keys that merge arrivals of the same person are keyed digests (HMAC),
 never the contacts themselves. Values written before encryption existed read back as they
 are and are encrypted the next time the row is written (``encrypt_legacy_rows`` does it
-for all rows at start-up).
+for all rows at start-up). ``DataKey`` holds one key's operations, so a rotation can hold two
+(``store.data_key``); the module functions use the key ``configure`` installed.
 
 Responses show contacts only to keys with the ``candidates:contact`` scope, and never in
 search or match results (``redact_contacts``).
@@ -27,53 +28,110 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 _PREFIX = "enc1:"
+# Files (uploaded originals, bulk sources) on disk: this header, then a Fernet token.
+_FILE_MAGIC = b"TMENC1\n"
+# What the key check value authenticates (store.data_key): a fixed label, so the stored
+# value says nothing about the data and cannot be used to decrypt anything.
+_CHECK_LABEL = b"talentmatch data-key check v1"
 _state: dict[str, Any] = {}
+
+
+class DataKey:
+    """One data key's operations: encrypt and decrypt columns and files, identity digests,
+    and the check value that recognizes the key. A rotation holds two at once.
+
+    >>> key = DataKey("0f" * 32)
+    >>> key.decrypt(key.encrypt("13800138000"))
+    '13800138000'
+    """
+
+    def __init__(self, secret: str) -> None:
+        # Derivations are fixed: changing them would make stored data unreadable.
+        raw = hashlib.sha256(secret.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(raw))
+        self._mac_key = hashlib.sha256(b"identity:" + secret.encode()).digest()
+        self._check_key = hashlib.sha256(b"key-check:" + secret.encode()).digest()
+
+    def encrypt(self, value: str) -> str:
+        """A column value as stored at rest."""
+        return _PREFIX + self._fernet.encrypt(value.encode()).decode()
+
+    def decrypt(self, stored: str) -> str:
+        """A stored column value in clear; values written before encryption read as they are."""
+        if not stored.startswith(_PREFIX):
+            return stored
+        try:
+            return self._fernet.decrypt(stored[len(_PREFIX) :].encode()).decode()
+        except InvalidToken as exc:
+            raise RuntimeError("stored personal data does not decrypt: wrong data key?") from exc
+
+    def decrypts(self, stored: str) -> bool:
+        """Whether an encrypted column value was written under this key."""
+        try:
+            self._fernet.decrypt(stored[len(_PREFIX) :].encode())
+        except InvalidToken:
+            return False
+        return True
+
+    def encrypt_bytes(self, content: bytes) -> bytes:
+        """File content as stored at rest."""
+        return _FILE_MAGIC + self._fernet.encrypt(content)
+
+    def decrypt_bytes(self, stored: bytes) -> bytes:
+        """File content as read back; files written before encryption read as they are."""
+        if not stored.startswith(_FILE_MAGIC):
+            return stored
+        try:
+            return self._fernet.decrypt(stored[len(_FILE_MAGIC) :])
+        except InvalidToken as exc:
+            raise RuntimeError("a stored file does not decrypt: wrong data key?") from exc
+
+    def digest(self, normalized: str | None) -> str | None:
+        """A keyed digest of a normalized contact (see ``identity_digest``)."""
+        if not normalized:
+            return None
+        return hmac.new(self._mac_key, normalized.encode(), hashlib.sha256).hexdigest()
+
+    def check_value(self) -> str:
+        """A value that recognizes this key: an HMAC of a fixed label under a key derived
+        from it (never the key, nor a plain hash of it)."""
+        mac = hmac.new(self._check_key, _CHECK_LABEL, hashlib.sha256).hexdigest()
+        return f"v1:{mac}"
+
+    def matches(self, check_value: str) -> bool:
+        """Whether ``check_value`` was computed from this key."""
+        return hmac.compare_digest(self.check_value(), check_value)
 
 
 def configure(data_key: str) -> None:
     """Install the data key (any string; a Fernet key is derived from it)."""
-    raw = hashlib.sha256(data_key.encode()).digest()
-    _state["fernet"] = Fernet(base64.urlsafe_b64encode(raw))
-    _state["mac_key"] = hashlib.sha256(b"identity:" + data_key.encode()).digest()
+    _state["key"] = DataKey(data_key)
 
 
-def _fernet() -> Fernet:
-    if "fernet" not in _state:
+def current_key() -> DataKey:
+    """The data key ``configure`` installed."""
+    if "key" not in _state:
         raise RuntimeError("store.pii.configure() was not called: no data key")
-    fernet: Fernet = _state["fernet"]
-    return fernet
+    key: DataKey = _state["key"]
+    return key
 
 
 def encrypt(value: str) -> str:
-    return _PREFIX + _fernet().encrypt(value.encode()).decode()
+    return current_key().encrypt(value)
 
 
 def decrypt(stored: str) -> str:
-    if not stored.startswith(_PREFIX):
-        return stored  # written before encryption: plain
-    try:
-        return _fernet().decrypt(stored[len(_PREFIX) :].encode()).decode()
-    except InvalidToken as exc:
-        raise RuntimeError("stored personal data does not decrypt: wrong data key?") from exc
-
-
-# Files (uploaded originals, bulk sources) on disk: this header, then a Fernet token.
-_FILE_MAGIC = b"TMENC1\n"
+    return current_key().decrypt(stored)
 
 
 def encrypt_bytes(content: bytes) -> bytes:
     """File content as stored at rest."""
-    return _FILE_MAGIC + _fernet().encrypt(content)
+    return current_key().encrypt_bytes(content)
 
 
 def decrypt_bytes(stored: bytes) -> bytes:
     """File content as read back; files written before encryption read as they are."""
-    if not stored.startswith(_FILE_MAGIC):
-        return stored
-    try:
-        return _fernet().decrypt(stored[len(_FILE_MAGIC) :])
-    except InvalidToken as exc:
-        raise RuntimeError("a stored file does not decrypt: wrong data key?") from exc
+    return current_key().decrypt_bytes(stored)
 
 
 def is_encrypted_file(stored_head: bytes) -> bool:
@@ -87,20 +145,19 @@ def is_encrypted(stored: str | None) -> bool:
 def identity_digest(normalized: str | None) -> str | None:
     """A keyed digest of a normalized contact: equal contacts, equal digests; not reversible
     without the data key (a plain hash of a phone number is, by enumeration)."""
-    if not normalized:
-        return None
-    return hmac.new(_state["mac_key"], normalized.encode(), hashlib.sha256).hexdigest()
+    return current_key().digest(normalized)
 
 
-def contact_keys(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
+def contact_keys(
+    email: str | None, phone: str | None, *, key: DataKey | None = None
+) -> tuple[str | None, str | None]:
     """The identity digests of an e-mail and a phone number, normalized first
-    (case; +86 13800138000 is 13800138000)."""
+    (case; +86 13800138000 is 13800138000), under ``key`` (default: the configured one)."""
+    key = key or current_key()
     digits = re.sub(r"\D", "", phone or "")
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
-    return identity_digest(email.strip().lower() if email else None), identity_digest(
-        digits or None
-    )
+    return key.digest(email.strip().lower() if email else None), key.digest(digits or None)
 
 
 class EncryptedText(TypeDecorator[str]):
