@@ -4,6 +4,7 @@ nothing behind in the database, the index or the files."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -179,4 +180,6 @@ async def test_erasure_leaves_nothing_behind(api: Api, settings: Settings) -> No
 
 def test_production_requires_a_data_key(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="DATA_KEY"):
-        Settings(environment="production", data_dir=tmp_path, auth={"key_pepper": "p" * 32})
+        Settings(
+            environment="production", data_dir=tmp_path, auth={"key_pepper": secrets.token_hex(32)}
+        )
