@@ -195,4 +195,4 @@ def publish_requests(
     )
     if status is not None:
         query = query.where(FairPosting.status == status)
-    return [(row, job) for row, job in session.execute(query).tuples()]
+    return [(row, job) for row, job in session.execute(query)]
