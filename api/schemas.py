@@ -571,8 +571,12 @@ class FairRead(BaseModel):
     tenant_id: str
     name: str
     apply_url: str | None
-    publishers: list[str] = []
-    approval: str = "review"
+    publishers: list[str] | None = Field(
+        None, description="agencies that publish directly (shown to the fair's own keys only)"
+    )
+    approval: Literal["review", "allow_list_only"] | None = Field(
+        None, description="what happens to other agencies' requests (the fair's own keys only)"
+    )
     postings: int = Field(0, description="postings shown at the fair that the caller can see")
 
 

@@ -30,9 +30,13 @@ router = APIRouter(prefix="/v1/fairs", tags=["fairs"])
 
 def _fair_read(session: Session, fair: Fair, principal: Principal) -> FairRead:
     shown = count_visible(session, viewer_tenant=principal.tenant_id, fair_id=fair.id)
-    return FairRead(id=fair.id, tenant_id=fair.tenant_id, name=fair.name, apply_url=fair.apply_url,
-                    publishers=list(fair.publishers or []), approval=fair.approval,
-                    postings=shown)  # fmt: skip
+    # Who may publish is the fair's own business, not its visitors' or other agencies'.
+    runs_it = principal.tenant_id == fair.tenant_id and principal.role != "public"
+    return FairRead.model_validate({
+        "id": fair.id, "tenant_id": fair.tenant_id, "name": fair.name, "apply_url": fair.apply_url,
+        "publishers": list(fair.publishers or []) if runs_it else None,
+        "approval": fair.approval if runs_it else None, "postings": shown,
+    })  # fmt: skip
 
 
 def _posting_read(row: FairPosting) -> FairPostingRead:

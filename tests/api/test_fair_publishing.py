@@ -104,6 +104,10 @@ async def test_the_fair_decides_who_publishes_and_what_it_withdrew_stays_withdra
                    "search": [listed["id"]], "count": 1}  # fmt: skip
     assert await fair.shown() == only_listed
     assert await fair.readable(asked["id"]) == 404
+    # Who may publish is the fair's business: its visitors and other agencies are not told.
+    for headers in (fair.browser(), api.auth("globex")):
+        seen = (await api.client.get(f"/v1/fairs/{FAIR}", headers=headers)).json()
+        assert seen["publishers"] is None and seen["approval"] is None
     # The agency is no reviewer, and cannot approve its own request.
     assert (await api.get(f"/v1/fairs/{FAIR}/requests", "globex")).status_code == 403
     self_approval = await api.client.post(f"/v1/fairs/{FAIR}/postings/{asked['id']}:approve",
