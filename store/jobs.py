@@ -1,12 +1,19 @@
 """Job postings: create-or-update by external id, read with visibility rules, patch, delete.
-Every write records an outbox event in the same transaction."""
+Every write records an outbox event in the same transaction.
+
+Visibility is one rule, ``visible_to``, and every read of postings goes through it (lists,
+single reads, search results, matches, duplicate groups, fairs): a posting is visible to a
+tenant when it is the tenant's own or not private; seen through a fair (a fair's browser
+key, or the fair's postings list) it must also be shown there: approved by the fair, and
+public unless the fair's own tenant owns it. A fair posting that became private keeps its
+row (its approval) but is not shown until it is public again."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
@@ -14,7 +21,7 @@ from core.errors import Forbidden, NotFound
 from ingestion.dedup import bands, posting_fingerprint_text, same_posting, simhash
 from store.external_ids import ensure_external_id_free, find_by_external_ids
 from store.files import delete_files_of
-from store.models import Job, utcnow
+from store.models import Fair, FairPosting, Job, utcnow
 from store.normalize import (
     check_salary_range,
     clean_list,
@@ -173,12 +180,64 @@ def upsert_jobs(
     return results
 
 
-def get_visible_job(session: Session, job_id: int, *, viewer_tenant: str) -> Job:
-    """A posting the viewer may see: its own, or another tenant's public one."""
-    job = session.get(Job, job_id)
-    if job is None or (job.private and job.tenant_id != viewer_tenant):
+APPROVED = "approved"
+
+
+def shown_at_fair(fair_id: str) -> ColumnElement[bool]:
+    """Postings a fair shows: approved there, and public unless the fair's tenant owns them."""
+    fair_tenant = select(Fair.tenant_id).where(Fair.id == fair_id).scalar_subquery()
+    approved = select(FairPosting.job_id).where(
+        FairPosting.fair_id == fair_id, FairPosting.status == APPROVED
+    )
+    return and_(Job.id.in_(approved), or_(Job.private.is_(False), Job.tenant_id == fair_tenant))
+
+
+def visible_to(viewer_tenant: str, *, fair_id: str | None = None) -> ColumnElement[bool]:
+    """The visibility rule as a WHERE clause: the viewer's own postings and public ones; with
+    ``fair_id`` (a fair's browser key, a fair's postings list), only those the fair shows."""
+    rule = or_(Job.private.is_(False), Job.tenant_id == viewer_tenant)
+    if fair_id is not None:
+        rule = and_(rule, shown_at_fair(fair_id))
+    return rule
+
+
+def get_visible_job(
+    session: Session, job_id: int, *, viewer_tenant: str, fair_id: str | None = None
+) -> Job:
+    """A posting the viewer may see (``visible_to``); any other id does not exist (404)."""
+    job = session.scalar(select(Job).where(Job.id == job_id, visible_to(viewer_tenant,
+                                                                        fair_id=fair_id)))  # fmt: skip
+    if job is None:
         raise NotFound(f"job {job_id} not found")
     return job
+
+
+def visible_jobs_by_ids(
+    session: Session, ids: list[int], *, viewer_tenant: str, fair_id: str | None = None
+) -> dict[int, Job]:
+    """Of these postings, the ones the viewer may see (search hits, match candidates)."""
+    found: dict[int, Job] = {}
+    rule = visible_to(viewer_tenant, fair_id=fair_id)
+    for start in range(0, len(ids), 500):
+        query = select(Job).where(Job.id.in_(ids[start : start + 500]), rule)
+        for row in session.scalars(query):
+            found[row.id] = row
+    return found
+
+
+def visible_job_ids(session: Session, *, viewer_tenant: str, fair_id: str) -> list[int]:
+    """The ids of the postings a fair shows that the viewer may see (what its search covers)."""
+    return list(
+        session.scalars(
+            select(Job.id).where(visible_to(viewer_tenant, fair_id=fair_id)).order_by(Job.id)
+        )
+    )
+
+
+def count_visible(session: Session, *, viewer_tenant: str, fair_id: str | None = None) -> int:
+    """How many postings the viewer may see (at the fair, with ``fair_id``)."""
+    query = select(func.count()).select_from(Job).where(visible_to(viewer_tenant, fair_id=fair_id))
+    return int(session.scalar(query) or 0)
 
 
 def get_owned_job(session: Session, job_id: int, *, tenant_id: str) -> Job:
@@ -223,16 +282,13 @@ def delete_job(session: Session, files_dir: Path, job: Job) -> list[Path]:
 
 def list_jobs(
     session: Session, *, viewer_tenant: str, own_only: bool, offset: int, limit: int,
-    only_ids: list[int] | None = None,
+    fair_id: str | None = None,
 ) -> tuple[list[Job], int]:  # fmt: skip
-    """Postings newest first: the tenant's own, or all it can see (``only_ids``: of these)."""
-    condition = (
-        Job.tenant_id == viewer_tenant
-        if own_only
-        else or_(Job.tenant_id == viewer_tenant, Job.private.is_(False))
-    )
-    if only_ids is not None:
-        condition = and_(condition, Job.id.in_(only_ids))
+    """Postings newest first: the tenant's own, or all it can see (``fair_id``: all it can see
+    at that fair)."""
+    condition = visible_to(viewer_tenant, fair_id=fair_id)
+    if own_only:
+        condition = and_(condition, Job.tenant_id == viewer_tenant)
     total = session.scalar(select(func.count()).select_from(Job).where(condition)) or 0
     rows = session.scalars(
         select(Job)
@@ -244,7 +300,14 @@ def list_jobs(
     return list(rows), int(total)
 
 
-def duplicates_of(session: Session, job: Job, *, viewer_tenant: str) -> list[Job]:
+def _group() -> ColumnElement[int]:
+    """A posting's duplicate group: the group's first posting, or itself when alone."""
+    return func.coalesce(Job.duplicate_of, Job.id)
+
+
+def duplicates_of(
+    session: Session, job: Job, *, viewer_tenant: str, fair_id: str | None = None
+) -> list[Job]:
     """The other visible postings of the job's duplicate group, oldest first."""
     group = job.duplicate_of or job.id
     rows = session.scalars(
@@ -252,11 +315,47 @@ def duplicates_of(session: Session, job: Job, *, viewer_tenant: str) -> list[Job
         .where(
             or_(Job.id == group, Job.duplicate_of == group),
             Job.id != job.id,
-            or_(Job.private.is_(False), Job.tenant_id == viewer_tenant),
+            visible_to(viewer_tenant, fair_id=fair_id),
         )
         .order_by(Job.id)
     )
     return list(rows)
+
+
+def shown_duplicate_of(
+    session: Session, jobs: list[Job], *, viewer_tenant: str, fair_id: str | None = None
+) -> dict[int, int | None]:
+    """What each posting's ``duplicate_of`` reads as for this viewer: the group's first
+    posting when the viewer may see it, else the group's earliest posting it may see (None
+    when that is the posting itself). The id of a posting the viewer cannot see (one made
+    private since it was grouped) is never given out."""
+    groups: set[int] = {job.duplicate_of for job in jobs if job.duplicate_of is not None}
+    members: dict[int, list[int]] = {}
+    if groups:
+        wanted = sorted(groups)
+        rows = session.execute(
+            select(Job.id, _group())
+            .where(
+                or_(_group().in_(wanted), Job.id.in_(wanted)),
+                visible_to(viewer_tenant, fair_id=fair_id),
+            )
+            .order_by(Job.id)
+        )
+        for job_id, group in rows:
+            # A group's first posting counts as its member even if regrouped since.
+            for g in {int(group), int(job_id)} & groups:
+                members.setdefault(g, []).append(int(job_id))
+    shown: dict[int, int | None] = {}
+    for job in jobs:
+        head = job.duplicate_of
+        seen = members.get(head, []) if head is not None else []
+        if head is None or head == job.id or not seen:
+            shown[job.id] = None
+        elif head in seen:
+            shown[job.id] = head
+        else:
+            shown[job.id] = seen[0] if seen[0] != job.id else None
+    return shown
 
 
 def jobs_by_ids(session: Session, ids: list[int]) -> dict[int, Job]:

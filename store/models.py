@@ -330,11 +330,18 @@ class Fair(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Where the widget's "apply" link points; {job_id} and {external_id} are filled in.
     apply_url: Mapped[str | None] = mapped_column(String(500))
+    # Agency tenants whose postings the fair shows as soon as they publish them.
+    publishers: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    # Everyone else: "review" (a request waits for the fair's decision) or "allow_list_only"
+    # (refused).
+    approval: Mapped[str] = mapped_column(String(16), default="review", server_default="review")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class FairPosting(Base):
-    """A posting published to a fair."""
+    """A posting published to a fair, or a request to publish it there. Only ``approved``
+    rows are shown; ``pending`` waits for the fair, and ``rejected``/``withdrawn`` (the fair's
+    decisions) stay until the fair approves the posting again."""
 
     __tablename__ = "fair_postings"
 
@@ -345,6 +352,11 @@ class FairPosting(Base):
         ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     published_by: Mapped[str] = mapped_column(String(64))  # the tenant that published it
+    status: Mapped[str] = mapped_column(
+        String(16), default="approved", server_default="approved", index=True
+    )
+    decided_by: Mapped[str | None] = mapped_column(String(64))  # the fair tenant, when it did
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

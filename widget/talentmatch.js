@@ -460,7 +460,8 @@ a.btn { text-decoration: none; display: inline-block; }
     _applyUrl(job) {
       const template = this._fair && this._fair.apply_url;
       if (!template) return null;
-      const url = template.replace("{job_id}", encodeURIComponent(String(job.id)));
+      const url = template.split("{job_id}").join(encodeURIComponent(String(job.id)))
+        .split("{external_id}").join(encodeURIComponent(job.external_id == null ? "" : String(job.external_id)));
       return /^https?:\/\//i.test(url) ? url : null;  // never a javascript: link
     }
 

@@ -9,7 +9,14 @@ from typing import Annotated, Literal, cast
 from fastapi import APIRouter, File, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CandidatesWrite, JobsWrite, PrincipalDep, RuntimeDep, refuse_partner_bulk
+from api.deps import (
+    CandidatesWrite,
+    JobsWrite,
+    PrincipalDep,
+    RuntimeDep,
+    refuse_browser_keys,
+    refuse_partner_bulk,
+)
 from api.runtime import Runtime
 from api.schemas import IngestJobRead
 from core.domain import EntityKind
@@ -74,4 +81,6 @@ async def bulk_candidates(
 @router.get("/v1/ingest-jobs/{job_id}", response_model=IngestJobRead)
 def ingest_job(job_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> IngestJobRead:
     """Progress (done/failed/total, rate, ETA) and per-record errors with line numbers."""
+    # A fair's browser key sits in a public page: it has no business with its tenant's loads.
+    refuse_browser_keys(principal)
     return ingest_job_view(get_ingest_job(runtime.db, job_id, tenant_id=principal.tenant_id))

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 from api.deps import JobsRead, JobsWrite, RuntimeDep, SessionDep, refuse_browser_keys
 from api.runtime import index_now
 from api.schemas import JobCreate, JobPage, JobRead, JobUpdate, PathId
-from api.views import job_view
+from api.views import job_views
 from store import jobs
-from store.fairs import fair_job_ids, require_fair_posting
 from store.files import remove_files
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -28,7 +27,8 @@ def create_or_update_job(
         job, created = jobs.upsert_job(
             session, tenant_id=principal.tenant_id, fields=body.model_dump()
         )
-        return JobRead.model_validate(job), created
+        [result] = job_views(session, [job], principal)
+        return result, created
 
     result, created = runtime.db.run_transaction(upsert)
     index_now(runtime)
@@ -53,23 +53,20 @@ def list_jobs(
         own_only=scope == "own" and principal.fair_id is None,
         offset=(page - 1) * page_size,
         limit=page_size,
-        only_ids=fair_job_ids(session, principal.fair_id) if principal.fair_id else None,
+        fair_id=principal.fair_id,
     )
     return JobPage(
-        items=[job_view(j, principal) for j in items],
-        total=total,
-        page=page,
-        page_size=page_size,
+        items=job_views(session, items, principal), total=total, page=page, page_size=page_size
     )
 
 
 @router.get("/{job_id}", response_model=JobRead)
 def get_job(job_id: PathId, principal: JobsRead, session: SessionDep) -> JobRead:
-    if principal.fair_id is not None:
-        require_fair_posting(session, principal.fair_id, job_id)
-    return job_view(
-        jobs.get_visible_job(session, job_id, viewer_tenant=principal.tenant_id), principal
+    """A posting the caller can see (a fair's public key: one shown at its fair)."""
+    job = jobs.get_visible_job(
+        session, job_id, viewer_tenant=principal.tenant_id, fair_id=principal.fair_id
     )
+    return job_views(session, [job], principal)[0]
 
 
 @router.get("/{job_id}/duplicates", response_model=list[JobRead])
@@ -77,10 +74,8 @@ def job_duplicates(job_id: PathId, principal: JobsRead, session: SessionDep) -> 
     """The other postings of this posting's near-duplicate group that the caller can see."""
     refuse_browser_keys(principal)
     job = jobs.get_visible_job(session, job_id, viewer_tenant=principal.tenant_id)
-    return [
-        JobRead.model_validate(j)
-        for j in jobs.duplicates_of(session, job, viewer_tenant=principal.tenant_id)
-    ]
+    group = jobs.duplicates_of(session, job, viewer_tenant=principal.tenant_id)
+    return job_views(session, group, principal)
 
 
 @router.patch("/{job_id}", response_model=JobRead)
@@ -89,9 +84,8 @@ def update_job(
 ) -> JobRead:
     with runtime.db.session() as session:
         job = jobs.get_owned_job(session, job_id, tenant_id=principal.tenant_id)
-        result = JobRead.model_validate(
-            jobs.update_job(session, job, body.model_dump(exclude_unset=True))
-        )
+        jobs.update_job(session, job, body.model_dump(exclude_unset=True))
+        [result] = job_views(session, [job], principal)
     index_now(runtime)
     return result
 

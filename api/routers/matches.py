@@ -14,18 +14,17 @@ from api.schemas import (
     FactorRead,
     JobMatch,
     JobMatches,
-    JobRead,
     PathId,
     SkillEvidenceRead,
 )
-from api.views import candidate_view
+from api.views import candidate_view, job_views
 from matching.explain import preferred_language, reasons, skill_evidence
 from matching.fairness import blind_text
 from matching.profiles import CandidateProfile, JobProfile
 from matching.scoring import MatchScore
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
 from store.candidates import candidates_by_ids, get_candidate
-from store.jobs import get_visible_job, jobs_by_ids
+from store.jobs import get_visible_job, visible_jobs_by_ids
 from store.models import Candidate, Job
 
 router = APIRouter(tags=["matching"])
@@ -79,7 +78,9 @@ def candidates_for_job(
     language = preferred_language(accept_language)
     model = runtime.ranker_for(principal.tenant_id)
     with runtime.db.session() as session:
-        job = get_visible_job(session, job_id, viewer_tenant=principal.tenant_id)
+        job = get_visible_job(
+            session, job_id, viewer_tenant=principal.tenant_id, fair_id=principal.fair_id
+        )
         ranked = rank_candidates_for_job(
             job,
             tenant_id=principal.tenant_id,
@@ -120,18 +121,21 @@ def jobs_for_candidate(
             candidate,
             job_index=runtime.jobs_index,
             candidate_index=runtime.candidates_index,
-            load_jobs=lambda ids: jobs_by_ids(session, ids),
+            load_jobs=lambda ids: visible_jobs_by_ids(
+                session, ids, viewer_tenant=principal.tenant_id, fair_id=principal.fair_id
+            ),
             settings=runtime.settings.match,
             limit=limit,
             model=model,
         )
+        views = job_views(session, [j for j, _ in ranked], principal)
         matches = [
             JobMatch(
                 id=j.id,
-                job=JobRead.model_validate(j),
+                job=view,
                 **_match_fields(j, candidate, m, language, blind=blind),
             )
-            for j, m in ranked
+            for (j, m), view in zip(ranked, views, strict=True)
         ]
     return JobMatches(
         candidate_id=candidate_id, model_version=model.version, blind=blind, matches=matches

@@ -20,7 +20,7 @@ from api.schemas import (
     SearchFiltersIn,
     SearchRequest,
 )
-from api.views import candidate_view, job_view
+from api.views import candidate_view, job_views
 from core.domain import EducationLevel
 from core.errors import InvalidInput
 from matching.explain import preferred_language
@@ -29,8 +29,7 @@ from search_index.protocol import SearchFilters, SearchHit, SearchIndex, SearchQ
 from search_index.query_understanding import parse_query, skills_in
 from search_index.rerank import SearchReranker, default_search_reranker
 from store.candidates import candidates_by_ids
-from store.fairs import fair_job_ids
-from store.jobs import jobs_by_ids
+from store.jobs import visible_job_ids, visible_jobs_by_ids
 from taxonomy.regions import region_directory
 from taxonomy.skills import skill_vocabulary
 
@@ -158,7 +157,8 @@ def search_jobs(
     only_ids = None
     if principal.fair_id is not None:
         with runtime.db.session() as session:
-            only_ids = tuple(fair_job_ids(session, principal.fair_id))
+            only_ids = tuple(visible_job_ids(session, viewer_tenant=principal.tenant_id,
+                                             fair_id=principal.fair_id))  # fmt: skip
     # Posting search is re-ranked by the weights fitted and evaluated for it; candidate
     # search keeps RRF order (no labelled set to fit its weights on yet).
     result, interpreted = run_search(
@@ -166,10 +166,12 @@ def search_jobs(
         default_search_reranker(),
     )  # fmt: skip
     with runtime.db.session() as session:
-        rows = jobs_by_ids(session, [h.id for h in result.hits])
-        visible = _hits_in_order(
-            result.hits, rows, lambda j: not j.private or j.tenant_id == principal.tenant_id
-        )
+        # The index filters by the same rule; the database has the last word (a posting made
+        # private a moment ago, before the index applied it).
+        rows = visible_jobs_by_ids(session, [h.id for h in result.hits],
+                                   viewer_tenant=principal.tenant_id, fair_id=principal.fair_id)  # fmt: skip
+        visible = _hits_in_order(result.hits, rows, lambda j: True)
+        views = job_views(session, [job for _, job in visible], principal)
         hits = [
             JobHit(
                 id=hit.id,
@@ -180,9 +182,9 @@ def search_jobs(
                     {"title": job.title, "description": job.description, "company": job.company},
                 ),
                 retrieval=_retrieval(hit),
-                job=job_view(job, principal),
+                job=view,
             )
-            for hit, job in visible
+            for (hit, job), view in zip(visible, views, strict=True)
         ]
     language = preferred_language(accept_language)
     return JobSearchResponse(

@@ -86,8 +86,10 @@ async def test_admin_api_is_for_admins(api: Api) -> None:
 
 async def _fair_with_postings(api: Api) -> tuple[str, dict, dict, dict]:
     fair_key = api.key("szu", "fair")
+    # acme is on the fair's list of agencies that publish directly.
     created = await api.client.post("/v1/fairs", json={"id": "szu-2026-autumn", "name": "深大秋招",
-                                    "apply_url": "https://jobs.szu.edu.cn/apply?job={job_id}"},
+                                    "apply_url": "https://jobs.szu.edu.cn/apply?job={job_id}",
+                                    "publishers": ["acme"]},
                                     headers=bearer(fair_key))  # fmt: skip
     assert created.status_code == 201, created.text
     shown = await api.create_job("acme", title="Python后端开发工程师")
