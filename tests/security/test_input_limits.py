@@ -15,6 +15,7 @@ import struct
 import time
 import zipfile
 import zlib
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -91,9 +92,9 @@ def pdf_with_text_codes(codes: bytes) -> bytes:
     return one_page_pdf(stream(content), b"/ToUnicode 6 0 R ", stream(cmap))
 
 
-def zip_of(members: list[tuple[str, bytes]]) -> bytes:
+def zip_of(members: list[tuple[str, bytes]], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
         for name, content in members:
             archive.writestr(name, content)
     return buffer.getvalue()
@@ -157,6 +158,11 @@ async def finished_load(api: Api, path: str, name: str, content: bytes) -> dict[
     raise AssertionError(f"load {job_id} did not finish: {body}")
 
 
+async def send_json(api: Api, method: str, path: str, body: str) -> Any:
+    headers = {**api.auth("acme"), "Content-Type": "application/json"}
+    return await api.client.request(method, path, content=body.encode(), headers=headers)
+
+
 def assert_refused(response: Any, field: str) -> None:
     assert response.status_code == 422, response.text
     error = response.json()["error"]
@@ -185,7 +191,8 @@ async def test_a_pdf_inflating_to_hundreds_of_megabytes_is_refused_quickly_in_li
 
 
 async def test_a_pdf_bomb_in_a_zip_load_is_one_failed_record(api: Api) -> None:
-    archive = zip_of([("bomb.pdf", pdf_bomb(300_000_000)), GOOD_RESUME])
+    # Stored, not deflated again: the zip itself is a plain one, its PDF is the bomb.
+    archive = zip_of([("bomb.pdf", pdf_bomb(300_000_000)), GOOD_RESUME], zipfile.ZIP_STORED)
     peak_before = peak_rss_bytes()
     done = await finished_load(api, "/v1/candidates:bulk", "resumes.zip", archive)
     assert (done["succeeded"], done["failed"]) == (1, 1)
@@ -266,8 +273,8 @@ async def test_corrupt_or_lying_zip_members_are_record_errors(api: Api) -> None:
     done = await finished_load(api, "/v1/candidates:bulk", "resumes.zip", archive)
     assert (done["total"], done["succeeded"], done["failed"]) == (3, 1, 2)
     assert sorted((e["line"], e["file"]) for e in done["errors"]) == [(1, "a.txt"), (2, "b.txt")]
-    names = {c["name"] for c in (await api.get("/v1/candidates", "acme")).json()["items"]}
-    assert names == {"刘洋"}
+    [stored] = (await api.get("/v1/candidates", "acme")).json()["items"]
+    assert "数据分析师" in stored["resume_text"]
 
 
 async def test_an_unreadable_zip_is_a_422_naming_file(api: Api) -> None:
@@ -326,9 +333,12 @@ async def test_control_characters_in_posting_text_are_a_422(
 async def test_control_characters_in_candidate_text_are_a_422(
     api: Api, changes: dict[str, Any], field: str
 ) -> None:
-    assert_refused(await api.post("/v1/candidates", "acme", candidate_payload(**changes)), field)
+    # Sent as JSON text with \u escapes, as a client would (httpx cannot encode a surrogate).
+    body = json.dumps(candidate_payload(**changes))
+    assert_refused(await send_json(api, "POST", "/v1/candidates", body), field)
     candidate = await api.create_candidate("acme")
-    assert_refused(await api.patch(f"/v1/candidates/{candidate['id']}", "acme", changes), field)
+    path = f"/v1/candidates/{candidate['id']}"
+    assert_refused(await send_json(api, "PATCH", path, json.dumps(changes)), field)
 
 
 async def test_tabs_and_newlines_stay_allowed(api: Api) -> None:
@@ -364,7 +374,8 @@ async def test_dates_out_of_range_are_a_422(api: Api, posted_at: str) -> None:
 
 async def test_dates_in_range_are_kept(api: Api) -> None:
     job = await api.create_job("acme", posted_at="2026-11-30T09:00:00+08:00")
-    assert job["posted_at"].startswith("2026-11-30T01:00:00")
+    posted = datetime.fromisoformat(job["posted_at"])
+    assert posted == datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 
 
 async def test_control_characters_in_bulk_records_are_line_errors(api: Api) -> None:
