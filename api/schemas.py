@@ -62,6 +62,8 @@ StoredDatetime = Annotated[datetime, AfterValidator(_datetime_in_range)]
 YearMonth = Annotated[str, StringConstraints(pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$")]
 ShortText = Annotated[str, StringConstraints(max_length=300), NoControlCharacters]
 SkillName = Annotated[str, StringConstraints(min_length=1, max_length=100), NoControlCharacters]
+# As long as the database's column: a longer one would pass here and fail on PostgreSQL.
+ExternalId = Annotated[str, StringConstraints(max_length=200), NoControlCharacters]
 Money = Annotated[float, Field(ge=0, le=10_000_000)]
 
 
@@ -96,7 +98,7 @@ EducationName = Literal["none", "high_school", "associate", "bachelor", "master"
 
 
 class JobFields(StrictModel):
-    external_id: ShortText | None = None
+    external_id: ExternalId | None = None
     description: Annotated[str, StringConstraints(max_length=50_000), NoControlCharacters] = ""
     company: ShortText | None = None
     city: Annotated[str, StringConstraints(max_length=100), NoControlCharacters] | None = None
@@ -230,7 +232,7 @@ class ExperienceEntry(StrictModel):
 
 
 class CandidateFields(StrictModel):
-    external_id: ShortText | None = None
+    external_id: ExternalId | None = None
     name: Annotated[str, StringConstraints(max_length=200), NoControlCharacters] | None = None
     email: (
         Annotated[
