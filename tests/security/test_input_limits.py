@@ -284,6 +284,12 @@ async def test_an_unreadable_zip_is_a_422_naming_file(api: Api) -> None:
     assert_refused(
         await bulk(api, "/v1/candidates:bulk", "resumes.zip", b"PK\x03\x04" + b"\x00" * 100), "file"
     )
+    # A name flagged as UTF-8 that is not: zipfile fails while listing the archive.
+    entry = central_entry(archive, GOOD_RESUME[0])
+    flags = struct.pack("<H", 0x800)
+    lying_name = archive[: entry + 8] + flags + archive[entry + 10 : entry + 46] + b"\xff"
+    lying_name += archive[entry + 47 :]
+    assert_refused(await bulk(api, "/v1/candidates:bulk", "resumes.zip", lying_name), "file")
 
 
 # -- item 15: text and dates validated at the edge -----------------------------------------------
@@ -291,27 +297,28 @@ async def test_an_unreadable_zip_is_a_422_naming_file(api: Api) -> None:
 CONTROL_TEXTS = ["Python\x00工程师", "Python\x07工程师", "Python\x1b[31m"]
 
 
+POSTING_TEXT_FIELDS = [
+    ({"title": "{}"}, "title"),
+    ({"description": "{}"}, "description"),
+    ({"company": "{}"}, "company"),
+    ({"city": "{}"}, "city"),
+    ({"required_skills": ["Python", "{}"]}, "required_skills.1"),
+    ({"benefits": ["{}"]}, "benefits.0"),
+    ({"external_id": "{}"}, "external_id"),
+]
+
+
 @pytest.mark.parametrize("text", CONTROL_TEXTS)
-@pytest.mark.parametrize(
-    ("changes", "field"),
-    [
-        ({"title": "{}"}, "title"),
-        ({"description": "{}"}, "description"),
-        ({"company": "{}"}, "company"),
-        ({"city": "{}"}, "city"),
-        ({"required_skills": ["Python", "{}"]}, "required_skills.1"),
-        ({"benefits": ["{}"]}, "benefits.0"),
-        ({"external_id": "{}"}, "external_id"),
-    ],
-)
-async def test_control_characters_in_posting_text_are_a_422(
-    api: Api, text: str, changes: dict[str, Any], field: str
-) -> None:
-    body = json.loads(json.dumps(changes).replace("{}", json.dumps(text)[1:-1]))
-    assert_refused(await api.post("/v1/jobs", "acme", job_payload(**body)), field)
+async def test_control_characters_in_posting_text_are_a_422(api: Api, text: str) -> None:
     job = await api.create_job("acme")
-    assert_refused(await api.patch(f"/v1/jobs/{job['id']}", "acme", body), field)
-    assert (await api.get(f"/v1/jobs/{job['id']}", "acme")).json()["title"] == job["title"]
+    for changes, field in POSTING_TEXT_FIELDS:
+        body = json.loads(json.dumps(changes).replace("{}", json.dumps(text)[1:-1]))
+        assert_refused(await api.post("/v1/jobs", "acme", job_payload(**body)), field)
+        assert_refused(await api.patch(f"/v1/jobs/{job['id']}", "acme", body), field)
+    stored = (await api.get(f"/v1/jobs/{job['id']}", "acme")).json()
+    assert (stored["title"], stored["description"], stored["company"], stored["required_skills"]) == (
+        job["title"], job["description"], job["company"], job["required_skills"])  # fmt: skip
+    assert (await api.get("/v1/jobs", "acme")).json()["total"] == 1
 
 
 @pytest.mark.parametrize(
@@ -327,7 +334,6 @@ async def test_control_characters_in_posting_text_are_a_422(
             {"experience": [{"title": "工程师", "description": "Python\x00"}]},
             "experience.0.description",
         ),
-        ({"desired_titles": ["\ud800后端"]}, "desired_titles.0"),
     ],
 )
 async def test_control_characters_in_candidate_text_are_a_422(
