@@ -30,7 +30,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError,
 
 from api.schemas import CandidateCreate, JobCreate
 from core.domain import EntityKind
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from ingestion.intake import store_document
 from ingestion.readers import FileRejected, ReaderLimits
 from store.candidates import upsert_candidate
@@ -311,6 +311,8 @@ def _record_fault(exc: Exception) -> InvalidInput | None:
     start, instead of marking every remaining record failed."""
     if isinstance(exc, InvalidInput):
         return exc
+    if isinstance(exc, Conflict):  # e.g. an external id another record already holds
+        return InvalidInput(exc.message)
     if isinstance(exc, OperationalError | InterfaceError | DisconnectionError):
         return None
     if isinstance(exc, SQLAlchemyError | ValueError | ArithmeticError | TypeError):
@@ -329,8 +331,8 @@ def _apply_posting_batch(db: Database, job_id: str, batch: list[Record]) -> bool
     """Postings from JSONL/CSV: the whole batch, its invalid lines and the load's progress
     in one transaction, written with one batched upsert (several times faster than a
     transaction per record). False, with nothing written, if a record fails past schema
-    validation (a ``Conflict``, or a value the database refuses): the caller then takes the
-    batch record by record, so one bad record never holds back the others."""
+    validation (a value the store or the database refuses): the caller then takes the batch
+    record by record, so one bad record never holds back the others."""
     valid: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for record in batch:
