@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import re
 import resource
+import signal
 import threading
 import zipfile
 import zlib
@@ -404,12 +405,16 @@ _FILES_PER_WORKER = 200
 _PRELOAD = ["ingestion.readers", "pdfminer.high_level", "docx"]
 
 
+def _set_soft_limit(limit: int, value: int) -> None:
+    _, hard = resource.getrlimit(limit)
+    resource.setrlimit(limit, (value if hard == resource.RLIM_INFINITY else min(value, hard), hard))
+
+
 def _worker_main(conn: Connection, memory_bytes: int) -> None:
     """A reader worker: one (kind, limits, content) at a time in, one outcome out."""
     with open("/proc/self/statm") as statm:  # address space now, in pages
         footprint = int(statm.read().split()[0]) * resource.getpagesize()
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (footprint + memory_bytes, hard))
+    _set_soft_limit(resource.RLIMIT_AS, footprint + memory_bytes)
     while True:
         try:
             kind, limits = conn.recv()
@@ -419,8 +424,7 @@ def _worker_main(conn: Connection, memory_bytes: int) -> None:
         # The CPU limit counts the process's whole life: give each file its own allowance.
         usage = resource.getrusage(resource.RUSAGE_SELF)
         allowance = math.ceil(usage.ru_utime + usage.ru_stime + limits.max_parse_cpu_seconds)
-        _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
-        resource.setrlimit(resource.RLIMIT_CPU, (allowance, cpu_hard))
+        _set_soft_limit(resource.RLIMIT_CPU, allowance)
         outcome: tuple[str, ...]
         try:
             outcome = ("ok", _extract(kind, content, limits))
@@ -459,7 +463,7 @@ class _Worker:
             return tuple(self.conn.recv())
         except (EOFError, OSError):
             self.process.join(timeout=5)
-            if self.process.exitcode == -_SIGXCPU:
+            if self.process.exitcode == -signal.SIGXCPU:
                 return ("rejected", "timeout", "reading the file took too long; refused")
             return ("rejected", "too_complex", "the file is too complex to read; refused")
 
@@ -467,9 +471,6 @@ class _Worker:
         self.process.kill()
         self.process.join(timeout=5)
         self.conn.close()
-
-
-_SIGXCPU = 24
 
 
 class _ReaderPool:
@@ -498,7 +499,11 @@ class _ReaderPool:
     def extract(self, kind: str, content: bytes, limits: ReaderLimits) -> tuple[str, ...]:
         with self._slots:
             worker = self._worker(limits.max_parse_memory_bytes)
-            outcome = worker.extract(kind, content, limits)
+            try:
+                outcome = worker.extract(kind, content, limits)
+            except BaseException:
+                worker.close()
+                raise
             healthy = outcome[0] == "ok" or outcome[1] not in {"timeout", "too_complex"}
             if healthy and worker.files < _FILES_PER_WORKER:
                 with self._lock:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 # Records that the database cannot hold as they were accepted before: a time before year 1
 # in UTC (Python and both databases overflow), a NUL byte (PostgreSQL refuses it in text),
 # an external id longer than its column (PostgreSQL refuses it).
-BAD_RECORDS = {
+BAD_RECORDS: dict[str, tuple[dict[str, Any], str]] = {
     "posted_at_before_year_1": ({"posted_at": "0001-01-01T00:00:00+05:00"}, "posted_at"),
     "posted_at_after_year_9999": ({"posted_at": "9999-12-31T23:59:59-05:00"}, "posted_at"),
     "nul_in_title": ({"title": "Java\x00工程师"}, "title"),
