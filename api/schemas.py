@@ -3,11 +3,13 @@ only ``*Read`` models are built from ORM attributes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,9 +21,49 @@ from pydantic import (
 
 from core.domain import EmploymentType, parse_education_level
 
+# C0 control characters other than tab, newline and CR, and lone surrogates (JSON's "\ud800"):
+# never text, and PostgreSQL refuses NUL in any text column.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValueError(
+            "must not contain NUL, other control characters (tab, newline and carriage return "
+            "are fine) or unpaired surrogates"
+        )
+    return value
+
+
+# The earliest and latest instants any stored date may be (a year-1 date with a positive
+# offset is before year 1 in UTC: no database or datetime can hold it).
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def _datetime_in_range(value: datetime) -> datetime:
+    try:
+        instant = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        instant = None
+    if instant is None or not _EARLIEST <= instant <= _LATEST:
+        raise ValueError(
+            "must be between 1970-01-01 and 2200-12-31 (UTC; a time without offset is UTC)"
+        )
+    return value
+
+
+NoControlCharacters = AfterValidator(_no_control_characters)
+# Any text a client sends that may be stored; add length limits with StringConstraints.
+CleanStr = Annotated[str, NoControlCharacters]
+# A date and time that every database stores and every conversion to UTC survives.
+StoredDatetime = Annotated[datetime, AfterValidator(_datetime_in_range)]
+
 YearMonth = Annotated[str, StringConstraints(pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$")]
-ShortText = Annotated[str, StringConstraints(max_length=300)]
-SkillName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+ShortText = Annotated[str, StringConstraints(max_length=300), NoControlCharacters]
+SkillName = Annotated[str, StringConstraints(min_length=1, max_length=100), NoControlCharacters]
+# As long as the database's column: a longer one would pass here and fail on PostgreSQL.
+ExternalId = Annotated[str, StringConstraints(max_length=200), NoControlCharacters]
 Money = Annotated[float, Field(ge=0, le=10_000_000)]
 
 
@@ -56,11 +98,11 @@ EducationName = Literal["none", "high_school", "associate", "bachelor", "master"
 
 
 class JobFields(StrictModel):
-    external_id: ShortText | None = None
-    description: Annotated[str, StringConstraints(max_length=50_000)] = ""
+    external_id: ExternalId | None = None
+    description: Annotated[str, StringConstraints(max_length=50_000), NoControlCharacters] = ""
     company: ShortText | None = None
-    city: Annotated[str, StringConstraints(max_length=100)] | None = None
-    district: Annotated[str, StringConstraints(max_length=100)] | None = None
+    city: Annotated[str, StringConstraints(max_length=100), NoControlCharacters] | None = None
+    district: Annotated[str, StringConstraints(max_length=100), NoControlCharacters] | None = None
     remote: bool = False
     # salary_max is declared first so that salary_min's validator can compare against it.
     salary_max: Money | None = Field(None, description="monthly CNY")
@@ -70,9 +112,9 @@ class JobFields(StrictModel):
     preferred_skills: Annotated[list[SkillName], Field(max_length=100)] = []
     min_years_experience: Annotated[float, Field(ge=0, le=60)] | None = None
     education: EducationName | None = None
-    language: Annotated[str, StringConstraints(max_length=16)] | None = None
+    language: Annotated[str, StringConstraints(max_length=16), NoControlCharacters] | None = None
     private: bool = False
-    posted_at: datetime | None = None
+    posted_at: StoredDatetime | None = None
     salary_months: Annotated[int, Field(ge=1, le=24)] | None = Field(
         None, description="months paid per year (13薪 → 13)"
     )
@@ -90,14 +132,18 @@ class JobFields(StrictModel):
 
 
 class JobCreate(JobFields):
-    title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300), NoControlCharacters]
 
 
 class JobUpdate(JobFields):
     """Every field optional; only the fields sent change."""
 
-    title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
-    description: Annotated[str, StringConstraints(max_length=50_000)] | None = None  # type: ignore[assignment]
+    title: (
+        Annotated[str, StringConstraints(min_length=1, max_length=300), NoControlCharacters] | None
+    ) = None
+    description: (
+        Annotated[str, StringConstraints(max_length=50_000), NoControlCharacters] | None
+    ) = None  # type: ignore[assignment]
     remote: bool | None = None  # type: ignore[assignment]
     employment_type: EmploymentType | None = None  # type: ignore[assignment]
     required_skills: Annotated[list[SkillName], Field(max_length=100)] | None = None  # type: ignore[assignment]
@@ -172,7 +218,9 @@ class ExperienceEntry(StrictModel):
     company: ShortText | None = None
     start: YearMonth | None = None
     end: YearMonth | Literal["present"] | None = None
-    description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    description: (
+        Annotated[str, StringConstraints(max_length=10_000), NoControlCharacters] | None
+    ) = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> ExperienceEntry:
@@ -184,16 +232,20 @@ class ExperienceEntry(StrictModel):
 
 
 class CandidateFields(StrictModel):
-    external_id: ShortText | None = None
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    external_id: ExternalId | None = None
+    name: Annotated[str, StringConstraints(max_length=200), NoControlCharacters] | None = None
     email: (
-        Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+        Annotated[
+            str,
+            StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+            NoControlCharacters,
+        ]
         | None
     ) = None
     phone: (
         Annotated[str, StringConstraints(max_length=40, pattern=r"^\+?[0-9 ()-]{5,40}$")] | None
     ) = None
-    city: Annotated[str, StringConstraints(max_length=100)] | None = None
+    city: Annotated[str, StringConstraints(max_length=100), NoControlCharacters] | None = None
     desired_titles: Annotated[list[ShortText], Field(max_length=20)] | None = None
     desired_salary_min: Money | None = None
     years_experience: Annotated[float, Field(ge=0, le=60)] | None = None
@@ -202,16 +254,20 @@ class CandidateFields(StrictModel):
     skills: Annotated[list[SkillName], Field(max_length=200)] | None = None
     languages: Annotated[list[ShortText], Field(max_length=20)] | None = None
     certificates: Annotated[list[ShortText], Field(max_length=50)] | None = None
-    summary: Annotated[str, StringConstraints(max_length=10_000)] | None = None
-    resume_text: Annotated[str, StringConstraints(max_length=200_000)] | None = None
+    summary: Annotated[str, StringConstraints(max_length=10_000), NoControlCharacters] | None = None
+    resume_text: (
+        Annotated[str, StringConstraints(max_length=200_000), NoControlCharacters] | None
+    ) = None
 
 
 class ConsentIn(StrictModel):
     """The person's consent as the partner app recorded it."""
 
-    purpose: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    granted_at: datetime
-    text_version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=200), NoControlCharacters]
+    granted_at: StoredDatetime
+    text_version: Annotated[
+        str, StringConstraints(min_length=1, max_length=64), NoControlCharacters
+    ]
 
 
 class CandidateCreate(CandidateFields):

@@ -14,8 +14,11 @@ import csv
 import hashlib
 import io
 import json
+import logging
+import re
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +26,11 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 
 from api.schemas import CandidateCreate, JobCreate
 from core.domain import EntityKind
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from ingestion.intake import store_document
 from ingestion.readers import FileRejected, ReaderLimits
 from store.candidates import upsert_candidate
@@ -41,6 +45,8 @@ from store.files import (
 )
 from store.jobs import upsert_job, upsert_jobs
 from store.models import IngestJob, utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_STORED_ERRORS = 1000
 LIST_FIELDS = {
@@ -60,6 +66,7 @@ class Record:
     fields: dict[str, Any] | None = None
     document: tuple[str, bytes] | None = None  # (file name, content) for zip members
     error: str | None = None
+    code: str | None = None  # with ``error`` for zip members: a per-file error code
 
 
 def detect_format(filename: str, content: bytes) -> str:
@@ -77,8 +84,27 @@ def _decode(content: bytes) -> str:
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         # Excel on Chinese Windows saves CSV as GB18030 (GBK).
         return content.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"the file is neither UTF-8 nor GB18030 text (undecodable byte at offset {exc.start})",
+            field="file",
+        ) from exc
+
+
+def _json_value(text: str) -> Any:
+    """``json.loads``, with every way hostile JSON fails as a ``ValueError`` saying why."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise ValueError("invalid JSON: nested too deeply") from exc
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise ValueError("invalid JSON: a number has too many digits") from exc
 
 
 def _csv_fields(row: dict[str, str | None]) -> dict[str, Any]:
@@ -93,49 +119,101 @@ def _csv_fields(row: dict[str, str | None]) -> dict[str, Any]:
                 text = text.replace(separator, ",")
             fields[key] = [item.strip() for item in text.split(",") if item.strip()]
         elif key == "education" and text.startswith("{"):
-            fields[key] = json.loads(text)
+            fields[key] = _json_value(text)
         else:
             fields[key] = text
     return fields
 
 
 def iter_records(fmt: str, content: bytes, limits: ReaderLimits) -> Iterator[Record]:
-    """The records of a bulk file in order, malformed ones as errors with their line."""
+    """The records of a bulk file in order, malformed ones as errors with their line.
+    Raises ``InvalidInput`` (field ``file``) only for a file that is unreadable as a whole."""
     if fmt == "jsonl":
-        for number, line in enumerate(_decode(content).splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Record(number, error=f"invalid JSON: {exc.msg}")
-                continue
-            if not isinstance(value, dict):
-                yield Record(number, error="each line must be a JSON object")
-                continue
-            yield Record(number, fields=value)
+        yield from _jsonl_records(_decode(content))
     elif fmt == "csv":
-        reader = csv.DictReader(io.StringIO(_decode(content)))
-        for row in reader:
-            try:
-                yield Record(reader.line_num, fields=_csv_fields(row))
-            except json.JSONDecodeError:
-                yield Record(reader.line_num, error="education must be a JSON object or a level")
+        yield from _csv_records(_decode(content))
     else:
-        archive = _open_zip(content, limits)
-        members = [
-            i
-            for i in archive.infolist()
-            if not i.is_dir() and not i.filename.startswith("__MACOSX/")
-        ]
-        for number, info in enumerate(members, start=1):
-            yield Record(number, document=(safe_filename(info.filename), archive.read(info)))
+        yield from _zip_records(content, limits)
+
+
+def count_records(fmt: str, content: bytes, limits: ReaderLimits) -> int:
+    """How many records ``iter_records`` yields, without inflating a zip's members."""
+    if fmt == "zip":
+        return len(_zip_members(_open_zip(content, limits)))
+    return sum(1 for _ in iter_records(fmt, content, limits))
+
+
+def _jsonl_records(text: str) -> Iterator[Record]:
+    # Lines end at "\n" only: str.splitlines would also split inside JSON strings holding
+    # U+2028 or other separators that JSON allows unescaped.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = _json_value(line)
+        except ValueError as exc:
+            yield Record(number, error=str(exc))
+            continue
+        if not isinstance(value, dict):
+            yield Record(number, error="each line must be a JSON object")
+            continue
+        yield Record(number, fields=value)
+
+
+def _csv_records(text: str) -> Iterator[Record]:
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        reader.fieldnames  # noqa: B018 - reads the header row
+    except csv.Error as exc:
+        raise InvalidInput(f"the CSV header row cannot be read: {exc}", field="file") from exc
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field over the csv module's limit, a NUL byte, ...
+            yield Record(reader.reader.line_num, error=f"the CSV row cannot be read: {exc}")
+            continue
+        try:
+            yield Record(reader.line_num, fields=_csv_fields(row))
+        except ValueError:
+            yield Record(reader.line_num, error="education must be a JSON object or a level")
+
+
+def _zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    return [
+        i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+    ]
+
+
+def _zip_records(content: bytes, limits: ReaderLimits) -> Iterator[Record]:
+    archive = _open_zip(content, limits)
+    for number, info in enumerate(_zip_members(archive), start=1):
+        name = safe_filename(info.filename)
+        if info.file_size > limits.max_bytes:
+            yield Record(number, document=(name, b""), code="too_large",
+                         error=f"the file exceeds {limits.max_bytes} bytes")  # fmt: skip
+            continue
+        try:
+            # zipfile stops at the declared size and checks the CRC: a member whose header
+            # lies about its size fails here instead of inflating without bound.
+            data = archive.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
+                NotImplementedError, RuntimeError) as exc:  # fmt: skip
+            yield Record(
+                number,
+                document=(name, b""),
+                code="unreadable",
+                error=f"the file cannot be read from the zip ({type(exc).__name__})",
+            )
+            continue
+        yield Record(number, document=(name, data))
 
 
 def _open_zip(content: bytes, limits: ReaderLimits) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
         raise InvalidInput("the zip file is corrupted", field="file") from exc
     infos = archive.infolist()
     total = sum(i.file_size for i in infos)
@@ -158,7 +236,7 @@ def create_ingest_job(
         raise InvalidInput(
             "zip loads of files are for candidates; send postings as JSONL or CSV", field="file"
         )
-    total = sum(1 for _ in iter_records(fmt, content, limits))
+    total = count_records(fmt, content, limits)
     digest = write_content(files_dir, content)
     with db.session() as session:
         existing = session.scalar(
@@ -220,8 +298,34 @@ def _validated_fields(entity: EntityKind, record: Record) -> dict[str, Any]:
 
 
 def _error_entry(record: Record, exc: InvalidInput | FileRejected) -> dict[str, Any]:
-    return {"line": record.line, "field": getattr(exc, "field", None), "message": exc.message,
-            "file": record.document[0] if record.document else None}  # fmt: skip
+    field = getattr(exc, "field", None)
+    if field is not None:
+        # A field path may hold a key the record made up: never store its control bytes.
+        field = _CONTROL_CHARACTERS.sub("?", field)[:200]
+    entry = {"line": record.line, "field": field, "message": exc.message,
+             "file": record.document[0] if record.document else None}  # fmt: skip
+    if isinstance(exc, FileRejected):
+        entry["code"] = exc.reason
+    return entry
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\ud800-\udfff]")
+
+
+def _record_fault(exc: Exception) -> InvalidInput | None:
+    """A failure to store one record as that record's error, or None where the database
+    itself failed (connection lost, locked): the load then stops, to resume at the next
+    start, instead of marking every remaining record failed."""
+    if isinstance(exc, InvalidInput):
+        return exc
+    if isinstance(exc, Conflict):  # e.g. an external id another record already holds
+        return InvalidInput(exc.message)
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError):
+        return None
+    if isinstance(exc, SQLAlchemyError | ValueError | ArithmeticError | TypeError):
+        # The type only: the exception's text may quote the record's personal data.
+        return InvalidInput(f"the record could not be stored ({type(exc).__name__})")
+    return None
 
 
 def _store_errors(job: IngestJob, entries: list[dict[str, Any]]) -> None:
@@ -234,7 +338,8 @@ def _apply_posting_batch(db: Database, job_id: str, batch: list[Record]) -> bool
     """Postings from JSONL/CSV: the whole batch, its invalid lines and the load's progress
     in one transaction, written with one batched upsert (several times faster than a
     transaction per record). False, with nothing written, if a record fails past schema
-    validation: the caller then takes the batch record by record."""
+    validation (a value the store or the database refuses): the caller then takes the batch
+    record by record, so one bad record never holds back the others."""
     valid: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for record in batch:
@@ -255,7 +360,9 @@ def _apply_posting_batch(db: Database, job_id: str, batch: list[Record]) -> bool
             job.succeeded += len(valid)
             job.failed += len(errors)
             _store_errors(job, errors)
-    except InvalidInput:
+    except Exception as exc:
+        if _record_fault(exc) is None:
+            raise
         return False
     return True
 
@@ -264,6 +371,8 @@ def _apply_record(
     session: Any, files_dir: Path, job: IngestJob, record: Record, limits: ReaderLimits
 ) -> None:
     entity = EntityKind(job.entity)
+    if record.error is not None and record.code is not None:
+        raise FileRejected(record.code, record.error)
     if record.error is not None:
         raise InvalidInput(record.error)
     if record.document is not None:
@@ -324,13 +433,19 @@ def run_ingest_job(
                     _apply_record(session, files_dir, job, record, limits)
                     job.position += 1
                     job.succeeded += 1
-            except (InvalidInput, FileRejected) as exc:
+            except Exception as exc:
+                fault = _record_fault(exc)
+                if fault is None:
+                    raise
+                if fault is not exc:
+                    log.warning("bulk load %s: line %d not stored (%s)", job_id, record.line,
+                                type(exc).__name__)  # fmt: skip
                 with db.session() as session:
                     job = session.get(IngestJob, job_id)
                     assert job is not None
                     job.position += 1
                     job.failed += 1
-                    _store_errors(job, [_error_entry(record, exc)])
+                    _store_errors(job, [_error_entry(record, fault)])
         if after_batch is not None:
             with db.session() as session:
                 current = session.get(IngestJob, job_id)

@@ -52,7 +52,8 @@ class IngestWorker:
                     after_batch=self._after_batch,
                 )
             except Exception as exc:  # the job stays "running" and resumes at the next start
-                log.error("bulk load %s failed: %s", job_id, describe_failure(exc))
+                log.error("bulk load %s stopped; it resumes at the next start: %s", job_id,
+                          describe_failure(exc))  # fmt: skip
 
     def stop(self) -> None:
         if self._thread is not None:
