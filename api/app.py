@@ -25,6 +25,7 @@ from api.routers import (
     widget,
 )
 from api.runtime import Runtime
+from api.url_guard import ControlCharactersInUrl
 from core.settings import Settings
 from matching.encoders import Encoder
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         max_bytes=settings.max_body_bytes,
         upload_max_bytes=settings.uploads.max_request_bytes,
     )
+    app.add_middleware(ControlCharactersInUrl)
     app.middleware("http")(cors_middleware)
     app.add_middleware(UnhandledErrors)  # added last: the outermost, it sees every error
     install_error_handlers(app)

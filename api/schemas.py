@@ -364,8 +364,8 @@ class NumberRange(StrictModel):
 
 
 class SearchFiltersIn(StrictModel):
-    city: str | list[str] | None = None
-    district: str | list[str] | None = None
+    city: ShortText | list[ShortText] | None = None
+    district: ShortText | list[ShortText] | None = None
     salary_min: Money | None = None
     salary_max: Money | None = None
     employment_type: EmploymentType | list[EmploymentType] | None = None
@@ -381,7 +381,7 @@ FacetName = Literal["city", "district", "employment_type", "education", "salary"
 
 
 class SearchRequest(StrictModel):
-    query: Annotated[str, StringConstraints(max_length=500)] = ""
+    query: Annotated[str, StringConstraints(max_length=500), NoControlCharacters] = ""
     filters: SearchFiltersIn = Field(default_factory=SearchFiltersIn)
     page: Annotated[int, Field(ge=1, le=1000)] = 1
     page_size: Annotated[int, Field(ge=1, le=100)] = 20
@@ -558,9 +558,9 @@ class FeedbackCreate(StrictModel):
     candidate_id: BodyId
     action: FeedbackAction
     actor: Literal["recruiter", "seeker"] = "recruiter"
-    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
-    model_version: Annotated[str, StringConstraints(max_length=64)] | None = Field(
-        None, description="the model_version of the match response the actor acted on"
+    reason: Annotated[str, StringConstraints(max_length=500), NoControlCharacters] | None = None
+    model_version: Annotated[str, StringConstraints(max_length=64), NoControlCharacters] | None = (
+        Field(None, description="the model_version of the match response the actor acted on")
     )
 
 
@@ -590,8 +590,8 @@ TenantName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,6
 
 
 class FairCreate(StrictModel):
-    id: Annotated[str, StringConstraints(min_length=2, max_length=64)]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    id: Annotated[str, StringConstraints(min_length=2, max_length=64), NoControlCharacters]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), NoControlCharacters]
     apply_url: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         None,
         description="the widget's apply link (http or https); {job_id} and {external_id} "
@@ -669,12 +669,12 @@ class FairRequestPage(BaseModel):
 
 
 class KeyCreate(StrictModel):
-    tenant: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    tenant: Annotated[str, StringConstraints(min_length=1, max_length=64), NoControlCharacters]
     role: Literal["admin", "agency", "fair", "partner", "public"]
-    scopes: list[str] | None = None
-    origins: list[str] | None = None
-    fair: str | None = None
-    expires_at: datetime | None = None
+    scopes: list[CleanStr] | None = None
+    origins: list[CleanStr] | None = None
+    fair: CleanStr | None = None
+    expires_at: StoredDatetime | None = None
 
 
 class KeyRead(BaseModel):
