@@ -170,20 +170,27 @@ def search_jobs(
         visible = _hits_in_order(
             result.hits, rows, lambda j: not j.private or j.tenant_id == principal.tenant_id
         )
-        hits = [
-            JobHit(
-                id=hit.id,
-                score=hit.score,
-                duplicates=hit.duplicates,
-                highlights=highlight(
-                    body.query,
-                    {"title": job.title, "description": job.description, "company": job.company},
-                ),
-                retrieval=_retrieval(hit),
-                job=job_view(job, principal),
+        hits = []
+        for hit, row in visible:
+            # Highlights quote the posting as this caller is shown it (contacts masked).
+            job = job_view(row, principal)
+            hits.append(
+                JobHit(
+                    id=hit.id,
+                    score=hit.score,
+                    duplicates=hit.duplicates,
+                    highlights=highlight(
+                        body.query,
+                        {
+                            "title": job.title,
+                            "description": job.description,
+                            "company": job.company,
+                        },
+                    ),
+                    retrieval=_retrieval(hit),
+                    job=job,
+                )
             )
-            for hit, job in visible
-        ]
     language = preferred_language(accept_language)
     return JobSearchResponse(
         total=result.total,
@@ -214,6 +221,7 @@ def search_candidates(
         visible = _hits_in_order(result.hits, rows, lambda c: c.tenant_id == principal.tenant_id)
         hits = []
         for hit, c in visible:
+            # Highlights quote only the texts as shown: contacts masked, or blind-cleaned.
             person = candidate_view(c, principal, in_results=True, blind=blind)
             hits.append(
                 CandidateHit(
