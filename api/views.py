@@ -1,9 +1,10 @@
 """How records are shown to a caller. One rule for every path that returns personal data:
 contacts (as ``core.contacts`` defines them) only to keys with ``candidates:contact``, and
 never in result lists (search, matches); ``blind`` hides identity and protected attributes.
-Postings: contacts a recruiter left in the text only for the tenant that wrote them or a key
-with the contact scope, never for a browser key (a fair's widget); no extraction details
-for browsers."""
+Postings: contacts a recruiter left in the text only for a key with the contact scope or
+one that may edit its own tenant's postings (the text is its own, and a masked copy sent back
+would overwrite it), never for a browser key (a fair's widget); no extraction details for
+browsers."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def job_view(row: Job, principal: Principal) -> JobRead:
         return JobRead.model_validate(
             {**redact_strings(view.model_dump(exclude={"extraction"})), "extraction": None}
         )
-    if sees_contacts(principal) or row.tenant_id == principal.tenant_id:
+    own = row.tenant_id == principal.tenant_id and principal.can("jobs:write")
+    if sees_contacts(principal) or own:
         return view
     return JobRead.model_validate(redact_strings(view.model_dump()))
 

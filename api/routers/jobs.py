@@ -73,7 +73,7 @@ def job_duplicates(job_id: PathId, principal: JobsRead, session: SessionDep) -> 
     refuse_browser_keys(principal)
     job = jobs.get_visible_job(session, job_id, viewer_tenant=principal.tenant_id)
     return [
-        JobRead.model_validate(j)
+        job_view(j, principal)
         for j in jobs.duplicates_of(session, job, viewer_tenant=principal.tenant_id)
     ]
 
