@@ -244,34 +244,66 @@ async def test_the_keyword_index_holds_no_contact(api: Api, query: str) -> None:
         assert response.json()["hits"] == [], (path, query)
 
 
-async def test_a_name_finds_nobody_and_blind_views_show_none(api: Api) -> None:
-    """The name field, a name written in another script in the header, a labelled name with
-    an empty name field, and a résumé whose first line is the name."""
-    world = await _world(api)
-    labelled = await api.create_candidate(
+async def _labelled_only(api: Api) -> dict[str, Any]:
+    """A candidate whose name field is empty and whose résumé names her in a labelled line."""
+    return await api.create_candidate(
         "acme", name=None, skills=["Python"], summary="Python 后端开发",
         resume_text="求职意向：Python后端工程师\n姓名：李娜\n负责 Python 支付系统开发",
     )  # fmt: skip
-    search_key = world["full"]
+
+
+async def test_a_name_finds_nobody_in_the_keyword_index(api: Api) -> None:
+    """The name field, a name written in another script in the header, a labelled name with
+    an empty name field, and a résumé whose first line is the name."""
+    world = await _world(api)
+    labelled = await _labelled_only(api)
     for query in ("Wei Zhang", "Zhang", "张伟", "李娜"):
-        response = await api.client.post("/v1/search/candidates", headers=_bearer(search_key),
+        response = await api.client.post("/v1/search/candidates", headers=_bearer(world["full"]),
                                           json={"query": query, "mode": "keyword"})  # fmt: skip
         assert response.json()["hits"] == [], query
     # Still found by what is evidence of fit.
-    fit = await api.client.post("/v1/search/candidates", headers=_bearer(search_key),
+    fit = await api.client.post("/v1/search/candidates", headers=_bearer(world["full"]),
                                 json={"query": "支付系统", "mode": "keyword"})  # fmt: skip
     assert {world["person"], labelled["id"]} <= {h["id"] for h in fit.json()["hits"]}
 
-    names = ["Wei Zhang", "Zhang", "张伟", "李娜", "zhang_wei88", *SECRETS]
-    blind_paths = [
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
         ("GET", "/v1/jobs/{job}/matches?blind=true", None),
         ("POST", "/v1/search/candidates?blind=true", {"query": "Python 支付系统 张伟 李娜"}),
-    ]
-    for method, path, body in blind_paths:
-        response = await _call(api, search_key, method, path, body, world)
-        assert response.status_code == 200, response.text
-        shown = response.json()
-        people = shown.get("matches") or shown.get("hits")
-        assert {world["person"], world["uploaded"], labelled["id"]} <= {p["id"] for p in people}
-        text = json.dumps(people, ensure_ascii=False)
-        assert [n for n in names if n in text] == [], path
+    ],
+)
+async def test_blind_views_show_no_name_however_written_and_no_contact(
+    api: Api, method: str, path: str, body: Any
+) -> None:
+    world = await _world(api)
+    labelled = await _labelled_only(api)
+    response = await _call(api, world["full"], method, path, body, world)
+    assert response.status_code == 200, response.text
+    people = response.json().get("matches") or response.json().get("hits")
+    assert {world["person"], world["uploaded"], labelled["id"]} <= {p["id"] for p in people}
+    text = json.dumps(people, ensure_ascii=False)
+    names = ["Wei Zhang", "Zhang", "张伟", "李娜"]
+    assert [n for n in [*names, *ALL_SECRETS] if n in text] == []
+    assert "支付系统" in text  # what is evidence of fit stays
+
+
+async def test_highlights_quote_the_masked_description_a_browser_is_shown(api: Api) -> None:
+    world = await _world(api)
+    simple = await api.create_job(
+        "acme", title="数据分析师", required_skills=["SQL"],
+        description="简历投递请联系 HR 手机 13912345678 或 lina.zhang@example.com，数据分析岗位",
+    )  # fmt: skip
+    fair_key = api.new_key("szu-office", "fair")
+    await api.client.put(f"/v1/fairs/szu-fair/postings/{simple['id']}", headers=_bearer(fair_key))
+    found = await api.client.post(
+        "/v1/search/jobs", json={"query": "简历投递 数据分析", "mode": "keyword"},
+        headers=_bearer(world["public"], Origin=SITE),
+    )  # fmt: skip
+    hit = next(h for h in found.json()["hits"] if h["id"] == simple["id"])
+    assert "13912345678" not in hit["job"]["description"]
+    snippets = " ".join(hit["highlights"]["description"])
+    assert "<em>简历</em>" in snippets or "<em>简历投递</em>" in snippets
+    assert "13912345678" not in snippets and "lina.zhang@example.com" not in snippets
+    assert "139****5678" in snippets
