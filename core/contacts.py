@@ -119,8 +119,17 @@ def mask_contacts(text: str) -> str:
 
 
 def remove_contacts(text: str, replacement: str = "") -> str:
-    """Every contact in the text replaced (labels of WeChat, QQ and phone numbers too)."""
-    return CONTACT.sub(replacement, text) if text else text
+    """Every contact in the text replaced. Labels stay ("电话：", "微信："): the same text
+    with its contacts deleted by hand then reads the same, for duplicate detection."""
+
+    def removed(match: re.Match[str]) -> str:
+        for pattern in (WECHAT, QQ, LABELLED_PHONE):
+            found = pattern.fullmatch(match.group(0))
+            if found:
+                return found.group(0)[: found.start(1)] + replacement
+        return replacement
+
+    return CONTACT.sub(removed, text) if text else text
 
 
 def find_phone(text: str) -> re.Match[str] | None:
