@@ -128,8 +128,6 @@ class EncryptedJSON(TypeDecorator[Any]):
         return json.loads(decrypt(value)) if value is not None else None
 
 
-# The one set of contact patterns (core.contacts), re-exported for the layers above.
-CONTACT = contacts.CONTACT
 # Fields of rendered records that hold no personal data (ids, digests, dates): a digest's
 # hex digits can look like a phone number, and must read back as they are.
 _NOT_PERSONAL = frozenset({

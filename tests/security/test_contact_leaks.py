@@ -210,6 +210,12 @@ async def test_the_original_file_needs_the_contact_scope(api: Api) -> None:
     )
     assert served.status_code == 200
     assert "zhang_wei88" in served.content.decode()
+    # Without the scope the export gives the file's text, masked; ids and digests intact.
+    path = f"/v1/candidates/{world['uploaded']}/export?purpose=review"
+    masked = (await api.client.get(path, headers=_bearer(world["agency"]))).json()["files"][0]
+    full = (await api.client.get(path, headers=_bearer(world["full"]))).json()["files"][0]
+    assert masked["sha256"] == full["sha256"] and masked["size"] == full["size"]
+    assert "微信：****" in masked["text"] and "Python后端工程师" in masked["text"]
 
 
 async def test_a_key_with_the_scope_still_sees_every_contact(api: Api) -> None:
