@@ -26,28 +26,31 @@ EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*"
     r"(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
 )
+# Never inside a longer token (a UUID's "-0103-4230-8756-", a hex digest, a product code).
+_START = r"(?<![A-Za-z0-9_.-])"
+_END = r"(?![A-Za-z0-9_]|[.-][A-Za-z0-9])"
 MOBILE = re.compile(
-    rf"(?<!\d)((?:(?:\+|00)?86{_SEP}?)?1[3-9]\d){_SEP}?\d{{4}}{_SEP}?(\d{{4}})(?!\d)"
+    rf"{_START}((?:(?:\+|00)?86{_SEP}?)?1[3-9]\d){_SEP}?\d{{4}}{_SEP}?(\d{{4}}){_END}"
 )
-ID_NUMBER = re.compile(r"(?<!\d)(\d{6})(?:19|20)\d{6}(\d{3}[\dXx])(?![\dA-Za-z])")
+ID_NUMBER = re.compile(r"(?<![A-Za-z0-9_])(\d{6})(?:19|20)\d{6}(\d{3}[\dXx])(?![\dA-Za-z])")
 # An area code (0 and 2-3 digits, never 00) and a 7-8 digit local number, an extension.
 LANDLINE = re.compile(
-    rf"(?<![\d.])(?:\(0[1-9]\d{{1,2}}\)[ \t]?|0[1-9]\d{{1,2}}{_SEP}?)\d{{3,4}}{_SEP}?\d{{4}}"
-    rf"(?:[ \t]*(?:转|ext\.?|x)[ \t]*\d{{1,5}})?(?![\d.])"
+    rf"(?:\(0[1-9]\d{{1,2}}\)[ \t]?|{_START}0[1-9]\d{{1,2}}{_SEP}?)\d{{3,4}}{_SEP}?\d{{4}}"
+    rf"(?:[ \t]*(?:转|ext\.?|x)[ \t]*\d{{1,5}})?{_END}"
 )
 # + or 00, a country code, then groups: at least 8 digits in all.
 INTERNATIONAL = re.compile(
-    r"(?:(?<![\w+])\+|(?<![\w.-])00)(?=(?:[ \t().-]{0,2}\d){8,15}(?!\d))"
-    r"\d{1,3}(?:[ \t.-]{0,2}\(?\d{1,4}\)?){1,5}(?!\d)"
+    r"(?:(?<![\w+])\+|(?<![^\s(（:：])00)(?=(?:[ ().-]{0,2}\d){8,15}(?!\d))"
+    r"\d{1,3}(?:[ .-]{0,2}\(?\d{1,4}\)?){1,5}(?!\d)"
 )
-TAIWAN_MOBILE = re.compile(rf"(?<![\d.])09\d{{2}}{_SEP}?\d{{3}}{_SEP}?\d{{3}}(?![\d.])")
+TAIWAN_MOBILE = re.compile(rf"{_START}09\d{{2}}{_SEP}?\d{{3}}{_SEP}?\d{{3}}{_END}")
 _PHONE_LABEL = (
     r"(?:联系)?电话(?:号码)?|手机(?:号码?)?|联系方式|移动电话|座机|"
     r"(?<![A-Za-z])(?:tel|telephone|phone|mobile|mob|cell|contact)(?:\s*(?:no|number|#))?\.?(?![A-Za-z])"
 )
 # Any number written after a phone label (Hong Kong and Macau numbers have no prefix).
 LABELLED_PHONE = re.compile(
-    rf"(?i)(?:{_PHONE_LABEL})[ \t]*[:：]?[ \t]*"
+    rf"(?i)(?:{_PHONE_LABEL})(?:[ \t]*[:：][ \t]*| ?)"
     r"(\(?\+?\d(?=(?:[ \t().-]{0,2}\d){6,14}(?!\d))(?:[ \t().-]{0,2}\d){6,14})(?!\d)"
 )
 _WECHAT_LABEL = r"微信|weixin|wechat|wx|vx|v信|威信"

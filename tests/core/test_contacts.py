@@ -58,6 +58,10 @@ NOT_CONTACTS = [
     "WeChat 小程序开发，WeChat mini program, QQ音乐 2019",
     "iPhone app, Phone 12, mobile development since 2015",
     "0.5 years, 3.5万, +20% growth, +5 years",
+    "HK$40,000\t36800\t36800\t12",
+    "http://data.europa.eu/esco/occupation/1f2e-0103-4230-8756-ab",
+    "Mobile\t43233004\tContact\t43232303",
+    "sha256 9f86d081884c7d659a2feaa0c55ad01513912345678a1b2c3",
 ]
 
 
