@@ -1,18 +1,28 @@
-"""How records are shown to a caller. Candidates: contacts only with ``candidates:contact``
-and never in result lists (search, matches); ``blind`` hides identity and protected
-attributes. Postings shown to a browser (a fair's widget): no contacts a recruiter left in
-the text, no extraction details."""
+"""How records are shown to a caller. One rule for every path that returns personal data:
+contacts (as ``core.contacts`` defines them) only to keys with ``candidates:contact``, and
+never in result lists (search, matches); ``blind`` hides identity and protected attributes.
+Postings: contacts a recruiter left in the text only for a key with the contact scope or
+one that may edit its own tenant's postings (the text is its own, and a masked copy sent back
+would overwrite it), never for a browser key (a fair's widget); no extraction details for
+browsers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
-from api.schemas import CandidateRead, JobRead
+from api.schemas import CandidateRead, FeedbackRead, JobRead
 from matching.fairness import blind_view
 from store.jobs import shown_duplicate_of
 from store.keys import Principal
-from store.models import Candidate, Job
-from store.pii import redact_contacts, redact_text
+from store.models import Candidate, Feedback, Job
+from store.pii import redact_contacts, redact_strings, redact_text
+
+
+def sees_contacts(principal: Principal) -> bool:
+    """Whether the caller may read contacts (a browser key never may)."""
+    return principal.role != "public" and principal.can("candidates:contact")
 
 
 def candidate_view(
@@ -21,19 +31,25 @@ def candidate_view(
     view = CandidateRead.model_validate(row)
     if blind:
         return CandidateRead.model_validate(blind_view(view.model_dump()))
-    if in_results or not principal.can("candidates:contact"):
+    if in_results or not sees_contacts(principal):
         return CandidateRead.model_validate(redact_contacts(view.model_dump()))
     return view
 
 
 def job_view(row: Job, principal: Principal, *, duplicate_of: int | None) -> JobRead:
-    """A posting as this caller reads it; ``duplicate_of`` as ``job_views`` resolved it."""
+    """A posting as this caller reads it; ``duplicate_of`` as ``job_views`` resolved it.
+    Browser keys get no contacts and no extraction details; other keys without the contact
+    scope get contacts masked, except in their own tenant's postings they may edit (an edit
+    round trip must not overwrite stored contacts with masks)."""
     view = JobRead.model_validate(row).model_copy(update={"duplicate_of": duplicate_of})
-    if principal.role != "public":
+    if principal.role == "public":
+        return JobRead.model_validate(
+            {**redact_strings(view.model_dump(exclude={"extraction"})), "extraction": None}
+        )
+    own = row.tenant_id == principal.tenant_id and principal.can("jobs:write")
+    if sees_contacts(principal) or own:
         return view
-    return view.model_copy(
-        update={"description": redact_text(view.description) or "", "extraction": None}
-    )
+    return JobRead.model_validate(redact_strings(view.model_dump()))
 
 
 def job_views(
@@ -44,3 +60,22 @@ def job_views(
     shown = shown_duplicate_of(session, rows, viewer_tenant=principal.tenant_id,
                                fair_id=fair_id or principal.fair_id)  # fmt: skip
     return [job_view(row, principal, duplicate_of=shown[row.id]) for row in rows]
+
+
+def feedback_view(row: Feedback, principal: Principal) -> FeedbackRead:
+    """A feedback record; a reason that quotes a contact is masked without the scope."""
+    view = FeedbackRead.model_validate(row)
+    if sees_contacts(principal):
+        return view
+    return view.model_copy(update={"reason": redact_text(view.reason)})
+
+
+def export_view(export: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """Everything held about a person (see ``store.privacy.export_candidate``) as the caller
+    may see it: without the contact scope, contacts masked everywhere in it (profile, file
+    texts, feedback reasons, audit purposes)."""
+    if sees_contacts(principal):
+        return export
+    masked: dict[str, Any] = redact_strings(export)
+    masked["candidate"] = redact_contacts(export["candidate"])
+    return masked

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from core.contacts import EMAIL, FIRST_LINE_NAME, NAME_LABEL, find_phone, remove_contacts
 from core.domain import EducationLevel
 from ingestion.salary import parse_salary
 from store.normalize import years_from_experience
@@ -120,19 +121,9 @@ EDUCATION_PATTERNS: list[tuple[EducationLevel, re.Pattern[str]]] = [
     ),
 ]
 
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_PHONE_RE = re.compile(
-    r"(?<!\d)(?:(?:\+|00)?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)"
-    r"|(?:\+|00)852[\s-]?[2-9]\d{3}[\s-]?\d{4}(?!\d)"
-)
 _CITY_LABEL_RE = re.compile(
     r"(?:现居(?:住)?地?|居住地|所在地|所在城市|期望城市|工作地点|城市|location|based in|address|地址)\s*[:：]?\s*([^\n;；|]{1,40})",
     re.I,
-)
-_NAME_RE = re.compile(r"(?:姓\s*名|name)\s*[:：]\s*([^\n|,，;；]{2,30})", re.I)
-# A résumé that opens with a bare name: 2–4 Chinese characters or 2–3 capitalized words.
-_FIRST_LINE_NAME_RE = re.compile(
-    r"\s*([\u4e00-\u9fff]{2,4}|[A-Z][a-z]+(?: [A-Z][a-z]+){1,2})\s*(?:\n|$)"
 )
 _DESIRED_RE = re.compile(
     r"(?:求职意向|期望职位|意向职位|应聘职位|objective|target role|desired position)\s*[:：]\s*([^\n|;；]{2,60})",
@@ -415,9 +406,9 @@ def _experience_entries(text: str, today: date) -> list[dict[str, object]]:
 
 
 def without_contacts(text: str) -> str:
-    """The text with email addresses and phone numbers removed: two copies of a résumé, one
-    with contacts and one without, should look alike to duplicate detection."""
-    return _PHONE_RE.sub(" ", _EMAIL_RE.sub(" ", text))
+    """The text with contacts (e-mail, phone, WeChat, QQ, ID numbers) removed: two copies of a
+    résumé, one with contacts and one without, should look alike to duplicate detection."""
+    return remove_contacts(text, " ")
 
 
 def extract_from_resume(text: str, *, today: date | None = None) -> ResumeExtraction:
@@ -440,19 +431,19 @@ def extract_from_resume(text: str, *, today: date | None = None) -> ResumeExtrac
     city = _city(text)
     if city:
         result.fields["city"] = city
-    email = _EMAIL_RE.search(text)
+    email = EMAIL.search(text)
     if email:
         result.fields["email"] = Extracted(email.group(0), email.start(), email.end(), 0.99)
-    phone = _PHONE_RE.search(text)
+    phone = find_phone(text)
     if phone:
         result.fields["phone"] = Extracted(
-            re.sub(r"[\s-]", "", phone.group(0)), phone.start(), phone.end(), 0.95
+            re.sub(r"[^\d+]", "", phone.group(0)), phone.start(), phone.end(), 0.95
         )
-    name = _NAME_RE.search(text)
+    name = NAME_LABEL.search(text)
     if name:
         result.fields["name"] = Extracted(name.group(1).strip(), name.start(1), name.end(1), 0.9)
     else:
-        first_line = _FIRST_LINE_NAME_RE.match(text)
+        first_line = FIRST_LINE_NAME.match(text)
         if first_line:
             result.fields["name"] = Extracted(
                 first_line.group(1), first_line.start(1), first_line.end(1), 0.7

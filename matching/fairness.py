@@ -12,9 +12,10 @@ test_fairness.py swaps them and checks). ``blind_view`` hides them from people t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from store.pii import CONTACT
+from core.contacts import names_in, remove_contacts
 
 HIDDEN = "[hidden]"
 _LABELS = (
@@ -54,20 +55,35 @@ _PRONOUN = re.compile(
 )
 
 
-def _name_pattern(name: str | None) -> re.Pattern[str] | None:
+def _name_pattern(names: str | Sequence[str] | None) -> re.Pattern[str] | None:
+    wholes = [names] if isinstance(names, str) else list(names or [])
+    wholes = [n.strip() for n in wholes if n and n.strip()]
     parts = [
         p
-        for p in re.split(r"\s+", (name or "").strip())
+        for whole in wholes
+        for p in re.split(r"\s+", whole)
         if len(p) >= 2 or re.search(r"[\u4e00-\u9fff]", p)
     ]
     if not parts:
         return None
-    whole = re.escape((name or "").strip())
-    return re.compile(rf"(?i){whole}|" + "|".join(rf"\b{re.escape(p)}\b" for p in parts))
+    alternatives = [re.escape(w) for w in sorted(wholes, key=len, reverse=True)]
+    alternatives += [rf"\b{re.escape(p)}\b" for p in sorted(set(parts), key=len, reverse=True)]
+    return re.compile("(?i)" + "|".join(alternatives))
 
 
-def neutralize(text: str, name: str | None = None) -> str:
-    """The text with protected attributes, gendered pronouns and the person's name removed."""
+def person_names(name: str | None, *texts: str | None) -> tuple[str, ...]:
+    """Every way the person's name is written: the name field, and the names the texts give
+    (姓名：李娜, a header line "张伟 | 后端工程师"), which may be in another script or the only
+    name there is."""
+    found = [name.strip()] if name and name.strip() else []
+    for text in texts:
+        found += names_in(text)
+    return tuple(dict.fromkeys(found))
+
+
+def neutralize(text: str, name: str | Sequence[str] | None = None) -> str:
+    """The text with protected attributes, gendered pronouns and the person's name (or each
+    of its ``names``) removed."""
     if not text:
         return text
     text = _LABELLED.sub("", text)
@@ -83,38 +99,42 @@ def neutralize(text: str, name: str | None = None) -> str:
 
 
 def strip_contacts(text: str) -> str:
-    """Text without e-mail addresses, phone and ID numbers: none of them is evidence of fit,
-    and the search index must not hold them."""
-    return CONTACT.sub("", text) if text else text
+    """Text without e-mail addresses, phone and ID numbers, WeChat ids and QQ numbers: none
+    of them is evidence of fit, and the search index must not hold them."""
+    return remove_contacts(text) if text else text
 
 
-def blind_text(text: str, name: str | None) -> str:
+def blind_text(text: str, name: str | Sequence[str] | None) -> str:
     """Text as blind screening shows it: no protected attributes, name or contacts."""
-    return CONTACT.sub(HIDDEN, neutralize(text, name)) if text else text
+    return remove_contacts(neutralize(text, name), HIDDEN) if text else text
+
+
+def _blind_strings(value: Any, names: Sequence[str]) -> Any:
+    if isinstance(value, str):
+        return blind_text(value, names)
+    if isinstance(value, dict):
+        return {k: _blind_strings(v, names) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_blind_strings(v, names) for v in value]
+    return value
 
 
 def blind_view(candidate: dict[str, Any]) -> dict[str, Any]:
     """A candidate as blind screening shows it: no name, contacts, age, gender, photo or
-    other protected attributes, in the fields or in the texts."""
-    name = candidate.get("name")
-
-    def clean(text: str | None) -> str | None:
-        return blind_text(text, name) if text else text
-
+    other protected attributes, in the fields or in the texts (however the name is written
+    there)."""
+    names = person_names(candidate.get("name"), candidate.get("resume_text"),
+                         candidate.get("summary"))  # fmt: skip
     out = dict(candidate)
     out.update(name=None, email=None, phone=None, external_id=None)
-    out["summary"] = clean(candidate.get("summary"))
-    out["resume_text"] = clean(candidate.get("resume_text"))
-    out["experience"] = [
-        {**entry, "description": clean(entry.get("description"))}
-        for entry in candidate.get("experience") or []
-    ]
+    for field in ("summary", "resume_text", "desired_titles", "experience", "education",
+                  "languages", "certificates"):  # fmt: skip
+        out[field] = _blind_strings(candidate.get(field), names)
+    out["experience"] = out["experience"] or []
     extraction = candidate.get("extraction")
     if extraction:
-        out["extraction"] = {
-            field: value
-            for field, value in extraction.items()
-            if field not in {"name", "email", "phone"}
-        }
+        out["extraction"] = _blind_strings(
+            {f: v for f, v in extraction.items() if f not in {"name", "email", "phone"}}, names
+        )
     out["sources"] = []
     return out

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.domain import EducationLevel
-from matching.fairness import neutralize, strip_contacts
+from matching.fairness import neutralize, person_names, strip_contacts
 from store.models import Candidate, Job
 from taxonomy.skills import skill_vocabulary
 
 _EMBED_CHARS = 1200  # long tails add noise to an averaged sentence embedding
-# Bumped whenever the texts below change (2: protected attributes and contacts removed):
-# an index built from older texts is then rebuilt at start-up, not mixed with new vectors.
-PROFILE_TEXT_VERSION = 2
+# Bumped whenever the texts below change (2: protected attributes and contacts removed;
+# 3: every contact shape of core.contacts, and names however the résumé writes them, removed;
+# no name in candidate keyword texts): an index built from older texts is then rebuilt at
+# start-up, not mixed with new vectors.
+PROFILE_TEXT_VERSION = 3
 
 
 def compose_embedding_text(
@@ -69,8 +71,10 @@ class JobProfile:
         return cls(
             id=job.id,
             tenant_id=job.tenant_id,
-            title=job.title,
-            description=job.description or "",
+            # A recruiter's phone or WeChat in a posting is no evidence of fit, and a search
+            # for it must not find the posting.
+            title=strip_contacts(job.title),
+            description=strip_contacts(job.description or ""),
             company=job.company,
             city=job.city,
             city_code=job.city_code,
@@ -100,7 +104,15 @@ class JobProfile:
 
     def keyword_text(self, raw_skills: list[str]) -> str:
         return "\n".join(
-            filter(None, [self.company, self.city, " ".join(raw_skills), self.description])
+            filter(
+                None,
+                [
+                    strip_contacts(self.company or ""),
+                    self.city,
+                    " ".join(raw_skills),
+                    self.description,
+                ],
+            )
         )
 
 
@@ -131,10 +143,12 @@ class CandidateProfile:
         experience = candidate.experience or []
         titles = list(candidate.desired_titles or [])
         titles += [e.get("title") for e in experience[:3] if e.get("title")]
-        # Protected attributes and the name never reach a vector or a ranking signal.
-        name = candidate.name
+        titles = [t for t in (strip_contacts(t).strip() for t in titles) if t]
+        # Protected attributes, contacts and the name (the field, and however the texts write
+        # it) never reach a vector, the keyword index or a ranking signal.
         experience_text = summary = resume_text = ""
         if with_texts:
+            name = person_names(candidate.name, candidate.resume_text, candidate.summary)
             experience_text = "\n".join(
                 " ".join(filter(None, [e.get("title"), e.get("company"), e.get("description")]))
                 for e in experience
@@ -173,7 +187,7 @@ class CandidateProfile:
             filter(
                 None,
                 [
-                    self.name,  # looked up by recruiters, and matched only by a query naming it
+                    # No name: a search for it would find a person blind screening hides.
                     self.city,
                     " ".join(self.raw_skills),
                     self.summary,

@@ -10,7 +10,8 @@ for all rows at start-up). ``DataKey`` holds one key's operations, so a rotation
 (``store.data_key``); the module functions use the key ``configure`` installed.
 
 Responses show contacts only to keys with the ``candidates:contact`` scope, and never in
-search or match results (``redact_contacts``).
+search or match results (``redact_contacts``, ``redact_text``); what counts as a contact is
+defined once, in ``core.contacts``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from core import contacts
 
 _PREFIX = "enc1:"
 # Files (uploaded originals, bulk sources) on disk: this header, then a Fernet token.
@@ -182,17 +185,17 @@ class EncryptedJSON(TypeDecorator[Any]):
         return json.loads(decrypt(value)) if value is not None else None
 
 
-# Contacts in free text; the groups are what masking keeps visible.
-_EMAIL = re.compile(r"([\w.+-])[\w.+-]*(@[\w-]+(?:\.[\w-]+)+)")
-_PHONE = re.compile(r"(?<!\d)((?:\+?86[\s-]?)?1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")  # mobile
-_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")  # resident ID
-_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
-# Any of them, for removing contacts outright (index texts, blind screening).
-CONTACT = re.compile("|".join(p.pattern for p in (_EMAIL, _PHONE, _ID_NUMBER, _LANDLINE)))
+# Fields of rendered records that hold no personal data (ids, digests, dates): a digest's
+# hex digits can look like a phone number, and must read back as they are.
+_NOT_PERSONAL = frozenset({
+    "id", "tenant_id", "key_id", "job_id", "candidate_id", "city_code", "district_code",
+    "occupation_code", "sha256", "content_type", "size", "at", "created_at", "updated_at",
+    "received_at", "uploaded_at", "granted_at", "recorded_at", "posted_at",
+})  # fmt: skip
 
 
 def mask_email(email: str | None) -> str | None:
-    return _EMAIL.sub(r"\1***\2", email) if email else email
+    return contacts.EMAIL.sub(r"\1***\2", email) if email else email
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -203,31 +206,34 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def redact_text(text: str | None) -> str | None:
-    """Contacts and ID numbers inside free text, masked."""
-    if not text:
-        return text
-    text = _EMAIL.sub(r"\1***\2", text)
-    text = _PHONE.sub(r"\1****\2", text)
-    return _ID_NUMBER.sub(r"\1********\2", text)
+    """Contacts (e-mail, phone, WeChat, QQ) and ID numbers inside free text, masked."""
+    return contacts.mask_contacts(text) if text else text
+
+
+def redact_strings(value: Any) -> Any:
+    """Every string inside a JSON-like value (dicts, lists) with its contacts masked."""
+    if isinstance(value, str):
+        return contacts.mask_contacts(value)
+    if isinstance(value, dict):
+        return {k: v if k in _NOT_PERSONAL else redact_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_strings(v) for v in value]
+    return value
 
 
 def redact_contacts(candidate: dict[str, Any]) -> dict[str, Any]:
-    """A candidate (as the API renders it) without readable contacts."""
-    out = dict(candidate)
+    """A candidate (as the API renders it) without readable contacts: the contact fields
+    masked, and every contact inside any text (résumé, summary, experience, education,
+    titles, extraction) masked too."""
+    out: dict[str, Any] = redact_strings(candidate)
     out["email"] = mask_email(candidate.get("email"))
     out["phone"] = mask_phone(candidate.get("phone"))
-    out["resume_text"] = redact_text(candidate.get("resume_text"))
-    out["summary"] = redact_text(candidate.get("summary"))
-    out["experience"] = [
-        {**e, "description": redact_text(e.get("description"))}
-        for e in candidate.get("experience") or []
-    ]
     extraction = candidate.get("extraction")
     if extraction:
         out["extraction"] = {
             field: ({**value, "value": None} if field in ("email", "phone") and isinstance(value, dict)
                     else value)
-            for field, value in extraction.items()
+            for field, value in out["extraction"].items()
         }  # fmt: skip
     return out
 

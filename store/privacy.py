@@ -90,8 +90,8 @@ def export_candidate(session: Session, candidate: Candidate) -> dict[str, Any]:
             for f in feedback
         ],
         "processing": {
-            "search_index": "indexed for search and matching (texts without contacts or "
-                            "protected attributes, and their embeddings)",
+            "search_index": "indexed for search and matching (texts without the name, "
+                            "contacts or protected attributes, and their embeddings)",
             "embeddings_cached": True,
         },
     }  # fmt: skip

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from api.deps import CandidatesRead, CandidatesWrite, RuntimeDep, SessionDep
 from api.runtime import index_now
 from api.schemas import CandidateCreate, CandidatePage, CandidateRead, CandidateUpdate, PathId
-from api.views import candidate_view
+from api.views import candidate_view, export_view
 from core.errors import InvalidInput
 from store import candidates, privacy
 from store.files import remove_files
@@ -86,12 +86,13 @@ def export_candidate(
     purpose: Annotated[str, Query(min_length=1, max_length=200, description="why (audited)")],
 ) -> dict[str, Any]:
     """Everything stored about the person (PIPL art. 45): profile with contacts, sources,
-    uploaded files and their text, consents, feedback on them, and the audit trail."""
+    uploaded files and their text, consents, feedback on them, and the audit trail. Without
+    ``candidates:contact`` every contact in it is masked (profile, file texts, and the rest)."""
     candidate = candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
     privacy.audit(session, tenant_id=principal.tenant_id, key_id=principal.key_id, action="export",
                   candidate_id=candidate.id, purpose=purpose)  # fmt: skip
     session.flush()
-    return {
+    export = {
         "candidate": CandidateRead.model_validate(candidate).model_dump(mode="json"),
         **privacy.export_candidate(session, candidate),
         "audit": [
@@ -100,6 +101,7 @@ def export_candidate(
                                          candidate_id=candidate.id)
         ],
     }  # fmt: skip
+    return export_view(export, principal)
 
 
 @router.patch("/{candidate_id}", response_model=CandidateRead)

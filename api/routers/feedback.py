@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CandidatesRead, FeedbackWrite, RuntimeDep, SessionDep
 from api.schemas import FeedbackCreate, FeedbackPage, FeedbackRead, QueryId
+from api.views import feedback_view
 from core.errors import IndexUnavailable, InvalidInput
 from matching.service import pair_features
 from store.candidates import get_candidate
@@ -62,5 +63,5 @@ def get_feedback(
         offset=(page - 1) * page_size, limit=page_size,
     )  # fmt: skip
     return FeedbackPage(
-        items=[FeedbackRead.model_validate(r) for r in rows], page=page, page_size=page_size
+        items=[feedback_view(r, principal) for r in rows], page=page, page_size=page_size
     )

@@ -6,17 +6,17 @@ from dataclasses import asdict
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import (
-    CandidatesRead,
     CandidatesWrite,
     JobsRead,
     JobsWrite,
     RuntimeDep,
     refuse_browser_keys,
     refuse_partner_bulk,
+    require,
 )
 from api.runtime import Runtime, index_now
 from api.schemas import FileResultRead, FileResults, PathId
@@ -26,6 +26,7 @@ from ingestion.intake import ingest_file
 from store.candidates import get_candidate
 from store.files import latest_file, read_content
 from store.jobs import get_visible_job
+from store.keys import Principal
 
 router = APIRouter(tags=["files"])
 
@@ -83,11 +84,17 @@ def _download(runtime: Runtime, entity: EntityKind, entity_id: int) -> Response:
     )
 
 
+# An original file holds the contacts as they were written and cannot be masked as it is.
+CandidatesContact = Annotated[Principal, Depends(require("candidates:read", "candidates:contact"))]
+
+
 @router.get("/v1/candidates/{candidate_id}/file")
 def candidate_file(
-    candidate_id: PathId, principal: CandidatesRead, runtime: RuntimeDep
+    candidate_id: PathId, principal: CandidatesContact, runtime: RuntimeDep
 ) -> Response:
-    """The original résumé file behind a profile."""
+    """The original résumé file behind a profile. It holds the person's contacts and cannot
+    be masked as it is, so it needs ``candidates:contact`` (403 ``insufficient_scope``
+    without); the export gives its text with contacts masked to keys without the scope."""
     with runtime.db.session() as session:
         get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
     return _download(runtime, EntityKind.CANDIDATE, candidate_id)

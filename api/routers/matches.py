@@ -19,13 +19,14 @@ from api.schemas import (
 )
 from api.views import candidate_view, job_views
 from matching.explain import preferred_language, reasons, skill_evidence
-from matching.fairness import blind_text
+from matching.fairness import blind_text, person_names
 from matching.profiles import CandidateProfile, JobProfile
 from matching.scoring import MatchScore
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
 from store.candidates import candidates_by_ids, get_candidate
 from store.jobs import get_visible_job, visible_jobs_by_ids
 from store.models import Candidate, Job
+from store.pii import redact_text
 
 router = APIRouter(tags=["matching"])
 
@@ -40,6 +41,13 @@ def _match_fields(
     job: Job, candidate: Candidate, match: MatchScore, language: str, *, blind: bool
 ) -> dict[str, Any]:
     evidence = skill_evidence(candidate, match.matched_skill_ids, language)
+    # Evidence quotes the candidate's texts: as a result list shows them, contacts masked
+    # (blind: removed, with the name however the résumé writes it).
+    names = person_names(candidate.name, candidate.resume_text, candidate.summary) if blind else ()
+
+    def shown(text: str) -> str:
+        return blind_text(text, names) if blind else redact_text(text) or ""
+
     return {
         "score": round(match.score, 4),
         "breakdown": {name: FactorRead(**entry) for name, entry in match.breakdown().items()},  # type: ignore[arg-type]
@@ -52,7 +60,7 @@ def _match_fields(
             SkillEvidenceRead(
                 skill=e.skill,
                 source=e.source,
-                text=blind_text(e.text, candidate.name) if blind else e.text,
+                text=shown(e.text),
             )
             for e in evidence
         ],

@@ -177,14 +177,15 @@ def search_jobs(
                 id=hit.id,
                 score=hit.score,
                 duplicates=hit.duplicates,
+                # Highlights quote the posting as this caller is shown it (contacts masked).
                 highlights=highlight(
                     body.query,
-                    {"title": job.title, "description": job.description, "company": job.company},
+                    {"title": view.title, "description": view.description, "company": view.company},
                 ),
                 retrieval=_retrieval(hit),
                 job=view,
             )
-            for (hit, job), view in zip(visible, views, strict=True)
+            for (hit, _), view in zip(visible, views, strict=True)
         ]
     language = preferred_language(accept_language)
     return JobSearchResponse(
@@ -216,6 +217,7 @@ def search_candidates(
         visible = _hits_in_order(result.hits, rows, lambda c: c.tenant_id == principal.tenant_id)
         hits = []
         for hit, c in visible:
+            # Highlights quote only the texts as shown: contacts masked, or blind-cleaned.
             person = candidate_view(c, principal, in_results=True, blind=blind)
             hits.append(
                 CandidateHit(

@@ -129,9 +129,11 @@ async def test_erasure_leaves_nothing_behind(api: Api, settings: Settings) -> No
                                                        "action": "shortlisted"})  # fmt: skip
     assert feedback.status_code == 201
     found = (
-        await api.post("/v1/search/candidates", "acme", {"query": "林晓雯", "mode": "keyword"})
+        await api.post(
+            "/v1/search/candidates", "acme", {"query": "用户增长分析", "mode": "keyword"}
+        )
     ).json()
-    assert [h["id"] for h in found["hits"]] == [person_id]  # the name is indexed for look-up
+    assert [h["id"] for h in found["hits"]] == [person_id]  # the résumé is indexed
     files_before = list((settings.data_dir / "files").rglob("*"))
     assert any(p.is_file() for p in files_before)
     # A read whose free-text purpose names the person: the audit trail must not keep it.

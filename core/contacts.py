@@ -1,0 +1,210 @@
+"""Contacts and names in free text: the one set of patterns that extraction (ingestion),
+masking (responses to keys without ``candidates:contact``) and removal (search index,
+embeddings, blind screening) all use, so that what one of them recognizes the others do too.
+
+Recognized: e-mail addresses; mainland mobiles (+86 optional); resident ID numbers; mainland
+landlines (``0755-26881234``, ``(0755) 2688 1234``, ``0755 26881234``); international
+numbers written with ``+`` or ``00`` (``+852 9123 4567``, ``+1 415 555 0134``); Taiwan
+mobiles (``0912-345-678``); any number after a phone label (``电话：9123 4567``,
+``Tel: 2688 1234``); WeChat ids after a WeChat label (``微信：zhang_wei88``, ``wx: abc123``);
+QQ numbers after a QQ label (``QQ号 123456789``).
+
+Not contacts, and left alone: salaries (``15-25K``), dates (``2019.07-2021.03``), years,
+prices, version numbers, posting ids — a bare number is a contact only in a phone's shape
+(leading 0 area code, 1[3-9] mobile prefix, + country code) or after a label.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_SEP = r"[ \t-]"  # inside a number; never a newline: a phone does not continue on the next line
+
+# The groups of EMAIL, MOBILE and ID_NUMBER are what masking keeps visible.
+EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*"
+    r"(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
+)
+# Never inside a longer token (a UUID's "-0103-4230-8756-", a hex digest, a product code).
+_START = r"(?<![A-Za-z0-9_.-])"
+_END = r"(?![A-Za-z0-9_]|[.-][A-Za-z0-9])"
+MOBILE = re.compile(
+    rf"{_START}((?:(?:\+|00)?86{_SEP}?)?1[3-9]\d){_SEP}?\d{{4}}{_SEP}?(\d{{4}}){_END}"
+)
+ID_NUMBER = re.compile(r"(?<![A-Za-z0-9_])(\d{6})(?:19|20)\d{6}(\d{3}[\dXx])(?![\dA-Za-z])")
+# An area code (0 and 2-3 digits, never 00) and a 7-8 digit local number, an extension.
+LANDLINE = re.compile(
+    rf"(?:\(0[1-9]\d{{1,2}}\)[ \t]?|{_START}0[1-9]\d{{1,2}}{_SEP}?)\d{{3,4}}{_SEP}?\d{{4}}"
+    rf"(?:[ \t]*(?:转|ext\.?|x)[ \t]*\d{{1,5}})?{_END}"
+)
+# + or 00, a country code, then groups: at least 8 digits in all.
+INTERNATIONAL = re.compile(
+    r"(?:(?<![\w+])\+|(?<![^\s(（:：])00)(?=(?:[ ().-]{0,2}\d){8,15}(?!\d))"
+    r"\d{1,3}(?:[ .-]{0,2}\(?\d{1,4}\)?){1,5}(?!\d)"
+)
+TAIWAN_MOBILE = re.compile(rf"{_START}09\d{{2}}{_SEP}?\d{{3}}{_SEP}?\d{{3}}{_END}")
+_PHONE_LABEL = (
+    r"(?:联系)?电话(?:号码)?|手机(?:号码?)?|联系方式|移动电话|座机|"
+    r"(?<![A-Za-z])(?:tel|telephone|phone|mobile|mob|cell|contact)(?:\s*(?:no|number|#))?\.?(?![A-Za-z])"
+)
+# Any number written after a phone label (Hong Kong and Macau numbers have no prefix).
+LABELLED_PHONE = re.compile(
+    rf"(?i)(?:{_PHONE_LABEL})(?:[ \t]*[:：][ \t]*| ?)"
+    r"(\(?\+?\d(?=(?:[ \t().-]{0,2}\d){6,14}(?!\d))(?:[ \t().-]{0,2}\d){6,14})(?!\d)"
+)
+_WECHAT_LABEL = r"微信|weixin|wechat|wx|vx|v信|威信"
+WECHAT = re.compile(
+    rf"(?i)(?<![A-Za-z])(?:(?:{_WECHAT_LABEL})(?:[ \t]*(?:号|id))?[ \t]*[:：]|"
+    r"(?:微信|wechat|weixin)[ \t]*(?:号|id)[ \t]+)"
+    r"[ \t]*([A-Za-z0-9][-_A-Za-z0-9]{3,19})(?![-_A-Za-z0-9])"
+)
+QQ = re.compile(r"(?i)(?<![A-Za-z])QQ(?:[ \t]*号码?)?[ \t]*[:：]?[ \t]*(\d{5,11})(?!\d)")
+
+_PHONE_NUMBERS = (MOBILE, INTERNATIONAL, TAIWAN_MOBILE, LANDLINE)
+_ALL = (EMAIL, WECHAT, QQ, LABELLED_PHONE, *_PHONE_NUMBERS, ID_NUMBER)
+# Any contact, for removing contacts outright (index texts, blind screening). The labelled
+# alternatives come first so that a label goes with its number.
+CONTACT = re.compile("|".join(f"(?:{p.pattern.removeprefix('(?i)')})" for p in _ALL), re.I)
+
+
+def _mask_number(number: str) -> str:
+    """``0755-26881234`` → ``0755-******34``: the country or area code and the last two
+    digits stay (enough to tell numbers apart), every other digit is hidden."""
+    prefix = re.match(r"\+\d{1,3}|00\d{1,3}|\(?0\d{1,3}\)?|", number)
+    head = prefix.group(0) if prefix else ""
+    body = number[len(head) :]
+    digits = [i for i, ch in enumerate(body) if ch.isdigit()]
+    keep = set(digits[-2:])
+    return head + "".join(
+        "*" if ch.isdigit() and i not in keep else ch for i, ch in enumerate(body)
+    )
+
+
+def _masked(match: re.Match[str]) -> str:
+    text = match.group(0)
+    for pattern, mask in _MASKS:
+        found = pattern.fullmatch(text)
+        if found:
+            return mask(found)
+    return "****"
+
+
+def _mask_labelled(match: re.Match[str]) -> str:
+    return match.group(0)[: match.start(1) - match.start(0)] + "****"
+
+
+def _mask_labelled_number(match: re.Match[str]) -> str:
+    label = match.group(0)[: match.start(1) - match.start(0)]
+    mobile = MOBILE.fullmatch(match.group(1))
+    return label + (
+        f"{mobile.group(1)}****{mobile.group(2)}" if mobile else _mask_number(match.group(1))
+    )
+
+
+_MASKS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (EMAIL, lambda m: f"{m.group(1)}***{m.group(2)}"),
+    (WECHAT, _mask_labelled),
+    (QQ, _mask_labelled),
+    (LABELLED_PHONE, _mask_labelled_number),
+    (MOBILE, lambda m: f"{m.group(1)}****{m.group(2)}"),
+    (ID_NUMBER, lambda m: f"{m.group(1)}********{m.group(2)}"),
+    (INTERNATIONAL, lambda m: _mask_number(m.group(0))),
+    (TAIWAN_MOBILE, lambda m: _mask_number(m.group(0))),
+    (LANDLINE, lambda m: _mask_number(m.group(0))),
+)
+
+
+def mask_contacts(text: str) -> str:
+    """Every contact in the text masked: ``z***@example.com``, ``138****5678``,
+    ``0755-******34``, ``微信：****``; the text around them unchanged."""
+    return CONTACT.sub(_masked, text) if text else text
+
+
+def remove_contacts(text: str, replacement: str = "") -> str:
+    """Every contact in the text replaced. Labels stay ("电话：", "微信："): the same text
+    with its contacts deleted by hand then reads the same, for duplicate detection."""
+
+    def removed(match: re.Match[str]) -> str:
+        for pattern in (WECHAT, QQ, LABELLED_PHONE):
+            found = pattern.fullmatch(match.group(0))
+            if found:
+                return found.group(0)[: found.start(1)] + replacement
+        return replacement
+
+    return CONTACT.sub(removed, text) if text else text
+
+
+def find_phone(text: str) -> re.Match[str] | None:
+    """The first phone number of a text: a mainland mobile where there is one (what a
+    résumé's owner answers), else the first number in any other phone shape."""
+    mobile = MOBILE.search(text)
+    if mobile:
+        return mobile
+    found = [m for p in (INTERNATIONAL, TAIWAN_MOBILE, LANDLINE) if (m := p.search(text))]
+    return min(found, key=lambda m: m.start()) if found else None
+
+
+# -- names ------------------------------------------------------------------------------------
+
+# "姓名：李娜" / "Name: Wei Zhang" (the value up to a separator).
+NAME_LABEL = re.compile(r"(?:姓\s*名|name)\s*[:：]\s*([^\n|,，;；]{2,30})", re.I)
+# A résumé that opens with a bare name: 2–4 Chinese characters or 2–3 capitalized words.
+FIRST_LINE_NAME = re.compile(
+    r"\s*([\u4e00-\u9fff]{2,4}|[A-Z][a-z]+(?: [A-Z][a-z]+){1,2})\s*(?:\n|$)"
+)
+# The same at the head of a header line: "张伟 | 后端工程师 | 5年".
+_HEADER_NAME = re.compile(
+    r"\s*([\u4e00-\u9fff]{2,4}|[A-Z][a-z]+(?: [A-Z][a-z]+){1,2})\s*(?:[|｜/,，·•]|\n|$)"
+)
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
+    "邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳"
+    "甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解"
+    "牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边"
+    "卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+# Characters of job titles and résumé headings, never after the surname in a name of 2–4.
+_NOT_IN_NAMES = set("师员理经发计管监历职售营程务习教术工专销级端岗位简介绍")
+_NOT_NAME_WORDS = {
+    "resume", "curriculum", "vitae", "cv", "engineer", "developer", "manager", "senior",
+    "junior", "lead", "software", "profile", "summary", "designer", "analyst", "personal",
+    "contact", "information", "objective", "experience", "education", "skills", "data",
+    "product", "project", "sales", "marketing", "backend", "frontend", "full", "stack",
+    "intern", "director", "consultant", "scientist", "architect", "specialist", "assistant",
+    "officer", "executive", "accountant", "teacher", "technical", "work", "career",
+}  # fmt: skip
+
+
+def looks_like_name(value: str) -> bool:
+    """Whether a short string reads as a person's name: 2–4 Chinese characters starting with
+    a common surname, or 1–3 capitalized words that are not a job title or heading."""
+    value = value.strip()
+    if re.fullmatch(r"[\u4e00-\u9fff]{2,4}", value):
+        return (
+            value[0] in _SURNAMES or value[:2] in {"欧阳", "司马", "上官", "诸葛", "东方"}
+        ) and (not _NOT_IN_NAMES & set(value[1:]))
+    words = value.split()
+    return (
+        1 <= len(words) <= 3
+        and all(re.fullmatch(r"[A-Z][a-z]+|[A-Z]{2,}", w) for w in words)
+        and not any(w.lower() in _NOT_NAME_WORDS for w in words)
+    )
+
+
+def names_in(text: str | None) -> list[str]:
+    """The person's name as a résumé writes it: labelled (姓名：李娜, Name: …) or alone at
+    the head of the first line (张伟 | 后端工程师)."""
+    if not text:
+        return []
+    # A label that starts a line or a field: "Company Name: Tencent" names no person.
+    found = [
+        m.group(1).strip()
+        for m in NAME_LABEL.finditer(text)
+        if text[: m.start()].rstrip(" \t")[-1:] in ("", "\n", "|", "｜", ",", "，", ";", "；")
+    ]
+    header = _HEADER_NAME.match(text)
+    if header:
+        found.append(header.group(1))
+    return [n for n in dict.fromkeys(found) if looks_like_name(n)]
