@@ -38,14 +38,14 @@ def upsert_fair(
     """Create the tenant's fair, or replace its settings; another tenant's fair id is taken
     (409). ``publishers``: agency tenants that publish directly; ``approval``: what happens
     to anyone else's request ("review": it waits for the fair; "allow_list_only": refused)."""
-    if not _FAIR_ID.match(fair_id):
+    if not _FAIR_ID.fullmatch(fair_id):
         raise InvalidInput("fair id must be 2-64 lower-case letters, digits, '.', '_' or '-'",
                            field="id")  # fmt: skip
     if approval not in APPROVAL_MODES:
         raise InvalidInput(f"approval must be one of {', '.join(APPROVAL_MODES)}",
                            field="approval")  # fmt: skip
     for i, publisher in enumerate(publishers):
-        if not _TENANT_ID.match(publisher):
+        if not _TENANT_ID.fullmatch(publisher):
             raise InvalidInput(f"not a tenant id: {publisher!r}", field=f"publishers.{i}")
     fair = session.get(Fair, fair_id)
     if fair is not None and fair.tenant_id != tenant_id:

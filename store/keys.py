@@ -66,7 +66,7 @@ def _hash_secret(secret: str, pepper: str) -> str:
 
 def get_or_create_tenant(session: Session, tenant_id: str, name: str | None = None) -> Tenant:
     """The tenant with this id, created if new."""
-    if not _TENANT_RE.match(tenant_id):
+    if not _TENANT_RE.fullmatch(tenant_id):
         raise InvalidInput(
             "tenant id must be 1-64 lower-case letters, digits, '.', '_' or '-'", field="tenant"
         )
@@ -144,7 +144,7 @@ def create_key(
 
 def authenticate(session: Session, presented: str, *, pepper: str) -> Principal:
     """The principal behind a presented key; ``Unauthorized`` for anything else."""
-    match = _KEY_RE.match(presented.strip())
+    match = _KEY_RE.fullmatch(presented.strip())
     if not match:
         raise Unauthorized("malformed API key")
     key_id, secret = match.groups()
@@ -165,7 +165,7 @@ def authenticate(session: Session, presented: str, *, pepper: str) -> Principal:
 
 
 def _key_id(key_or_id: str) -> str:
-    match = _KEY_RE.match(key_or_id.strip())
+    match = _KEY_RE.fullmatch(key_or_id.strip())
     return match.group(1) if match else key_or_id.strip()
 
 

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import InvalidInput
+from core.settings import Settings
+from store.db import Database
+from store.fairs import upsert_fair
+from store.keys import create_key
 from tests.conftest import Api
-
-pytestmark = pytest.mark.anyio
 
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+@pytest.mark.anyio
 async def test_control_characters_in_body_fields_are_a_422_naming_the_field(api: Api) -> None:
     job = await api.create_job("acme")
     person = await api.create_candidate("acme")
@@ -40,6 +44,7 @@ async def test_control_characters_in_body_fields_are_a_422_naming_the_field(api:
     assert (await api.get("/v1/feedback", "acme")).json()["items"] == []
 
 
+@pytest.mark.anyio
 async def test_control_characters_in_the_url_are_a_422_naming_path_or_query(api: Api) -> None:
     person = await api.create_candidate("acme")
     cases = [
@@ -60,3 +65,20 @@ async def test_control_characters_in_the_url_are_a_422_naming_path_or_query(api:
     export = await api.get(f"/v1/candidates/{person['id']}/export", "acme",
                            params={"purpose": "DSAR-1"})  # fmt: skip
     assert [e["purpose"] for e in export.json()["audit"]] == ["DSAR-1"]
+
+
+def test_ids_with_a_trailing_newline_are_refused(settings: Settings) -> None:
+    """``$`` in a pattern matches before a final newline: "acme\\n" (the API strips it, the
+    CLI and the store's other callers do not) would be a second tenant that looks like acme
+    in every log and list."""
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            with pytest.raises(InvalidInput, match="tenant id"):
+                create_key(session, tenant_id="acme\n", role="agency", pepper="p")
+            create_key(session, tenant_id="szu-office", role="fair", pepper="p")
+            with pytest.raises(InvalidInput, match="fair id"):
+                upsert_fair(session, tenant_id="szu-office", fair_id="szu-fair\n", name="SZU",
+                            apply_url=None)  # fmt: skip
+    finally:
+        db.dispose()
