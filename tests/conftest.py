@@ -34,11 +34,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(app: Any) -> tuple[str, uvicorn.Server, threading.Thread]:
-    """Serve ``app`` with uvicorn on a free local port in a thread; returns its base URL once
-    /healthz answers. Stop it with ``server.should_exit = True``."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+def start_server(
+    app: Any, options: dict[str, Any] | None = None
+) -> tuple[str, uvicorn.Server, threading.Thread]:
+    """Serve ``app`` with uvicorn on a free local port (or ``options["port"]``) in a thread,
+    with any other uvicorn ``options``; returns its base URL once /healthz answers. Stop it
+    with ``server.should_exit = True``."""
+    options = {"host": "127.0.0.1", "log_level": "warning", **(options or {})}
+    port = options.setdefault("port", free_port())
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

@@ -5,14 +5,11 @@ checked on a real uvicorn server configured the way ``talentmatch serve`` config
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.cli import uvicorn_options
@@ -20,7 +17,7 @@ from core.settings import Settings
 from matching.encoders import Encoder
 from store.db import Database
 from store.keys import create_key
-from tests.conftest import Api, free_port
+from tests.conftest import Api, free_port, start_server
 
 pytestmark = pytest.mark.anyio
 SITE = "https://jobs.szu.edu.cn"
@@ -160,18 +157,8 @@ def serve_like_the_cli(settings: Settings, encoder: Encoder) -> Iterator[str]:
     """The app on a real uvicorn server with the options ``talentmatch serve`` uses."""
     port = free_port()
     options = {**uvicorn_options(settings, host="127.0.0.1", port=port), "log_level": "warning"}
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, encoder=encoder), **options))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
+    url, server, thread = start_server(create_app(settings, encoder=encoder), options)
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
         yield url
     finally:
         server.should_exit = True
