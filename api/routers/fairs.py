@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
-from api.deps import FairsWrite, JobsRead, JobsWrite, SessionDep
+from api.deps import FairsWrite, JobsRead, JobsWrite, RuntimeDep, SessionDep
 from api.schemas import (
     FairCreate,
     FairPostingRead,
@@ -53,16 +53,21 @@ def _visible_fair(session: Session, fair_id: str, principal: Principal) -> Fair:
 
 @router.post("", response_model=FairRead, status_code=status.HTTP_201_CREATED)
 def create_fair(
-    body: FairCreate, principal: FairsWrite, session: SessionDep, response: Response
+    body: FairCreate, principal: FairsWrite, runtime: RuntimeDep, response: Response
 ) -> FairRead:
     """Create the caller's fair, or replace its settings (200)."""
-    fair, created = fairs.upsert_fair(
-        session, tenant_id=principal.tenant_id, fair_id=body.id, name=body.name,
-        apply_url=body.apply_url, publishers=body.publishers, approval=body.approval,
-    )  # fmt: skip
+
+    def upsert(session: Session) -> tuple[FairRead, bool]:
+        fair, created = fairs.upsert_fair(
+            session, tenant_id=principal.tenant_id, fair_id=body.id, name=body.name,
+            apply_url=body.apply_url, publishers=body.publishers, approval=body.approval,
+        )  # fmt: skip
+        return _fair_read(session, fair, principal), created
+
+    result, created = runtime.db.run_transaction(upsert)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _fair_read(session, fair, principal)
+    return result
 
 
 @router.get("/{fair_id}", response_model=FairRead)
@@ -106,18 +111,23 @@ def publish_requests(
 @router.put("/{fair_id}/postings/{job_id}", response_model=FairPostingRead,
             status_code=status.HTTP_201_CREATED)  # fmt: skip
 def publish_posting(
-    fair_id: str, job_id: PathId, principal: JobsWrite, session: SessionDep, response: Response
+    fair_id: str, job_id: PathId, principal: JobsWrite, runtime: RuntimeDep, response: Response
 ) -> FairPostingRead:
     """Show a posting at a fair: the fair shows any public posting (approving a request), a
     listed publisher its own (201; 200 when already shown); another agency's request waits
     for the fair (202, ``pending``). A posting the fair rejected or withdrew is 409."""
-    row, changed = fairs.publish(session, fair_id=fair_id, job_id=job_id,
-                                 tenant_id=principal.tenant_id)  # fmt: skip
-    if row.status != APPROVED:
+
+    def publish(session: Session) -> tuple[FairPostingRead, bool]:
+        row, changed = fairs.publish(session, fair_id=fair_id, job_id=job_id,
+                                     tenant_id=principal.tenant_id)  # fmt: skip
+        return _posting_read(row), changed
+
+    read, changed = runtime.db.run_transaction(publish)
+    if not read.published:
         response.status_code = status.HTTP_202_ACCEPTED
     elif not changed:
         response.status_code = status.HTTP_200_OK
-    return _posting_read(row)
+    return read
 
 
 @router.post("/{fair_id}/postings/{job_id}:approve", response_model=FairPostingRead)

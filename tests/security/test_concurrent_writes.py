@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from core.settings import Settings
 from store.db import Database
 from store.models import Candidate, Job
 from tests.conftest import Api, candidate_payload, job_payload
@@ -17,6 +18,14 @@ from tests.conftest import Api, candidate_payload, job_payload
 pytestmark = pytest.mark.anyio
 CLIENTS = 8
 ROUNDS = 4
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Without request limits: the bursts here are about races, not the limiter."""
+    return settings.model_copy(
+        update={"auth": settings.auth.model_copy(update={"rate_limits_per_minute": {}})}
+    )
 
 
 def _rows(api: Api, model: type[Job] | type[Candidate], external_id: str) -> int:
@@ -55,3 +64,28 @@ async def test_concurrent_upserts_of_one_external_id(
         assert statuses == [200] * (CLIENTS - 1) + [201], [r.text for r in responses]
         assert len({r.json()["id"] for r in responses}) == 1
         assert _rows(api, model, external_id) == 1
+
+
+async def test_concurrent_fair_writes(api: Api) -> None:
+    """The same fair created, and the same posting shown there, by several requests at once."""
+    fair_key = api.new_key("szu-office", "fair")
+    headers = {"Authorization": f"Bearer {fair_key}"}
+    job = await api.create_job("acme")
+    for round_ in range(ROUNDS):
+        fair_id = f"fair-{round_}"
+        created = await asyncio.gather(*(
+            api.client.post("/v1/fairs", json={"id": fair_id, "name": f"招聘会 {i}"}, headers=headers)
+            for i in range(CLIENTS)
+        ))  # fmt: skip
+        assert sorted(r.status_code for r in created) == [200] * (CLIENTS - 1) + [201], [
+            r.text for r in created
+        ]
+        shown = await asyncio.gather(*(
+            api.client.put(f"/v1/fairs/{fair_id}/postings/{job['id']}", headers=headers)
+            for _ in range(CLIENTS)
+        ))  # fmt: skip
+        assert sorted(r.status_code for r in shown) == [200] * (CLIENTS - 1) + [201], [
+            r.text for r in shown
+        ]
+        listed = await api.client.get(f"/v1/fairs/{fair_id}/postings", headers=headers)
+        assert [p["id"] for p in listed.json()] == [job["id"]]
