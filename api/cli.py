@@ -140,7 +140,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     db = _database(settings)
     with db.session() as session:
         get_or_create_tenant(session, args.tenant)
-    limits = ReaderLimits(max_bytes=settings.uploads.max_file_bytes)
+    limits = ReaderLimits.from_settings(settings.uploads)
     entity = EntityKind.JOB if args.kind == "jobs" else EntityKind.CANDIDATE
     job = create_ingest_job(
         db, settings.files_dir, tenant_id=args.tenant, entity=entity, filename=path.name,

@@ -93,12 +93,7 @@ class Runtime:
             )
             for kind in EntityKind
         }
-        self.limits = ReaderLimits(
-            max_bytes=settings.uploads.max_file_bytes,
-            max_uncompressed_bytes=settings.uploads.max_uncompressed_bytes,
-            max_pdf_pages=settings.uploads.max_pdf_pages,
-            rates_to_cny=settings.uploads.rates_to_cny,
-        )
+        self.limits = ReaderLimits.from_settings(settings.uploads)
         self.ingest = IngestWorker(
             self.db, settings.files_dir, self.limits, after_batch=lambda _job: index_now(self)
         )

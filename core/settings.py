@@ -139,6 +139,12 @@ class UploadSettings(BaseModel):
     max_request_bytes: int = 200_000_000
     max_uncompressed_bytes: int = 50_000_000
     max_pdf_pages: int = 30
+    # Each file is parsed in a worker process bounded in CPU and wall time and in memory
+    # beyond the worker's own footprint; more text than max_text_chars is refused.
+    max_text_chars: int = 2_000_000
+    max_parse_cpu_seconds: float = 20.0
+    max_parse_wall_seconds: float = 40.0
+    max_parse_memory_bytes: int = 768_000_000
     # Conversion of foreign salaries to CNY ("$120k–150k/yr"):
     # TALENTMATCH_UPLOADS__RATES_TO_CNY='{"USD": 7.1, "HKD": 0.91}'.
     rates_to_cny: dict[str, float] = Field(

@@ -29,6 +29,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from core.errors import InvalidInput
+from core.settings import UploadSettings
 
 SUPPORTED_EXTENSIONS = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html",
                         ".txt": "text", ".md": "markdown", ".markdown": "markdown"}  # fmt: skip
@@ -66,6 +67,18 @@ class ReaderLimits:
     max_parse_memory_bytes: int = 768_000_000
     # Not a reader limit, but travels with them through intake: salary conversion rates.
     rates_to_cny: dict[str, float] | None = None
+
+    @classmethod
+    def from_settings(cls, uploads: UploadSettings) -> ReaderLimits:
+        """The limits the settings configure (the server and the CLI read them alike)."""
+        return cls(
+            max_bytes=uploads.max_file_bytes, max_uncompressed_bytes=uploads.max_uncompressed_bytes,
+            max_pdf_pages=uploads.max_pdf_pages, max_text_chars=uploads.max_text_chars,
+            max_parse_cpu_seconds=uploads.max_parse_cpu_seconds,
+            max_parse_wall_seconds=uploads.max_parse_wall_seconds,
+            max_parse_memory_bytes=uploads.max_parse_memory_bytes,
+            rates_to_cny=uploads.rates_to_cny,
+        )  # fmt: skip
 
 
 def _extension(filename: str) -> str:

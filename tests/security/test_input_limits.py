@@ -18,8 +18,10 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
+from core.settings import Settings
 from tests.conftest import Api, candidate_payload, job_payload
 
 pytestmark = pytest.mark.anyio
@@ -410,3 +412,23 @@ async def test_an_upload_whose_text_holds_nul_is_stored_without_it(api: Api, pat
     text = record["resume_text"] if entity == "candidates" else record["description"]
     assert "Python engineer" in text
     assert "\x00" not in text and "\x07" not in text
+
+
+async def test_the_parsing_limits_come_from_the_settings(
+    app_factory: Any, settings: Settings
+) -> None:
+    """``TALENTMATCH_UPLOADS__MAX_TEXT_CHARS`` and friends reach the readers (the server and
+    the CLI build them from the settings alike)."""
+    small = settings.model_copy(
+        update={"uploads": settings.uploads.model_copy(update={"max_text_chars": 200})}
+    )
+    app = app_factory(settings=small)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            api = Api(client, small, app)
+            text = ("Python 后端工程师，负责微服务开发。" * 30).encode()
+            response = await client.post("/v1/candidates/files", files=[("files", ("cv.txt", text))],
+                                         headers=api.auth("acme"))  # fmt: skip
+    [result] = response.json()["results"]
+    assert result["status"] == "error" and result["error"]["code"] == "too_large_uncompressed"
