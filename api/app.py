@@ -26,8 +26,8 @@ from api.routers import (
 )
 from api.runtime import Runtime
 from api.url_guard import ControlCharactersInUrl
+from core.encoder import Encoder
 from core.settings import Settings
-from matching.encoders import Encoder
 
 
 def create_app(settings: Settings | None = None, *, encoder: Encoder | None = None) -> FastAPI:

@@ -13,13 +13,14 @@ import numpy as np
 
 from api.rate_limit import FailedAuthThrottle, RateLimiter
 from core.domain import EntityKind
+from core.encoder import Encoder
 from core.log_safety import describe_failure
 from core.settings import Settings
 from ingestion.readers import ReaderLimits
 from ingestion.worker import IngestWorker
-from matching.encoders import CachedEncoder, Encoder, create_encoder
-from matching.profiles import PROFILE_TEXT_VERSION
-from matching.ranker import RankerModel, default_model
+from matching.ranker import RankerModel, active_model, default_model
+from representation.encoders import CachedEncoder, create_encoder
+from representation.profiles import PROFILE_TEXT_VERSION
 from search_index.embedded import EmbeddedIndex
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
@@ -28,7 +29,6 @@ from store.db import Database
 from store.files import encrypt_legacy_files
 from store.keys import allowed_browser_origins
 from store.pii import encrypt_legacy_rows
-from store.ranker_models import active_model
 from taxonomy.occupations import code_title
 
 log = logging.getLogger(__name__)

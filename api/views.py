@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.schemas import CandidateRead, FeedbackRead, JobRead
-from matching.fairness import blind_view
+from representation.fairness import blind_view
 from store.jobs import shown_duplicate_of
 from store.keys import Principal
 from store.models import Candidate, Feedback, Job

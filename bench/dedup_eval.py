@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ingestion.dedup import bands, posting_fingerprint_text, same_posting, simhash
+from core.fingerprints import bands, posting_fingerprint_text, same_posting, simhash
 from ingestion.sample_data import generate_jobs
 from store.normalize import normalize_place
 

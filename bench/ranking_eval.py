@@ -28,20 +28,22 @@ from bench.encoder_quality import Query, build_queries
 from bench.metrics import average_precision, mean, precision_at, recall_at
 from core.settings import Settings
 from ingestion.archetypes import ARCHETYPES
+from ingestion.resume_text import with_resume_extraction
 from ingestion.sample_data import generate_candidates, generate_jobs
-from matching.profiles import CandidateProfile, JobProfile
 from matching.ranker import (
     CANDIDATE_TO_JOBS,
     DEFAULT_MODEL_PATH,
     JOB_TO_CANDIDATES,
     LabelledPair,
     RankerModel,
+    active_model,
     default_model,
     fit_model,
 )
 from matching.scoring import MatchScore
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
 from matching.training import train_ranker
+from representation.profiles import CandidateProfile, JobProfile
 from search_index.protocol import SearchMode, SearchQuery
 from search_index.query_understanding import skills_in
 from search_index.rerank import (
@@ -59,7 +61,6 @@ from store.feedback import record_feedback
 from store.jobs import jobs_by_ids, upsert_jobs
 from store.keys import get_or_create_tenant
 from store.models import Job
-from store.ranker_models import active_model
 from taxonomy.skills import skill_vocabulary
 
 EVALUATION_SEEDS = (808, 909)
@@ -196,7 +197,7 @@ def gender_of(external_id: str) -> str:
 
 
 def _with_gender_line(fields: dict[str, Any], gender: str, language: str) -> dict[str, Any]:
-    # Résumés state gender; matching must not read it (matching.fairness), so the corpus does.
+    # Résumés state gender; matching must not read it (representation.fairness), so the corpus does.
     line = (
         ("性别：女。" if gender == "female" else "性别：男。")
         if language == "zh"
@@ -234,7 +235,9 @@ def load_corpus(data_dir: Path, *, postings: int, people: int, seeds: tuple[int,
             for record in person_records[start : start + 200]:
                 gender = gender_of(record.fields["external_id"])
                 fields = _with_gender_line(record.fields, gender, record.language)
-                person, _ = upsert_candidate(session, tenant_id="eval", fields=fields)
+                person, _ = upsert_candidate(
+                    session, tenant_id="eval", fields=with_resume_extraction(fields)
+                )
                 corpus.person_label[person.id] = record.archetype
                 corpus.person_lang[person.id] = record.language
                 corpus.person_gender[person.id] = gender
@@ -506,7 +509,7 @@ def run_ranking_evaluation(
         "## Group parity (job → candidates, top 10)",
         "",
         "Each candidate's résumé states a gender (drawn independently of occupation); matching never "
-        "reads it (`matching.fairness`). Exposure share = the share of position-weighted top-10 "
+        "reads it (`representation.fairness`). Exposure share = the share of position-weighted top-10 "
         "exposure (1/log2(1+rank)) going to women; relevant share = the share of women among the "
         "relevant candidates. Parity ratio = exposure share / relevant share (1.0 = parity).",
         "",

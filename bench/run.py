@@ -37,8 +37,9 @@ from api.schemas import CandidateRead, SearchRequest
 from api.views import candidate_view
 from core.settings import Settings
 from ingestion.archetypes import ARCHETYPES
+from ingestion.resume_text import with_resume_extraction
 from ingestion.sample_data import generate_candidates, generate_jobs
-from matching.encoders import HashingEncoder, UniversalSentenceEncoder
+from representation.encoders import HashingEncoder, UniversalSentenceEncoder
 from store.candidates import candidates_by_ids, upsert_candidate
 from store.db import Database
 from store.jobs import jobs_by_ids, upsert_jobs
@@ -145,7 +146,9 @@ def ingest_candidates(runtime: Runtime, records: list[Any], tenant: str, batch: 
     for start in range(0, len(records), batch):
         with runtime.db.session() as session:
             for record in records[start : start + batch]:
-                upsert_candidate(session, tenant_id=tenant, fields=record.fields)
+                upsert_candidate(
+                    session, tenant_id=tenant, fields=with_resume_extraction(record.fields)
+                )
         runtime.sync.drain()
 
 
@@ -157,7 +160,7 @@ def bench_settings(data_dir: Path) -> Settings:
 def _embedding_overhead_once(encoder: Any, records: list[Any]) -> tuple[float, float]:
     """Seconds to ingest ``records`` with a cold embedding cache, and seconds for the encoder
     alone on exactly the texts the pipeline encoded."""
-    from matching.profiles import JobProfile
+    from representation.profiles import JobProfile
 
     with tempfile.TemporaryDirectory() as tmp:
         runtime = Runtime(bench_settings(Path(tmp)), encoder=encoder)
@@ -303,7 +306,7 @@ def measure_security_overhead(runtime: Runtime, queries: int) -> dict[str, float
 
 
 def _warm_cache(runtime: Runtime, records: list[Any]) -> None:
-    from matching.profiles import JobProfile
+    from representation.profiles import JobProfile
 
     for start in range(0, len(records), 2000):
         texts = []

@@ -28,11 +28,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 
-from api.schemas import CandidateCreate, JobCreate
 from core.domain import EntityKind
 from core.errors import Conflict, InvalidInput, NotFound
 from ingestion.intake import store_document
 from ingestion.readers import FileRejected, ReaderLimits
+from ingestion.records import CandidateCreate, JobCreate
+from ingestion.resume_text import with_resume_extraction
 from store.candidates import upsert_candidate
 from store.db import Database
 from store.files import (
@@ -382,7 +383,7 @@ def _apply_record(
         return
     valid = _validated_fields(entity, record)
     if entity is EntityKind.CANDIDATE:
-        upsert_candidate(session, tenant_id=job.tenant_id, fields=valid)
+        upsert_candidate(session, tenant_id=job.tenant_id, fields=with_resume_extraction(valid))
     else:
         upsert_job(session, tenant_id=job.tenant_id, fields=valid)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.errors import Unauthorized
+from ingestion.resume_text import with_resume_extraction
 from ingestion.sample_data import generate_candidates, generate_jobs
 from search_index.sync import IndexSync
 from store.candidates import upsert_candidate
@@ -54,7 +55,9 @@ def load_demo(
     for start in range(0, len(people), batch_size):
         with db.session() as session:
             for record in people[start : start + batch_size]:
-                upsert_candidate(session, tenant_id=DEMO_TENANT, fields=record.fields)
+                upsert_candidate(
+                    session, tenant_id=DEMO_TENANT, fields=with_resume_extraction(record.fields)
+                )
         sync.drain()
     sync.checkpoint()
     return DemoCounts(jobs=len(records), candidates=len(people))

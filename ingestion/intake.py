@@ -13,6 +13,7 @@ from core.domain import EntityKind
 from core.errors import InvalidInput
 from ingestion.posting_text import posting_fields
 from ingestion.readers import FileRejected, ReaderLimits, read_document
+from ingestion.resume_text import with_resume_extraction
 from store.candidates import upsert_candidate
 from store.db import Database
 from store.files import record_file, write_content
@@ -46,7 +47,9 @@ def store_document(
         record, created = upsert_candidate(
             session,
             tenant_id=tenant_id,
-            fields={"resume_text": document.text, "external_id": external_id},
+            fields=with_resume_extraction(
+                {"resume_text": document.text, "external_id": external_id}
+            ),
         )
     else:
         fields = posting_fields(document.text, rates_to_cny=limits.rates_to_cny)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from core.contacts import EMAIL, FIRST_LINE_NAME, NAME_LABEL, find_phone, remove_contacts
+from core.contacts import EMAIL, FIRST_LINE_NAME, NAME_LABEL, find_phone
 from core.domain import EducationLevel
 from ingestion.salary import parse_salary
 from store.normalize import years_from_experience
@@ -405,12 +406,6 @@ def _experience_entries(text: str, today: date) -> list[dict[str, object]]:
     return entries
 
 
-def without_contacts(text: str) -> str:
-    """The text with contacts (e-mail, phone, WeChat, QQ, ID numbers) removed: two copies of a
-    résumé, one with contacts and one without, should look alike to duplicate detection."""
-    return remove_contacts(text, " ")
-
-
 def extract_from_resume(text: str, *, today: date | None = None) -> ResumeExtraction:
     """Every field the text reveals (see the module docstring)."""
     today = today or date.today()
@@ -489,3 +484,12 @@ def extract_from_resume(text: str, *, today: date | None = None) -> ResumeExtrac
         titles = [t.strip() for t in re.split(r"[/、,，]", desired.group(1)) if t.strip()]
         result.fields["desired_titles"] = Extracted(titles, desired.start(1), desired.end(1), 0.8)
     return result
+
+
+def with_resume_extraction(fields: dict[str, Any]) -> dict[str, Any]:
+    """Candidate fields with the ``extraction`` of their ``resume_text`` added, as the store
+    expects before it fills empty fields from it (every intake path runs this first)."""
+    text = fields.get("resume_text")
+    if not isinstance(text, str) or not text.strip():
+        return fields
+    return {**fields, "extraction": extract_from_resume(text).as_json()}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from matching.profiles import CandidateProfile, JobProfile
 from matching.scoring import MatchScore
+from representation.profiles import CandidateProfile, JobProfile
 from store.models import Candidate
 from taxonomy.regions import region_directory
 from taxonomy.skills import skill_vocabulary

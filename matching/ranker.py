@@ -34,6 +34,9 @@ from pathlib import Path
 
 import numpy as np
 from scipy.special import expit
+from sqlalchemy.orm import Session
+
+from store.ranker_models import active_model_fields
 
 FACTORS: tuple[str, ...] = (
     "semantic",
@@ -297,3 +300,9 @@ def evaluate_model(model: RankerModel, pairs: Sequence[LabelledPair]) -> dict[st
         else float("nan"),
         "groups": len(design.groups),
     }
+
+
+def active_model(session: Session, tenant_id: str) -> RankerModel | None:
+    """The tenant's active trained model, if it has one."""
+    fields = active_model_fields(session, tenant_id)
+    return RankerModel.from_dict(fields) if fields is not None else None

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from matching.profiles import CandidateProfile, JobProfile
 from matching.ranker import RankerModel, default_model
+from representation.profiles import CandidateProfile, JobProfile
 from search_index.tokenize import tokenize
 from taxonomy.skills import skill_vocabulary
 

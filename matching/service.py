@@ -12,9 +12,9 @@ import numpy as np
 from core.domain import EntityKind
 from core.errors import IndexUnavailable
 from core.settings import MatchSettings
-from matching.profiles import CandidateProfile, JobProfile
 from matching.ranker import CANDIDATE_TO_JOBS, JOB_TO_CANDIDATES, RankerModel, default_model
 from matching.scoring import MatchScore, score_match
+from representation.profiles import CandidateProfile, JobProfile
 from search_index.protocol import SearchHit, SearchIndex, SearchQuery, StoredVectors
 from store.models import Candidate, Job
 

@@ -11,25 +11,26 @@ MAP; equal MAP and lower log-loss). Every trained model is kept with its evaluat
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from matching.encoders import Encoder
-from matching.profiles import CandidateProfile, JobProfile
+from core.encoder import Encoder
 from matching.ranker import (
     CANDIDATE_TO_JOBS,
     JOB_TO_CANDIDATES,
     LabelledPair,
+    active_model,
     default_model,
     evaluate_model,
     fit_model,
 )
 from matching.scoring import score_match
+from representation.profiles import CandidateProfile, JobProfile
 from store.candidates import candidates_by_ids
 from store.db import Database
 from store.feedback import feedback_labels
 from store.jobs import jobs_by_ids
-from store.ranker_models import active_model, next_version, save_model
+from store.ranker_models import next_version, save_model
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def train_ranker(
                                                   "replaced": current.version},
     )  # fmt: skip
     with db.session() as session:
-        save_model(session, tenant_id, candidate,
+        save_model(session, tenant_id, asdict(candidate),
                    {"candidate": candidate_metrics, "current": current_metrics,
                     "current_version": current.version}, activate=better)  # fmt: skip
     return TrainingReport(

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
+from core.encoder import Encoder
 from core.log_safety import describe_failure
-from matching.encoders import Encoder
-from matching.profiles import CandidateProfile, JobProfile
+from representation.profiles import CandidateProfile, JobProfile
 from search_index.protocol import IndexDocument, SearchIndex
 from search_index.rerank import text_language
 from store import outbox

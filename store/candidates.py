@@ -1,5 +1,6 @@
 """Candidate profiles: always private to their tenant. ``resume_text`` given without the
-structured fields fills them in (skills, years, education, city, contacts) by extraction."""
+structured fields fills them in (skills, years, education, city, contacts) from its
+``extraction``, which the callers compute first (``ingestion.resume_text.with_resume_extraction``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from sqlalchemy.orm import Session, lazyload, undefer_group
 
 from core.domain import EntityKind
 from core.errors import NotFound
-from ingestion.dedup import bands, distance, simhash
-from ingestion.resume_text import extract_from_resume, without_contacts
+from core.fingerprints import bands, distance, simhash, without_contacts
 from store.external_ids import ensure_external_id_free, find_by_external_id
 from store.models import Candidate, CandidateSource
 from store.normalize import (
@@ -34,12 +34,17 @@ CANDIDATE_FIELDS = (
 _LIST_FIELDS = ("desired_titles", "experience", "skills", "languages", "certificates")
 
 
+def _extracted(candidate: Candidate, name: str) -> Any:
+    found = (candidate.extraction or {}).get(name)
+    return found.get("value") if isinstance(found, dict) else None
+
+
 def _fill_from_resume(candidate: Candidate) -> list[str]:
-    """Fill fields the caller left empty from ``resume_text``; returns what was filled."""
+    """Fill fields the caller left empty from what was extracted from ``resume_text`` (its
+    ``extraction``, which ingestion computes before the store is called); returns what was
+    filled."""
     if not candidate.resume_text or not candidate.resume_text.strip():
         return []
-    extraction = extract_from_resume(candidate.resume_text)
-    candidate.extraction = extraction.as_json()
     filled: list[str] = []
     simple = {
         "skills": "skills",
@@ -55,19 +60,25 @@ def _fill_from_resume(candidate: Candidate) -> list[str]:
         "desired_salary_min": "desired_salary_min",
     }
     for source, target in simple.items():
-        value = extraction.value(source)
+        value = _extracted(candidate, source)
         if value is not None and not getattr(candidate, target):
             setattr(candidate, target, value)
             filled.append(target)
-    level = extraction.value("education_level")
+    level = _extracted(candidate, "education_level")
     if level is not None and not (candidate.education or {}).get("level"):
         education = {**(candidate.education or {}), "level": level}
         for part in ("school", "major"):
-            if extraction.value(part) and not education.get(part):
-                education[part] = extraction.value(part)
+            if _extracted(candidate, part) and not education.get(part):
+                education[part] = _extracted(candidate, part)
         candidate.education = education
         filled.append("education.level")
     return filled
+
+
+def _require_extraction(fields: dict[str, Any]) -> None:
+    if (fields.get("resume_text") or "").strip() and "extraction" not in fields:
+        # Extraction is ingestion's step; a résumé without it would silently fill nothing.
+        raise ValueError("resume_text without its extraction: run with_resume_extraction first")
 
 
 def _apply(candidate: Candidate, fields: dict[str, Any]) -> None:
@@ -162,6 +173,8 @@ def _merge(target: Candidate, incoming: Candidate) -> None:
         if name not in ("external_id", "extraction")
         and getattr(incoming, name) not in (None, "", [], {})
     }
+    if "resume_text" in changes:  # the extraction belongs to the résumé it came from
+        changes["extraction"] = incoming.extraction
     _apply(target, changes)
 
 
@@ -171,6 +184,7 @@ def upsert_candidate(
     """Create a profile, update the one with this external id, or merge into the tenant's
     profile of the same person (same email or phone, or a near-identical résumé). Every
     arrival is recorded as a source. Returns the profile and whether it was created."""
+    _require_extraction(fields)
     external_id = (fields.get("external_id") or "").strip() or None  # "" is no id
     fields = {**fields, "external_id": external_id}
     complete: dict[str, Any] = dict.fromkeys(CANDIDATE_FIELDS)
@@ -228,6 +242,7 @@ def get_candidate(session: Session, candidate_id: int, *, tenant_id: str) -> Can
 
 
 def update_candidate(session: Session, candidate: Candidate, changes: dict[str, Any]) -> Candidate:
+    _require_extraction(changes)
     if "external_id" in changes:
         changes = {**changes, "external_id": (changes["external_id"] or "").strip() or None}
         ensure_external_id_free(session, candidate, changes["external_id"])

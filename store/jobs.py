@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
 from core.errors import Forbidden, NotFound
-from ingestion.dedup import bands, posting_fingerprint_text, same_posting, simhash
+from core.fingerprints import bands, posting_fingerprint_text, same_posting, simhash
 from store.external_ids import ensure_external_id_free, find_by_external_ids
 from store.files import delete_files_of
 from store.models import Fair, FairPosting, Job, utcnow

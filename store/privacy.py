@@ -3,6 +3,7 @@ profile and why, an export of everything held about a person, and erasure."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
-from matching.encoders import content_hash
-from matching.profiles import CandidateProfile
+from core.fingerprints import content_hash
 from store.files import delete_files_of
 from store.models import (
     AuditEvent,
@@ -98,13 +98,13 @@ def export_candidate(session: Session, candidate: Candidate) -> dict[str, Any]:
 
 
 def erase_candidate(session: Session, files_dir: Path, candidate: Candidate, *,
-                    key_id: str) -> list[Path]:  # fmt: skip
+                    key_id: str, embedded_texts: Sequence[str]) -> list[Path]:  # fmt: skip
     """Delete the profile with its sources, consents, feedback (by cascade), uploaded files,
-    cached embeddings of its texts, and its index entries (through the outbox, with a durable
-    request to rewrite the index files), clear the free-text purposes of its audit trail, and
-    audit the erasure by ids only. Returns content files to remove once committed."""
-    profile = CandidateProfile.from_row(candidate)
-    hashes = [content_hash(profile.embedding_text()), content_hash(profile.title_text())]
+    cached embeddings of its ``embedded_texts``, and its index entries (through the outbox,
+    with a durable request to rewrite the index files), clear the free-text purposes of its
+    audit trail, and audit the erasure by ids only. Returns content files to remove once
+    committed."""
+    hashes = [content_hash(text) for text in embedded_texts]
     session.execute(delete(EmbeddingCacheEntry).where(EmbeddingCacheEntry.content_hash.in_(hashes)))
     orphans = delete_files_of(session, files_dir, EntityKind.CANDIDATE, candidate.id)
     session.execute(delete(Feedback).where(Feedback.candidate_id == candidate.id))

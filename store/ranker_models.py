@@ -1,24 +1,23 @@
-"""Trained ranker models per tenant, and which one is active."""
+"""Trained ranker models per tenant (stored as their fields), and which one is active."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from matching.ranker import RankerModel
 from store.models import RankerModelRow
 
 
-def active_model(session: Session, tenant_id: str) -> RankerModel | None:
+def active_model_fields(session: Session, tenant_id: str) -> dict[str, Any] | None:
+    """The stored fields of the tenant's active model (``RankerModel.from_dict`` reads them)."""
     row = session.scalar(
         select(RankerModelRow).where(
             RankerModelRow.tenant_id == tenant_id, RankerModelRow.active.is_(True)
         )
     )
-    return RankerModel.from_dict(row.model) if row is not None else None
+    return row.model if row is not None else None
 
 
 def next_version(session: Session, tenant_id: str) -> str:
@@ -33,7 +32,7 @@ def next_version(session: Session, tenant_id: str) -> str:
 def save_model(
     session: Session,
     tenant_id: str,
-    model: RankerModel,
+    model: dict[str, Any],
     evaluation: dict[str, Any],
     *,
     activate: bool,
@@ -44,7 +43,7 @@ def save_model(
             update(RankerModelRow).where(RankerModelRow.tenant_id == tenant_id).values(active=False)
         )
     row = RankerModelRow(
-        version=model.version, tenant_id=tenant_id, model=asdict(model),
+        version=model["version"], tenant_id=tenant_id, model=model,
         evaluation=evaluation, active=activate,
     )  # fmt: skip
     session.add(row)

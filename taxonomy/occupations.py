@@ -20,7 +20,7 @@ import numpy as np
 from taxonomy.regions import region_directory
 
 if TYPE_CHECKING:
-    from matching.encoders import Encoder
+    from core.encoder import Encoder
 
 
 @dataclass(frozen=True)

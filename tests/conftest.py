@@ -20,8 +20,9 @@ import uvicorn
 from sqlalchemy import create_engine, make_url, text
 
 from api.app import create_app
+from core.encoder import Encoder
 from core.settings import Settings
-from matching.encoders import Encoder, UniversalSentenceEncoder
+from representation.encoders import UniversalSentenceEncoder
 from store.db import Database
 from store.keys import create_key
 from store.models import ApiKey, utcnow

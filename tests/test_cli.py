@@ -29,7 +29,7 @@ def cli_env(data_dir: Path) -> dict[str, str]:
 
 def talentmatch(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True,
         text=True,
         env=cli_env(data_dir),
@@ -66,7 +66,7 @@ def test_keys_create_rejects_a_bad_tenant(tmp_path: Path) -> None:
 def test_serve_demo_answers_healthz_and_search_over_http(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--demo", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "serve", "--demo", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

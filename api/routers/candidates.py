@@ -12,6 +12,8 @@ from api.runtime import index_now
 from api.schemas import CandidateCreate, CandidatePage, CandidateRead, CandidateUpdate, PathId
 from api.views import candidate_view, export_view
 from core.errors import InvalidInput
+from ingestion.resume_text import with_resume_extraction
+from representation.profiles import CandidateProfile
 from store import candidates, privacy
 from store.files import remove_files
 
@@ -32,7 +34,9 @@ def create_or_update_candidate(
 
     def upsert(session: Session) -> tuple[CandidateRead, bool]:
         candidate, created = candidates.upsert_candidate(
-            session, tenant_id=principal.tenant_id, fields=body.model_dump(exclude={"consent"})
+            session,
+            tenant_id=principal.tenant_id,
+            fields=with_resume_extraction(body.model_dump(exclude={"consent"})),
         )
         if body.consent is not None:
             privacy.record_consent(
@@ -110,7 +114,7 @@ def update_candidate(
 ) -> CandidateRead:
     with runtime.db.session() as session:
         candidate = candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
-        changes = body.model_dump(exclude_unset=True)
+        changes = with_resume_extraction(body.model_dump(exclude_unset=True))
         result = candidate_view(candidates.update_candidate(session, candidate, changes), principal)
     index_now(runtime)
     return result
@@ -125,8 +129,9 @@ def delete_candidate(
     with runtime.db.session() as session:
         candidate = candidates.get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
         orphans = privacy.erase_candidate(
-            session, runtime.settings.files_dir, candidate, key_id=principal.key_id
-        )
+            session, runtime.settings.files_dir, candidate, key_id=principal.key_id,
+            embedded_texts=CandidateProfile.from_row(candidate).embedded_texts(),
+        )  # fmt: skip
     remove_files(orphans)
     runtime.db.reclaim_deleted_space()
     index_now(runtime)

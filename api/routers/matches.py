@@ -19,10 +19,10 @@ from api.schemas import (
 )
 from api.views import candidate_view, job_views
 from matching.explain import preferred_language, reasons, skill_evidence
-from matching.fairness import blind_text, person_names
-from matching.profiles import CandidateProfile, JobProfile
 from matching.scoring import MatchScore
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
+from representation.fairness import blind_text, person_names
+from representation.profiles import CandidateProfile, JobProfile
 from store.candidates import candidates_by_ids, get_candidate
 from store.jobs import get_visible_job, visible_jobs_by_ids
 from store.models import Candidate, Job

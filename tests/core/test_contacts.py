@@ -7,7 +7,7 @@ import pytest
 
 from core.contacts import find_phone, mask_contacts, names_in, remove_contacts
 from ingestion.resume_text import extract_from_resume
-from matching.fairness import blind_view, strip_contacts
+from representation.fairness import blind_view, strip_contacts
 from store.pii import redact_text
 
 # (text as written, the part that must not stay readable)

@@ -112,7 +112,7 @@ def test_cli_load_killed_midway_resumes_exactly_once(tmp_path: Path) -> None:
     command = [
         sys.executable,
         "-m",
-        "api.cli",
+        "cli.main",
         "ingest",
         str(source),
         "--kind",

@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from matching.profiles import CandidateProfile, JobProfile
 from matching.ranker import default_model
 from matching.scoring import score_match
+from representation.profiles import CandidateProfile, JobProfile
 
 UNIT = np.eye(4, dtype=np.float32)[0]
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from matching.encoders import HashingEncoder
+from representation.encoders import HashingEncoder
 from search_index.protocol import (
     SALARY_BANDS,
     IndexDocument,

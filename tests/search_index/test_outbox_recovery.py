@@ -161,7 +161,7 @@ def test_reindex_command_rebuilds_from_the_database(tmp_path: Path, command: lis
         "PATH": "/usr/bin:/bin",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "api.cli", *command],
+        [sys.executable, "-m", "cli.main", *command],
         capture_output=True,
         text=True,
         env=env,

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 
 from api.app import create_app
 from core.settings import Settings
-from matching.encoders import HashingEncoder
+from representation.encoders import HashingEncoder
 from store.db import Database
 from store.keys import create_key
 from tests.conftest import start_server

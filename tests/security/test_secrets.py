@@ -21,8 +21,8 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import text
 
 from api.app import create_app
+from core.encoder import Encoder
 from core.settings import Settings
-from matching.encoders import Encoder
 from store.data_key import CHECK_NAME, PENDING_NAME, DataKeyMismatch, rotate_data_key
 from store.db import Database
 from store.keys import create_key
@@ -90,7 +90,7 @@ def cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProce
         base["TALENTMATCH_DB__URL"] = settings.db.url
     base.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True, text=True, env=base, timeout=300,
     )  # fmt: skip
 

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import numpy as np
 
+from core.encoder import Encoder
 from core.settings import Settings
 from ingestion.sample_data import generate_jobs
-from matching.encoders import Encoder
 from store.db import Database
 from store.jobs import upsert_jobs
 from store.keys import create_key

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.cli import uvicorn_options
+from cli.main import uvicorn_options
+from core.encoder import Encoder
 from core.settings import Settings
-from matching.encoders import Encoder
 from store.db import Database
 from store.keys import create_key
 from tests.conftest import Api, free_port, start_server

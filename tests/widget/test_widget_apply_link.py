@@ -14,8 +14,8 @@ import pytest
 
 from api.app import create_app
 from api.runtime import Runtime
+from core.encoder import Encoder
 from core.settings import Settings
-from matching.encoders import Encoder
 from store.fairs import publish, upsert_fair
 from store.jobs import upsert_job
 from store.keys import create_key, get_or_create_tenant

@@ -22,9 +22,9 @@ import pytest
 
 from api.app import create_app
 from api.runtime import Runtime
+from core.encoder import Encoder
 from core.settings import Settings
 from ingestion.demo import DEMO_FAIR, FAIR_TENANT, load_demo, load_demo_fair
-from matching.encoders import Encoder
 from store.keys import create_key
 from tests.conftest import free_port, start_server
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.domain import EducationLevel
-from matching.fairness import neutralize, person_names, strip_contacts
+from representation.fairness import neutralize, person_names, strip_contacts
 from store.models import Candidate, Job
 from taxonomy.skills import skill_vocabulary
 
@@ -181,6 +181,10 @@ class CandidateProfile:
     def embedding_text(self) -> str:
         body = self.summary or self.experience_text or self.resume_text
         return compose_embedding_text(self.title_text(), [body], self.skills)
+
+    def embedded_texts(self) -> list[str]:
+        """Every text of the profile that is embedded (and so cached with its vector)."""
+        return [self.embedding_text(), self.title_text()]
 
     def keyword_text(self) -> str:
         return "\n".join(

@@ -20,25 +20,16 @@ import threading
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 
+from core.encoder import Encoder
+from core.fingerprints import content_hash
 from core.settings import EmbeddingSettings
 from store.db import Database
 from store.models import EmbeddingCacheEntry
-
-
-class Encoder(Protocol):
-    """Turns texts into L2-normalized float32 vectors of a fixed dimension."""
-
-    model_id: str
-    dim: int
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """An array of shape (len(texts), dim), each row of unit length."""
-        ...
 
 
 def available_cores() -> int:
@@ -162,10 +153,6 @@ def create_encoder(settings: EmbeddingSettings) -> Encoder:
             settings.model_path, device=settings.device, batch_size=settings.batch_size
         )
     return HashingEncoder(settings.hashing_dim)
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class CachedEncoder:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.settings import EmbeddingSettings, Settings
-from matching.encoders import (
+from representation.encoders import (
     CachedEncoder,
     Encoder,
     HashingEncoder,

@@ -1,4 +1,5 @@
-"""Near-duplicate detection: 64-bit SimHash over normalized text shingles.
+"""Fingerprints of texts: content hashes (the embedding cache's keys) and, for
+near-duplicate detection, 64-bit SimHash over normalized text shingles.
 
 Postings reposted by several agencies or boards differ by a company suffix, a reordered
 benefit list or a tweaked salary; their SimHashes differ in a few bits. Four 16-bit bands
@@ -10,12 +11,15 @@ agreeing. The threshold was chosen on the labelled pairs of ``bench/dedup_eval.p
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import zlib
 from collections import Counter
 
 import numpy as np
+
+from core.contacts import remove_contacts
 
 MAX_DISTANCE = 6
 BANDS = 4
@@ -89,3 +93,14 @@ def same_posting(
         return False
     ta, tb = normalize_text(a_title), normalize_text(b_title)
     return ta == tb or ta in tb or tb in ta
+
+
+def without_contacts(text: str) -> str:
+    """The text with contacts (e-mail, phone, WeChat, QQ, ID numbers) removed: two copies of a
+    résumé, one with contacts and one without, should look alike to duplicate detection."""
+    return remove_contacts(text, " ")
+
+
+def content_hash(text: str) -> str:
+    """The key of a text in the embedding cache (and of what erasure removes from it)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -244,8 +244,8 @@ def cmd_ranker(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from matching.encoders import CachedEncoder, create_encoder
     from matching.training import train_ranker
+    from representation.encoders import CachedEncoder, create_encoder
     from store.ranker_models import list_models
 
     settings = _settings()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching.fairness import blind_view, neutralize
+from representation.fairness import blind_view, neutralize
 from tests.conftest import Api
 
 ZH_RESUME = """{name}

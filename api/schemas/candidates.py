@@ -1,0 +1,55 @@
+"""Candidate profiles as the API returns them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+)
+
+
+class SourceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    external_id: str | None
+    matched_on: str | None
+    received_at: datetime
+
+
+class CandidateRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    tenant_id: str
+    external_id: str | None
+    name: str | None
+    email: str | None
+    phone: str | None
+    city: str | None
+    city_code: int | None
+    desired_titles: list[str]
+    desired_salary_min: float | None
+    years_experience: float | None
+    education: dict[str, Any] | None
+    experience: list[dict[str, Any]]
+    skills: list[str]
+    languages: list[str]
+    certificates: list[str]
+    summary: str | None
+    resume_text: str | None
+    extracted_fields: list[str]
+    extraction: dict[str, Any] | None
+    occupation_code: str | None
+    sources: list[SourceRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+class CandidatePage(BaseModel):
+    items: list[CandidateRead]
+    total: int
+    page: int
+    page_size: int

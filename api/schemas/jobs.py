@@ -1,0 +1,52 @@
+"""Postings as the API returns them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+)
+
+
+class JobRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    tenant_id: str
+    external_id: str | None
+    title: str
+    description: str
+    company: str | None
+    city: str | None
+    city_code: int | None
+    district: str | None
+    district_code: int | None
+    remote: bool
+    salary_min: float | None
+    salary_max: float | None
+    employment_type: str
+    required_skills: list[str]
+    preferred_skills: list[str]
+    min_years_experience: float | None
+    education: str | None
+    language: str | None
+    private: bool
+    occupation_code: str | None
+    occupation_confidence: float | None
+    duplicate_of: int | None
+    salary_months: int | None
+    benefits: list[str]
+    extraction: dict[str, Any] | None
+    posted_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class JobPage(BaseModel):
+    items: list[JobRead]
+    total: int
+    page: int
+    page_size: int

@@ -1,0 +1,1 @@
+"""The `talentmatch` command: it sits above every layer, benchmarks included."""
