@@ -7,6 +7,7 @@ scripts/setup.sh --dev
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/lint-imports
 if PGURL="$(scripts/test-postgres.sh start)"; then
   export TALENTMATCH_TEST_POSTGRES_URL="$PGURL"
   trap 'scripts/test-postgres.sh stop' EXIT
