@@ -21,7 +21,7 @@ from ingestion.worker import IngestWorker
 from matching.ranker import RankerModel, active_model, default_model
 from representation.encoders import CachedEncoder, create_encoder
 from representation.profiles import PROFILE_TEXT_VERSION
-from search_index.embedded import EmbeddedIndex
+from search_index.factory import create_search_index
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
 from store.data_key import verify_data_key
@@ -82,17 +82,21 @@ class Runtime:
         # The embedding cache lives in the main database unless another one is given.
         self.encoder = CachedEncoder(base_encoder, cache_db or self.db)
         self.encode_query = QueryEncoder(base_encoder)
-        self.indexes: dict[EntityKind, SearchIndex] = {
-            kind: EmbeddedIndex(
-                settings.index_dir / f"{kind.value}s",
-                dim=base_encoder.dim,
-                # The index holds vectors of profile texts: both the model and the way the
-                # texts are written must match, or it is rebuilt.
-                model_id=f"{base_encoder.model_id}/profiles-v{PROFILE_TEXT_VERSION}",
-                settings=settings.search,
-            )
-            for kind in EntityKind
-        }
+        try:
+            self.indexes: dict[EntityKind, SearchIndex] = {
+                kind: create_search_index(
+                    kind,
+                    settings,
+                    dim=base_encoder.dim,
+                    # The index holds vectors of profile texts: both the model and the way the
+                    # texts are written must match, or it is rebuilt.
+                    model_id=f"{base_encoder.model_id}/profiles-v{PROFILE_TEXT_VERSION}",
+                )
+                for kind in EntityKind
+            }
+        except Exception:
+            self.db.dispose()
+            raise
         self.limits = ReaderLimits.from_settings(settings.uploads)
         self.ingest = IngestWorker(
             self.db, settings.files_dir, self.limits, after_batch=lambda _job: index_now(self)
