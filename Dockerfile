@@ -9,6 +9,9 @@ COPY ingestion ingestion
 COPY matching matching
 COPY search_index search_index
 COPY bench bench
+COPY cli cli
+COPY representation representation
+COPY widget widget
 RUN pip install --no-cache-dir .
 ENV TALENTMATCH_DATA_DIR=/data
 EXPOSE 8000
