@@ -122,7 +122,7 @@ class Job(Base):
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     # Fields read out of a posting file: {field: {"value", "confidence", "span"}}.
     extraction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # Near-duplicate detection (ingestion/dedup.py): the SimHash, its four 16-bit bands for
+    # Near-duplicate detection (core/fingerprints.py): the SimHash, its four 16-bit bands for
     # equality lookups, and the earliest posting of the group this one duplicates.
     simhash: Mapped[int | None] = mapped_column(BigInteger)
     simhash_b0: Mapped[int | None] = mapped_column(Integer, index=True)
