@@ -23,11 +23,10 @@ from matching.ranker import RankerModel, default_model
 from search_index.embedded import EmbeddedIndex
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
-from store.data_key import verify_data_key
+from store.data_key import encrypt_legacy_rows, verify_data_key
 from store.db import Database
 from store.files import encrypt_legacy_files
 from store.keys import allowed_browser_origins
-from store.pii import encrypt_legacy_rows
 from store.ranker_models import active_model
 from taxonomy.occupations import code_title
 
@@ -159,7 +158,7 @@ class Runtime:
             log.info(
                 "encrypted the personal data of %d profiles stored before encryption", rewritten
             )
-        encrypted_files = encrypt_legacy_files(self.settings.files_dir)
+        encrypted_files = encrypt_legacy_files(self.settings.files_dir, key=self.db.data_key)
         if encrypted_files:
             log.info("encrypted %d stored files written before encryption", encrypted_files)
         if not background:
