@@ -20,6 +20,7 @@ from ingestion.worker import IngestWorker
 from matching.encoders import CachedEncoder, Encoder, create_encoder
 from matching.profiles import PROFILE_TEXT_VERSION
 from matching.ranker import RankerModel, default_model
+from matching.service import JobProfileCache
 from search_index.embedded import EmbeddedIndex
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
@@ -104,6 +105,7 @@ class Runtime:
         self._browser_origins: tuple[set[str], float] = (set(), -1e9)
         self._rankers: dict[str, tuple[RankerModel, float]] = {}
         self._rankers_lock = threading.Lock()
+        self.job_profiles = JobProfileCache()
         self.sync = IndexSync(
             self.db,
             self.encoder,

@@ -1,6 +1,7 @@
 """Two runtimes in one process, each with its own data directory, database and data key:
 profiles, stored files and identity merges of one never use the other's key, whichever
-database was opened last."""
+database was opened last; and what one runtime caches about its data never answers for the
+other's."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, text, update
 
 from api.app import create_app
 from core.settings import Settings
 from matching.encoders import Encoder
+from store.models import Job
 from store.pii import DataKey, contact_keys
 from tests.conftest import POSTGRES_URL, Api
 
@@ -181,3 +184,25 @@ async def test_two_runtimes_keep_their_own_data_key(two_runtimes: tuple[Api, Api
             assert own.decrypt_bytes(content).startswith("周敏".encode())
             with pytest.raises(RuntimeError):
                 other.decrypt_bytes(content)
+
+
+async def test_two_runtimes_score_their_own_postings(two_runtimes: tuple[Api, Api]) -> None:
+    """Each database's first posting has id 1; with the same update time too (imported with
+    one timestamp), a profile cached by one runtime must not score the other's posting."""
+    api_a, api_b = two_runtimes
+    job_a = await api_a.create_job("acme", required_skills=["Python"], preferred_skills=[])
+    job_b = await api_b.create_job(
+        "acme", title="Java开发工程师", required_skills=["Java"], preferred_skills=[]
+    )
+    assert job_a["id"] == job_b["id"]
+    stamp = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    for api in (api_a, api_b):
+        with api.runtime.db.session() as session:
+            session.execute(update(Job).where(Job.id == job_a["id"]).values(updated_at=stamp))
+    for api, skill in ((api_a, "Python"), (api_b, "Java")):
+        person = await api.create_candidate("acme", skills=["Python", "Java"])
+        response = await api.get(f"/v1/candidates/{person['id']}/matches", "acme")
+        assert response.status_code == 200, response.text
+        (match,) = [m for m in response.json()["matches"] if m["id"] == job_a["id"]]
+        assert match["matched_skills"] == [skill]
+        assert match["job"]["required_skills"] == [skill]
