@@ -5,12 +5,12 @@ text of uploaded files) are stored encrypted with Fernet (AES-128-CBC + HMAC-SHA
 ``TALENTMATCH_AUTH__DATA_KEY``; the columns decrypt transparently for the code that reads
 them. The identity keys that merge arrivals of the same person are keyed digests (HMAC),
 never the contacts themselves. Values written before encryption existed read back as they
-are and are encrypted the next time the row is written (``encrypt_legacy_rows`` does it
-for all rows at start-up, ``store.data_key``). ``DataKey`` holds one key's operations, so a
-rotation can hold two. There is no process-wide key: each ``Database`` attaches its own to
-its engine's dialect (``attach_key``), the column types read it from the dialect they run
-on, and code holding a session takes it from the session's bind (``session_key``), so two
-databases with different keys can be open in one process.
+are and are encrypted the next time the row is written (``store.data_key.encrypt_legacy_rows``
+does it for all rows at start-up). ``DataKey`` holds one key's operations, so a rotation can
+hold two. There is no process-wide key: each ``Database`` attaches its own to its engine's
+dialect (``attach_key``), the column types read it from the dialect they run on, and code
+holding a session takes it from the session's bind (``session_key``), so two databases with
+different keys can be open in one process.
 
 Responses show contacts only to keys with the ``candidates:contact`` scope, and never in
 search or match results (``redact_contacts``, ``redact_text``); what counts as a contact is
