@@ -19,16 +19,16 @@ from core.settings import Settings
 from ingestion.readers import ReaderLimits
 from ingestion.worker import IngestWorker
 from matching.ranker import RankerModel, active_model, default_model
+from matching.service import JobProfileCache
 from representation.encoders import CachedEncoder, create_encoder
 from representation.profiles import PROFILE_TEXT_VERSION
 from search_index.factory import create_search_index
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
-from store.data_key import verify_data_key
+from store.data_key import encrypt_legacy_rows, verify_data_key
 from store.db import Database
 from store.files import encrypt_legacy_files
 from store.keys import allowed_browser_origins
-from store.pii import encrypt_legacy_rows
 from taxonomy.occupations import code_title
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,7 @@ class Runtime:
         self._browser_origins: tuple[set[str], float] = (set(), -1e9)
         self._rankers: dict[str, tuple[RankerModel, float]] = {}
         self._rankers_lock = threading.Lock()
+        self.job_profiles = JobProfileCache()
         self.sync = IndexSync(
             self.db,
             self.encoder,
@@ -163,7 +164,7 @@ class Runtime:
             log.info(
                 "encrypted the personal data of %d profiles stored before encryption", rewritten
             )
-        encrypted_files = encrypt_legacy_files(self.settings.files_dir)
+        encrypted_files = encrypt_legacy_files(self.settings.files_dir, key=self.db.data_key)
         if encrypted_files:
             log.info("encrypted %d stored files written before encryption", encrypted_files)
         if not background:

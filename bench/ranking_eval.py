@@ -259,7 +259,8 @@ def _ranked_pairs(corpus: Corpus, session: Any, kind: str, probe_id: int,
     return [(row.id, m) for row, m in rank_jobs_for_candidate(
         person, job_index=runtime.jobs_index, candidate_index=runtime.candidates_index,
         load_jobs=partial(jobs_by_ids, session), settings=runtime.settings.match,
-        limit=runtime.settings.match.job_retrieval_depth, model=model)]  # fmt: skip
+        limit=runtime.settings.match.job_retrieval_depth, model=model,
+        job_profiles=runtime.job_profiles)]  # fmt: skip
 
 
 def _split_probes(corpus: Corpus, probes: int, seed: int) -> dict[str, list[tuple[str, int]]]:

@@ -328,7 +328,7 @@ def cmd_data_key(args: argparse.Namespace) -> int:
     """Check the configured data key against the stored check value, or rotate to a new one."""
     from store.data_key import check_status, rotate_data_key
     from store.db import Database
-    from store.pii import DataKey, current_key
+    from store.pii import DataKey
 
     settings = _settings()
     if args.data_key_command == "check":
@@ -354,7 +354,7 @@ def cmd_data_key(args: argparse.Namespace) -> int:
         if check_status(db, settings.files_dir, new) == "ok":
             print("the data is already under the new key", file=sys.stderr)
             return 0
-        report = rotate_data_key(db, settings.files_dir, current_key(), new)
+        report = rotate_data_key(db, settings.files_dir, db.data_key, new)
     finally:
         db.dispose()
         for lock in locks:

@@ -238,7 +238,7 @@ def create_ingest_job(
             "zip loads of files are for candidates; send postings as JSONL or CSV", field="file"
         )
     total = count_records(fmt, content, limits)
-    digest = write_content(files_dir, content)
+    digest = write_content(files_dir, content, key=db.data_key)
     with db.session() as session:
         existing = session.scalar(
             select(IngestJob).where(
@@ -406,7 +406,7 @@ def run_ingest_job(
         job.status = "running"
         job.started_at = utcnow()
         start = job.position
-    content = read_content(files_dir, job.sha256)
+    content = read_content(files_dir, job.sha256, key=db.data_key)
     records = iter_records(job.format, content, limits)
     for _ in range(start):
         next(records, None)

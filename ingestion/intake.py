@@ -18,6 +18,7 @@ from store.candidates import upsert_candidate
 from store.db import Database
 from store.files import record_file, write_content
 from store.jobs import upsert_job
+from store.pii import session_key
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def store_document(
     """Read, extract and store one file inside the caller's transaction; returns (id, created).
     Raises ``FileRejected`` or ``InvalidInput`` for a file that cannot become a record."""
     document = read_document(filename, content, limits)
-    digest = write_content(files_dir, content)
+    digest = write_content(files_dir, content, key=session_key(session))
     external_id = f"file-{digest[:40]}"
     if kind is EntityKind.CANDIDATE:
         record, created = upsert_candidate(

@@ -35,26 +35,30 @@ def _vectors(index: SearchIndex, entity_id: int, kind: EntityKind) -> Vectors:
     return stored.vector, stored.title_vector
 
 
-_JOB_PROFILES: OrderedDict[tuple[int, float], JobProfile] = OrderedDict()
-_JOB_PROFILES_MAX = 50_000
-_JOB_PROFILES_LOCK = threading.Lock()
+class JobProfileCache:
+    """Postings' profiles, reused while a posting is unchanged: candidate → postings matching
+    scores the same popular postings over and over. One per database (the runtime holds
+    it): posting ids and update times of two databases can coincide."""
 
+    def __init__(self, size: int = 50_000) -> None:
+        self._size = size
+        self._profiles: OrderedDict[tuple[int, float], JobProfile] = OrderedDict()
+        self._lock = threading.Lock()
 
-def cached_job_profile(job: Job) -> JobProfile:
-    """A posting's profile, reused while the posting is unchanged: candidate → postings
-    matching scores the same popular postings over and over."""
-    key = (job.id, job.updated_at.timestamp())
-    with _JOB_PROFILES_LOCK:
-        profile = _JOB_PROFILES.get(key)
-        if profile is not None:
-            _JOB_PROFILES.move_to_end(key)
-            return profile
-    profile = JobProfile.from_row(job)
-    with _JOB_PROFILES_LOCK:
-        _JOB_PROFILES[key] = profile
-        if len(_JOB_PROFILES) > _JOB_PROFILES_MAX:
-            _JOB_PROFILES.popitem(last=False)
-    return profile
+    def profile(self, job: Job) -> JobProfile:
+        """The posting's profile, built once per version of the posting."""
+        key = (job.id, job.updated_at.timestamp())
+        with self._lock:
+            profile = self._profiles.get(key)
+            if profile is not None:
+                self._profiles.move_to_end(key)
+                return profile
+        profile = JobProfile.from_row(job)
+        with self._lock:
+            self._profiles[key] = profile
+            if len(self._profiles) > self._size:
+                self._profiles.popitem(last=False)
+        return profile
 
 
 def keyword_relevance(hits: list[SearchHit]) -> dict[int, float] | None:
@@ -153,8 +157,11 @@ def rank_jobs_for_candidate(
     settings: MatchSettings,
     limit: int,
     model: RankerModel | None = None,
+    job_profiles: JobProfileCache | None = None,
 ) -> list[tuple[Job, MatchScore]]:
-    """Postings (public, or the candidate's tenant's own) best suited to ``candidate``."""
+    """Postings (public, or the candidate's tenant's own) best suited to ``candidate``;
+    ``job_profiles`` (the runtime's) saves rebuilding the profiles of unchanged postings."""
+    job_profile = job_profiles.profile if job_profiles is not None else JobProfile.from_row
     model = (model or default_model()).for_direction(CANDIDATE_TO_JOBS)
     profile = CandidateProfile.from_row(candidate, with_texts=False)
     candidate_vectors = _vectors(candidate_index, candidate.id, EntityKind.CANDIDATE)
@@ -167,7 +174,7 @@ def rank_jobs_for_candidate(
         job_index.vectors(ids),
         visible=lambda j: not j.private or j.tenant_id == candidate.tenant_id,
         score=lambda j, vectors, keyword: score_match(
-            cached_job_profile(j),
+            job_profile(j),
             profile,
             job_vectors=vectors,
             candidate_vectors=candidate_vectors,

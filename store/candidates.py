@@ -21,7 +21,7 @@ from store.normalize import (
     years_from_experience,
 )
 from store.outbox import record_change
-from store.pii import contact_keys
+from store.pii import DataKey, contact_keys, session_key
 from store.records import rows_by_ids, shares_simhash_band
 from taxonomy.occupations import code_title
 
@@ -81,7 +81,7 @@ def _require_extraction(fields: dict[str, Any]) -> None:
         raise ValueError("resume_text without its extraction: run with_resume_extraction first")
 
 
-def _apply(candidate: Candidate, fields: dict[str, Any]) -> None:
+def _apply(candidate: Candidate, fields: dict[str, Any], key: DataKey) -> None:
     if "resume_text" in fields:
         # New résumé text: what was extracted from the old one must not linger.
         for stale in candidate.extracted_fields or []:
@@ -116,11 +116,13 @@ def _apply(candidate: Candidate, fields: dict[str, Any]) -> None:
     ]
     best = code_title(titles[0]) if titles else None
     candidate.occupation_code = best.code if best else None
-    _identity_keys(candidate)
+    _identity_keys(candidate, key)
 
 
-def _identity_keys(candidate: Candidate) -> None:
-    candidate.email_key, candidate.phone_key = contact_keys(candidate.email, candidate.phone)
+def _identity_keys(candidate: Candidate, key: DataKey) -> None:
+    candidate.email_key, candidate.phone_key = contact_keys(
+        candidate.email, candidate.phone, key=key
+    )
     text = without_contacts(candidate.resume_text or "")
     if len(text) >= 150:  # shorter texts are too alike to say "the same résumé"
         candidate.simhash = simhash(text)
@@ -165,7 +167,7 @@ def _same_person(session: Session, incoming: Candidate) -> tuple[Candidate | Non
     return None, None
 
 
-def _merge(target: Candidate, incoming: Candidate) -> None:
+def _merge(target: Candidate, incoming: Candidate, key: DataKey) -> None:
     """The newer arrival's non-empty fields win; everything else of the profile stays."""
     changes = {
         name: getattr(incoming, name)
@@ -175,7 +177,7 @@ def _merge(target: Candidate, incoming: Candidate) -> None:
     }
     if "resume_text" in changes:  # the extraction belongs to the résumé it came from
         changes["extraction"] = incoming.extraction
-    _apply(target, changes)
+    _apply(target, changes, key)
 
 
 def upsert_candidate(
@@ -189,23 +191,24 @@ def upsert_candidate(
     fields = {**fields, "external_id": external_id}
     complete: dict[str, Any] = dict.fromkeys(CANDIDATE_FIELDS)
     complete.update(fields)
+    key = session_key(session)
     candidate = find_by_external_id(
         session, Candidate, tenant_id=tenant_id, external_id=external_id
     )
     if candidate is not None:
-        _apply(candidate, complete)
+        _apply(candidate, complete, key)
         return _saved(session, candidate), False
     source = _find_source(session, tenant_id, external_id)
     if source is not None:  # a later arrival of a merged person: merge again
         incoming = Candidate(tenant_id=tenant_id)
-        _apply(incoming, complete)
-        _merge(source.candidate, incoming)
+        _apply(incoming, complete, key)
+        _merge(source.candidate, incoming, key)
         return _saved(session, source.candidate), False
     incoming = Candidate(tenant_id=tenant_id)
-    _apply(incoming, complete)
+    _apply(incoming, complete, key)
     match, matched_on = _same_person(session, incoming)
     if match is not None:
-        _merge(match, incoming)
+        _merge(match, incoming, key)
         match.sources.append(
             CandidateSource(tenant_id=tenant_id, external_id=external_id, matched_on=matched_on)
         )
@@ -246,7 +249,7 @@ def update_candidate(session: Session, candidate: Candidate, changes: dict[str, 
     if "external_id" in changes:
         changes = {**changes, "external_id": (changes["external_id"] or "").strip() or None}
         ensure_external_id_free(session, candidate, changes["external_id"])
-    _apply(candidate, changes)
+    _apply(candidate, changes, session_key(session))
     session.flush()
     record_change(session, EntityKind.CANDIDATE, candidate.id)
     return candidate

@@ -12,6 +12,9 @@ written anew, then renamed over the old one), then, in one database transaction,
 encrypted column, the identity digests and the check value. While it runs a marker names
 the new key; a crash leaves the marker, starts refuse, and running the rotation again with
 the same two keys finishes it (files already under the new key are recognized and kept).
+
+``encrypt_legacy_rows`` encrypts the rows written before encryption existed (it lives here,
+not in ``store.pii``, because it reads the models, whose column types ``store.pii`` defines).
 """
 
 from __future__ import annotations
@@ -21,14 +24,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from core.errors import InvalidInput, TalentMatchError
 from store.db import Database
-from store.models import InstanceMeta
-from store.pii import DataKey, contact_keys, current_key, is_encrypted_file
+from store.models import Candidate, InstanceMeta
+from store.pii import DataKey, contact_keys, is_encrypted_file, session_key
 
 CHECK_NAME = "data_key_check"
 PENDING_NAME = "data_key_rotation_pending"
@@ -110,8 +114,9 @@ def _sample_decrypts(session: Session, files_dir: Path, key: DataKey) -> bool:
 
 def verify_data_key(db: Database, files_dir: Path, key: DataKey | None = None) -> bool:
     """Refuse (``DataKeyMismatch``) a data key other than the one the data was written with;
-    record the check value on first start. Returns True when it recorded one."""
-    key = key or current_key()
+    record the check value on first start. ``key`` defaults to the database's own. Returns
+    True when it recorded one."""
+    key = key or db.data_key
     with db.session() as session:
         if _meta(session, PENDING_NAME) is not None:
             raise DataKeyMismatch(_interrupted_message())
@@ -136,8 +141,9 @@ def verify_data_key(db: Database, files_dir: Path, key: DataKey | None = None) -
 
 def check_status(db: Database, files_dir: Path, key: DataKey | None = None) -> str:
     """``ok``, ``mismatch``, ``pending`` (a rotation to finish) or ``unrecorded`` (no check
-    value yet, and a sample of the stored data decrypts); reads only."""
-    key = key or current_key()
+    value yet, and a sample of the stored data decrypts) for ``key`` (default: the
+    database's own); reads only."""
+    key = key or db.data_key
     with db.session() as session:
         if _meta(session, PENDING_NAME) is not None:
             return "pending"
@@ -186,7 +192,7 @@ def _reencrypt(value: str | None, old: DataKey, new: DataKey) -> str | None:
 
 def _rotate_rows(session: Session, old: DataKey, new: DataKey) -> tuple[int, int]:
     """Re-encrypt every encrypted column and recompute the identity digests (raw SQL: the
-    ORM columns would use the one configured key)."""
+    ORM columns would use the database's one key)."""
     candidates = 0
     last = 0
     while True:
@@ -268,3 +274,30 @@ def rotate_data_key(db: Database, files_dir: Path, old: DataKey, new: DataKey) -
         if marker is not None:
             session.delete(marker)
     return RotationReport(candidates=candidates, stored_files=stored_files, files=files)
+
+
+def encrypt_legacy_rows(session: Session, batch: int = 500) -> int:
+    """Encrypt personal data written before encryption existed and turn plaintext identity
+    keys into digests, under the key of the session's database. Idempotent; returns how many
+    profiles it rewrote."""
+    key = session_key(session)
+    raw = text(
+        "SELECT id FROM candidates WHERE "
+        "(email IS NOT NULL AND email NOT LIKE 'enc1:%') OR "
+        "(phone IS NOT NULL AND phone NOT LIKE 'enc1:%') OR "
+        "(resume_text IS NOT NULL AND resume_text NOT LIKE 'enc1:%') OR "
+        "(extraction IS NOT NULL AND extraction NOT LIKE 'enc1:%')"
+    )
+    ids = [row[0] for row in session.execute(raw)]
+    for start in range(0, len(ids), batch):
+        rows = session.scalars(
+            select(Candidate).where(Candidate.id.in_(ids[start : start + batch]))
+        )
+        for candidate in rows:
+            for column in ("email", "phone", "resume_text", "extraction"):
+                flag_modified(candidate, column)
+            candidate.email_key, candidate.phone_key = contact_keys(
+                candidate.email, candidate.phone, key=key
+            )
+        session.flush()
+    return len(ids)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
-from store import pii
+from store.pii import DataKey, attach_key
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
@@ -35,9 +35,10 @@ def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_db_engine(settings: Settings) -> Engine:
-    """An engine for the configured database, its schema migrated to the latest revision.
-    Its errors never quote their parameters: they are personal data (names, résumés)."""
+def create_db_engine(settings: Settings, key: DataKey) -> Engine:
+    """An engine for the configured database, its schema migrated to the latest revision,
+    whose encrypted columns use ``key``. Its errors never quote their parameters: they are
+    personal data (names, résumés)."""
     url = settings.database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -48,6 +49,7 @@ def create_db_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _enable_sqlite_wal)
     else:
         engine = create_engine(url, echo=settings.db.echo, pool_pre_ping=True, hide_parameters=True)
+    attach_key(engine.dialect, key)
     migrate(engine)
     return engine
 
@@ -100,11 +102,12 @@ def _lost_a_race(exc: IntegrityError | OperationalError) -> bool:
 
 
 class Database:
-    """Owns the engine; hands out sessions that commit or roll back as a unit."""
+    """Owns the engine and the data key its personal data is encrypted with; hands out
+    sessions that commit or roll back as a unit."""
 
     def __init__(self, settings: Settings) -> None:
-        pii.configure(settings.auth.data_key.get_secret_value())
-        self.engine = create_db_engine(settings)
+        self.data_key = DataKey(settings.auth.data_key.get_secret_value())
+        self.engine = create_db_engine(settings, self.data_key)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

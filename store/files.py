@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
 from core.errors import NotFound
-from store import pii
 from store.models import IngestJob, StoredFile
+from store.pii import DataKey, is_encrypted_file
 
 
 def safe_filename(name: str | None) -> str:
@@ -30,28 +30,30 @@ def content_path(files_dir: Path, sha256: str) -> Path:
     return files_dir / sha256[:2] / sha256
 
 
-def write_content(files_dir: Path, content: bytes) -> str:
-    """Store bytes once (atomically, encrypted) and return the SHA-256 of the plain bytes."""
+def write_content(files_dir: Path, content: bytes, *, key: DataKey) -> str:
+    """Store bytes once (atomically, encrypted under ``key``) and return the SHA-256 of the
+    plain bytes."""
     digest = hashlib.sha256(content).hexdigest()
     path = content_path(files_dir, digest)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_bytes(pii.encrypt_bytes(content))
+        tmp.write_bytes(key.encrypt_bytes(content))
         os.replace(tmp, path)
     return digest
 
 
-def read_content(files_dir: Path, sha256: str) -> bytes:
-    """The plain bytes of a stored file."""
+def read_content(files_dir: Path, sha256: str, *, key: DataKey) -> bytes:
+    """The plain bytes of a stored file, decrypted with ``key``."""
     path = content_path(files_dir, sha256)
     if not path.exists():
         raise NotFound("the stored file is gone")
-    return pii.decrypt_bytes(path.read_bytes())
+    return key.decrypt_bytes(path.read_bytes())
 
 
-def encrypt_legacy_files(files_dir: Path) -> int:
-    """Encrypt stored files written before encryption existed; returns how many."""
+def encrypt_legacy_files(files_dir: Path, *, key: DataKey) -> int:
+    """Encrypt (under ``key``) stored files written before encryption existed; returns how
+    many."""
     count = 0
     if not files_dir.exists():
         return 0
@@ -60,10 +62,10 @@ def encrypt_legacy_files(files_dir: Path) -> int:
             continue
         with open(path, "rb") as handle:
             head = handle.read(16)
-        if pii.is_encrypted_file(head):
+        if is_encrypted_file(head):
             continue
         tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_bytes(pii.encrypt_bytes(path.read_bytes()))
+        tmp.write_bytes(key.encrypt_bytes(path.read_bytes()))
         os.replace(tmp, path)
         count += 1
     return count

@@ -5,9 +5,12 @@ text of uploaded files) are stored encrypted with Fernet (AES-128-CBC + HMAC-SHA
 ``TALENTMATCH_AUTH__DATA_KEY``; the columns decrypt transparently for the code that reads
 them. The identity keys that merge arrivals of the same person are keyed digests (HMAC),
 never the contacts themselves. Values written before encryption existed read back as they
-are and are encrypted the next time the row is written (``encrypt_legacy_rows`` does it
-for all rows at start-up). ``DataKey`` holds one key's operations, so a rotation can hold two
-(``store.data_key``); the module functions use the key ``configure`` installed.
+are and are encrypted the next time the row is written (``store.data_key.encrypt_legacy_rows``
+does it for all rows at start-up). ``DataKey`` holds one key's operations, so a rotation can
+hold two. There is no process-wide key: each ``Database`` attaches its own to its engine's
+dialect (``attach_key``), the column types read it from the dialect they run on, and code
+holding a session takes it from the session's bind (``session_key``), so two databases with
+different keys can be open in one process.
 
 Responses show contacts only to keys with the ``candidates:contact`` scope, and never in
 search or match results (``redact_contacts``, ``redact_text``); what counts as a contact is
@@ -21,7 +24,7 @@ import hashlib
 import hmac
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Text
@@ -30,13 +33,17 @@ from sqlalchemy.types import TypeDecorator
 
 from core import contacts
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 _PREFIX = "enc1:"
 # Files (uploaded originals, bulk sources) on disk: this header, then a Fernet token.
 _FILE_MAGIC = b"TMENC1\n"
 # What the key check value authenticates (store.data_key): a fixed label, so the stored
 # value says nothing about the data and cannot be used to decrypt anything.
 _CHECK_LABEL = b"talentmatch data-key check v1"
-_state: dict[str, Any] = {}
+# The attribute of an engine's dialect that holds its database's key (see ``attach_key``).
+_DIALECT_ATTR = "talentmatch_data_key"
 
 
 class DataKey:
@@ -106,35 +113,24 @@ class DataKey:
         return hmac.compare_digest(self.check_value(), check_value)
 
 
-def configure(data_key: str) -> None:
-    """Install the data key (any string; a Fernet key is derived from it)."""
-    _state["key"] = DataKey(data_key)
+def attach_key(dialect: Dialect, key: DataKey) -> None:
+    """Make ``key`` the data key of everything that runs on the engine of ``dialect``. Every
+    ``create_engine`` makes its own dialect object, so each database keeps its own key."""
+    setattr(dialect, _DIALECT_ATTR, key)
 
 
-def current_key() -> DataKey:
-    """The data key ``configure`` installed."""
-    if "key" not in _state:
-        raise RuntimeError("store.pii.configure() was not called: no data key")
-    key: DataKey = _state["key"]
+def dialect_key(dialect: Dialect) -> DataKey:
+    """The data key attached to the engine of ``dialect``."""
+    key = getattr(dialect, _DIALECT_ATTR, None)
+    if not isinstance(key, DataKey):
+        # Refuse rather than guess: a value written under no key or another one is lost.
+        raise RuntimeError("this engine has no data key: open it through store.db.Database")
     return key
 
 
-def encrypt(value: str) -> str:
-    return current_key().encrypt(value)
-
-
-def decrypt(stored: str) -> str:
-    return current_key().decrypt(stored)
-
-
-def encrypt_bytes(content: bytes) -> bytes:
-    """File content as stored at rest."""
-    return current_key().encrypt_bytes(content)
-
-
-def decrypt_bytes(stored: bytes) -> bytes:
-    """File content as read back; files written before encryption read as they are."""
-    return current_key().decrypt_bytes(stored)
+def session_key(session: Session) -> DataKey:
+    """The data key of the database a session is bound to."""
+    return dialect_key(session.get_bind().dialect)
 
 
 def is_encrypted_file(stored_head: bytes) -> bool:
@@ -145,18 +141,17 @@ def is_encrypted(stored: str | None) -> bool:
     return stored is None or stored.startswith(_PREFIX)
 
 
-def identity_digest(normalized: str | None) -> str | None:
+def identity_digest(normalized: str | None, *, key: DataKey) -> str | None:
     """A keyed digest of a normalized contact: equal contacts, equal digests; not reversible
     without the data key (a plain hash of a phone number is, by enumeration)."""
-    return current_key().digest(normalized)
+    return key.digest(normalized)
 
 
 def contact_keys(
-    email: str | None, phone: str | None, *, key: DataKey | None = None
+    email: str | None, phone: str | None, *, key: DataKey
 ) -> tuple[str | None, str | None]:
     """The identity digests of an e-mail and a phone number, normalized first
-    (case; +86 13800138000 is 13800138000), under ``key`` (default: the configured one)."""
-    key = key or current_key()
+    (case; +86 13800138000 is 13800138000), under ``key``."""
     digits = re.sub(r"\D", "", phone or "")
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
@@ -168,10 +163,10 @@ class EncryptedText(TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return encrypt(value) if value is not None else None
+        return dialect_key(dialect).encrypt(value) if value is not None else None
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return decrypt(value) if value is not None else None
+        return dialect_key(dialect).decrypt(value) if value is not None else None
 
 
 class EncryptedJSON(TypeDecorator[Any]):
@@ -179,10 +174,12 @@ class EncryptedJSON(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return encrypt(json.dumps(value, ensure_ascii=False)) if value is not None else None
+        if value is None:
+            return None
+        return dialect_key(dialect).encrypt(json.dumps(value, ensure_ascii=False))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
-        return json.loads(decrypt(value)) if value is not None else None
+        return json.loads(dialect_key(dialect).decrypt(value)) if value is not None else None
 
 
 # Fields of rendered records that hold no personal data (ids, digests, dates): a digest's
@@ -236,33 +233,3 @@ def redact_contacts(candidate: dict[str, Any]) -> dict[str, Any]:
             for field, value in out["extraction"].items()
         }  # fmt: skip
     return out
-
-
-def encrypt_legacy_rows(session: Any, batch: int = 500) -> int:
-    """Encrypt personal data written before encryption existed and turn plaintext identity
-    keys into digests. Idempotent; returns how many profiles it rewrote."""
-    from sqlalchemy import select, text
-    from sqlalchemy.orm.attributes import flag_modified
-
-    from store.models import Candidate
-
-    raw = text(
-        "SELECT id FROM candidates WHERE "
-        "(email IS NOT NULL AND email NOT LIKE 'enc1:%') OR "
-        "(phone IS NOT NULL AND phone NOT LIKE 'enc1:%') OR "
-        "(resume_text IS NOT NULL AND resume_text NOT LIKE 'enc1:%') OR "
-        "(extraction IS NOT NULL AND extraction NOT LIKE 'enc1:%')"
-    )
-    ids = [row[0] for row in session.execute(raw)]
-    for start in range(0, len(ids), batch):
-        rows = session.scalars(
-            select(Candidate).where(Candidate.id.in_(ids[start : start + batch]))
-        )
-        for candidate in rows:
-            for column in ("email", "phone", "resume_text", "extraction"):
-                flag_modified(candidate, column)
-            candidate.email_key, candidate.phone_key = contact_keys(
-                candidate.email, candidate.phone
-            )
-        session.flush()
-    return len(ids)

@@ -77,7 +77,7 @@ async def upload_job_files(
 def _download(runtime: Runtime, entity: EntityKind, entity_id: int) -> Response:
     with runtime.db.session() as session:
         stored = latest_file(session, entity=entity, entity_id=entity_id)
-    content = read_content(runtime.settings.files_dir, stored.sha256)
+    content = read_content(runtime.settings.files_dir, stored.sha256, key=runtime.db.data_key)
     disposition = f"attachment; filename*=UTF-8''{quote(stored.filename)}"
     return Response(
         content, media_type=stored.content_type, headers={"Content-Disposition": disposition}

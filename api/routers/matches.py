@@ -135,6 +135,7 @@ def jobs_for_candidate(
             settings=runtime.settings.match,
             limit=limit,
             model=model,
+            job_profiles=runtime.job_profiles,
         )
         views = job_views(session, [j for j, _ in ranked], principal)
         matches = [
