@@ -148,11 +148,17 @@ class IndexSync:
         may not have reached a checkpoint. Compares one number per index (the outbox event
         id of its checkpoint) with the database, never the whole id set."""
         issued = self._last_issued_event()
+        with self.db.session() as session:
+            oldest = session.scalar(select(func.min(OutboxEvent.id)))
         stale = []
         for kind, index in self.indexes.items():
             marker = index.applied_through()
-            if marker is None or marker > issued:
-                log.warning("%s index is lost or ahead of the database; rebuilding it", kind.value)
+            # Behind the database with the events in between gone: an older copy of the index
+            # (e.g. restored from a backup) that replaying cannot bring up to date.
+            missed = marker is not None and marker < issued and (oldest or issued + 1) > marker + 1
+            if marker is None or marker > issued or missed:
+                log.warning("%s index is lost, ahead of or behind the database; rebuilding it",
+                            kind.value)  # fmt: skip
                 stale.append(kind)
         with self.db.session() as session:
             replayed = outbox.replay_unsaved(session)
