@@ -38,6 +38,7 @@ def write_job(data_dir: Path, title: str, *, drain: bool = True) -> int:
             job_id = job.id
         if drain:
             runtime.sync.drain()
+            runtime.sync.checkpoint()  # durable: the applied events are forgotten
         return job_id
     finally:
         runtime.close()
