@@ -555,19 +555,28 @@ class EmbeddedIndex:
 
     def stored_fields(self, ids: Sequence[int]) -> dict[int, StoredFields]:
         with self._lock:
-            names = self._languages.names()
+            known = [
+                (int(doc_id), slot)
+                for doc_id in ids
+                if (slot := self._slot_of.get(int(doc_id))) is not None
+            ]
+            if not known:
+                return {}
             c = self._columns
-            found: dict[int, StoredFields] = {}
-            for doc_id in ids:
-                slot = self._slot_of.get(int(doc_id))
-                if slot is not None:
-                    found[int(doc_id)] = StoredFields(
-                        vector=c.vectors[slot].copy(),
-                        title_vector=c.title_vectors[slot].copy(),
-                        skills=c.skills[slot],
-                        language=names.get(int(c.arrays["language"][slot])),
-                    )
-            return found
+            slots = np.array([slot for _, slot in known], dtype=np.int64)
+            # One gather per column (fresh arrays: later writes do not reach the rows).
+            vectors, title_vectors = c.vectors[slots], c.title_vectors[slots]
+            names = self._languages.names()
+            languages = [names.get(code) for code in c.arrays["language"][slots].tolist()]
+            return {
+                doc_id: StoredFields(
+                    vector=vectors[i],
+                    title_vector=title_vectors[i],
+                    skills=c.skills[slot],
+                    language=languages[i],
+                )  # fmt: skip
+                for i, (doc_id, slot) in enumerate(known)
+            }
 
     def _count_facet(self, name: str, slots: np.ndarray) -> dict[Any, int]:
         """How many of ``slots`` have each value of facet ``name`` (unknown values left out)."""
