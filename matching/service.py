@@ -70,7 +70,7 @@ def keyword_relevance(hits: list[SearchHit]) -> dict[int, float] | None:
 def _score_retrieved(
     hits: list[SearchHit],
     rows: dict[int, Row],
-    stored: dict[int, StoredFields],
+    stored: StoredFields,
     *,
     visible: Callable[[Row], bool],
     score: Callable[[Row, Vectors, float | None], MatchScore],

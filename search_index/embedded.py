@@ -553,30 +553,24 @@ class EmbeddedIndex:
             if (slot := self._slot_of.get(int(doc_id))) is not None
         }
 
-    def stored_fields(self, ids: Sequence[int]) -> dict[int, StoredFields]:
+    def stored_fields(self, ids: Sequence[int]) -> StoredFields:
         with self._lock:
             known = [
                 (int(doc_id), slot)
                 for doc_id in ids
                 if (slot := self._slot_of.get(int(doc_id))) is not None
             ]
-            if not known:
-                return {}
             c = self._columns
             slots = np.array([slot for _, slot in known], dtype=np.int64)
-            # One gather per column (fresh arrays: later writes do not reach the rows).
-            vectors, title_vectors = c.vectors[slots], c.title_vectors[slots]
             names = self._languages.names()
-            languages = [names.get(code) for code in c.arrays["language"][slots].tolist()]
-            return {
-                doc_id: StoredFields(
-                    vector=vectors[i],
-                    title_vector=title_vectors[i],
-                    skills=c.skills[slot],
-                    language=languages[i],
-                )  # fmt: skip
-                for i, (doc_id, slot) in enumerate(known)
-            }
+            # Fancy indexing copies: later writes do not reach the rows handed out.
+            return StoredFields(
+                ids=[doc_id for doc_id, _ in known],
+                vectors=c.vectors[slots],
+                title_vectors=c.title_vectors[slots],
+                skills=[c.skills[slot] for _, slot in known],
+                languages=[names.get(code) for code in c.arrays["language"][slots].tolist()],
+            )
 
     def _count_facet(self, name: str, slots: np.ndarray) -> dict[Any, int]:
         """How many of ``slots`` have each value of facet ``name`` (unknown values left out)."""

@@ -196,21 +196,18 @@ class HybridSearch:
     def _rerank(self, fused: Ranked, keyword: Ranked, query: SearchQuery) -> Ranked:
         """The fused documents ordered by the re-ranker's score (see ``search_index.rerank``)."""
         stored = self.backend.stored_fields([doc_id for doc_id, _ in fused])
-        ids = [doc_id for doc_id, _ in fused if doc_id in stored]
+        ids = stored.ids
         if not ids:
             return []
-        fields = [stored[doc_id] for doc_id in ids]
         bm25 = dict(keyword)
         assert query.vector is not None and query.rerank is not None
         signals = rerank_signals(
-            query.vector, np.stack([f.vector for f in fields]),
-            np.stack([f.title_vector for f in fields]),
-            [bm25.get(d, 0.0) for d in ids], query.skills, [f.skills for f in fields],
+            query.vector, stored.vectors, stored.title_vectors,
+            [bm25.get(d, 0.0) for d in ids], query.skills, stored.skills,
         )  # fmt: skip
         scores = query.rerank.score(
-            signals, text_language(query.text), [f.language for f in fields],
-            skills=bool(query.skills),
-        )  # fmt: skip
+            signals, text_language(query.text), stored.languages, skills=bool(query.skills)
+        )
         order = np.argsort(-scores, kind="stable")  # ties keep the fused order
         return [(ids[i], float(scores[i])) for i in order]
 

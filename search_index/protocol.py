@@ -33,7 +33,7 @@ outbox event id the index reflects; ``applied_through()`` reads it back at start
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -166,13 +166,46 @@ class ListedPage:
 
 
 @dataclass(frozen=True)
-class StoredFields:
-    """What re-ranking reads of a retrieved document."""
+class StoredRow:
+    """One document's row of ``StoredFields``."""
 
     vector: np.ndarray
     title_vector: np.ndarray
     skills: tuple[str, ...]
     language: str | None
+
+
+@dataclass(frozen=True)
+class StoredFields:
+    """What re-ranking reads of a few retrieved documents, by column (row i is ``ids[i]``),
+    so the pipeline scores them without a per-document copy."""
+
+    ids: list[int]
+    vectors: np.ndarray  # (len(ids), dim)
+    title_vectors: np.ndarray
+    skills: list[tuple[str, ...]]
+    languages: list[str | None]
+    _rows: dict[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rows", {doc_id: i for i, doc_id in enumerate(self.ids)})
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._rows
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, doc_id: int) -> StoredRow:
+        i = self._rows[doc_id]
+        return StoredRow(self.vectors[i], self.title_vectors[i], self.skills[i], self.languages[i])
+
+    def get(self, doc_id: int) -> StoredRow | None:
+        """The document's row; None when the backend does not hold it."""
+        return self[doc_id] if doc_id in self._rows else None
 
 
 class SearchBackend(Protocol):
@@ -250,8 +283,9 @@ class SearchBackend(Protocol):
         """The duplicate group of each known document (its own id when alone)."""
         ...
 
-    def stored_fields(self, ids: Sequence[int]) -> dict[int, StoredFields]:
-        """What re-ranking needs of a few retrieved documents (unknown ids left out)."""
+    def stored_fields(self, ids: Sequence[int]) -> StoredFields:
+        """What re-ranking needs of a few retrieved documents, in the order asked (unknown
+        ids left out)."""
         ...
 
     def count(self) -> int:
