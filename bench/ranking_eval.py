@@ -44,6 +44,7 @@ from matching.scoring import MatchScore
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
 from matching.training import train_ranker
 from representation.profiles import CandidateProfile, JobProfile
+from search_index.hybrid import HybridSearch
 from search_index.protocol import SearchMode, SearchQuery
 from search_index.query_understanding import skills_in
 from search_index.rerank import (
@@ -309,9 +310,9 @@ def _search_examples(corpus: Corpus, queries: list[Query]) -> dict[str, list[Rer
     examples: dict[str, list[RerankExample]] = defaultdict(list)
     for query in queries:
         vector = runtime.encode_query(query.text)
-        hits = runtime.jobs_index.search(SearchQuery(viewer_tenant="eval", text=query.text, vector=vector,
+        hits = HybridSearch(runtime.jobs_index).search(SearchQuery(viewer_tenant="eval", text=query.text, vector=vector,
                                                      limit=1000, collapse_duplicates=False)).hits  # fmt: skip
-        stored = runtime.jobs_index.vectors([h.id for h in hits])
+        stored = runtime.jobs_index.stored_fields([h.id for h in hits])
         kept = [h for h in hits if h.id in stored]
         with runtime.db.session() as session:
             jobs = jobs_by_ids(session, [h.id for h in kept])
@@ -423,7 +424,7 @@ def run_ranking_evaluation(
             vector = runtime.encode_query(query.text)
             for system, mode, rerank in search_systems:
                 started_query = time.perf_counter()
-                hits = runtime.jobs_index.search(SearchQuery(viewer_tenant="eval", text=query.text, vector=vector,
+                hits = HybridSearch(runtime.jobs_index).search(SearchQuery(viewer_tenant="eval", text=query.text, vector=vector,
                                                              limit=100, mode=mode, collapse_duplicates=False,
                                                              rerank=rerank, skills=skills_in(query.text)))  # fmt: skip
                 search_ms[system].append(1000 * (time.perf_counter() - started_query))
@@ -559,10 +560,10 @@ def _measure_probe(corpus: Corpus, session: Any, table: Table, parity: dict[str,
         text = " ".join(
             [*CandidateProfile.from_row(person, with_texts=False).titles, *person.skills]
         )
-    stored = source_index.vectors([probe_id])[probe_id]
+    stored = source_index.stored_fields([probe_id])[probe_id]
     results: dict[str, list[int]] = {}
     for system, mode in SYSTEMS:
-        hits = target_index.search(SearchQuery(viewer_tenant="eval", text=text, vector=stored.vector, limit=100,
+        hits = HybridSearch(target_index).search(SearchQuery(viewer_tenant="eval", text=text, vector=stored.vector, limit=100,
                                                mode=mode, collapse_duplicates=False))  # fmt: skip
         results[system] = [h.id for h in hits.hits]
     for system, model in rerankers.items():

@@ -31,7 +31,6 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from api.routers.matches import candidates_for_job, jobs_for_candidate
-from api.routers.search import run_search, search_candidates, search_jobs
 from api.runtime import Runtime
 from api.schemas import CandidateRead, SearchRequest
 from api.views import candidate_view
@@ -39,6 +38,7 @@ from core.settings import Settings
 from ingestion.archetypes import ARCHETYPES
 from ingestion.resume_text import with_resume_extraction
 from ingestion.sample_data import generate_candidates, generate_jobs
+from matching import search as search_service
 from representation.encoders import HashingEncoder, UniversalSentenceEncoder
 from store.candidates import candidates_by_ids, upsert_candidate
 from store.db import Database
@@ -50,7 +50,7 @@ from store.keys import (
     create_key,
     get_or_create_tenant,
 )
-from store.models import Job
+from store.models import Candidate, Job
 from taxonomy.skills import skill_vocabulary
 
 CACHE_DIR = Path("bench/.cache")
@@ -171,7 +171,7 @@ def _embedding_overhead_once(encoder: Any, records: list[Any]) -> tuple[float, f
         with_embedding = timed(lambda: ingest_jobs(runtime, records))
         texts: list[str] = []
         with runtime.db.session() as session:
-            rows = jobs_by_ids(session, sorted(runtime.jobs_index.ids()))
+            rows = jobs_by_ids(session, sorted(session.scalars(select(Job.id))))
             for row in rows.values():
                 profile = JobProfile.from_row(row)
                 texts += [profile.embedding_text(), profile.title_text()]
@@ -224,11 +224,15 @@ def bench_size(
         for body in bench_queries(queries):
             request = SearchRequest.model_validate(body)
             runtime.encode_query.clear()
-            search_times.append(timed(partial(search_jobs, request, principal, runtime)))
+            search_times.append(timed(partial(
+                search_service.search_postings, runtime.jobs_index, runtime.encode_query,
+                viewer_tenant=principal.tenant_id, request=request,
+            )))  # fmt: skip
 
         print(f"[{size}] matching…", flush=True)
         rng = random.Random(5)
-        candidate_ids = sorted(runtime.candidates_index.ids())
+        with runtime.db.session() as session:
+            candidate_ids = sorted(session.scalars(select(Candidate.id)))
         with runtime.db.session() as session:  # postings the benchmark tenant may see
             job_ids = sorted(session.scalars(select(Job.id).where(
                 or_(Job.private.is_(False), Job.tenant_id == TENANTS[0]))))  # fmt: skip
@@ -280,8 +284,10 @@ def measure_security_overhead(runtime: Runtime, queries: int) -> dict[str, float
     for body in bench_queries(min(queries, 200)):
         request = SearchRequest.model_validate(body)
         runtime.encode_query.clear()
-        searches.append(timed(partial(search_candidates, request, principal, runtime, blind=False)))
-        result, _ = run_search(runtime, runtime.candidates_index, TENANTS[0], request)
+        search = partial(search_service.search_candidates, runtime.candidates_index,
+                         runtime.encode_query, viewer_tenant=TENANTS[0], request=request)  # fmt: skip
+        searches.append(timed(search))
+        result = search().result
         with runtime.db.session() as session:
             rows = list(candidates_by_ids(session, [h.id for h in result.hits]).values())
             plain = timed(

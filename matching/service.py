@@ -15,7 +15,8 @@ from core.settings import MatchSettings
 from matching.ranker import CANDIDATE_TO_JOBS, JOB_TO_CANDIDATES, RankerModel, default_model
 from matching.scoring import MatchScore, score_match
 from representation.profiles import CandidateProfile, JobProfile
-from search_index.protocol import SearchHit, SearchIndex, SearchQuery, StoredVectors
+from search_index.hybrid import HybridSearch
+from search_index.protocol import SearchHit, SearchIndex, SearchQuery, StoredFields
 from store.models import Candidate, Job
 
 Row = TypeVar("Row", Job, Candidate)
@@ -29,7 +30,7 @@ def _retrieval_text(title: str, skills: tuple[str, ...] | list[str]) -> str:
 
 
 def _vectors(index: SearchIndex, entity_id: int, kind: EntityKind) -> Vectors:
-    stored = index.vectors([entity_id]).get(entity_id)
+    stored = index.stored_fields([entity_id]).get(entity_id)
     if stored is None:
         raise IndexUnavailable(f"{kind.value} {entity_id} is not indexed yet; retry shortly")
     return stored.vector, stored.title_vector
@@ -73,7 +74,7 @@ def keyword_relevance(hits: list[SearchHit]) -> dict[int, float] | None:
 def _score_retrieved(
     hits: list[SearchHit],
     rows: dict[int, Row],
-    stored: dict[int, StoredVectors],
+    stored: StoredFields,
     *,
     visible: Callable[[Row], bool],
     score: Callable[[Row, Vectors, float | None], MatchScore],
@@ -96,7 +97,7 @@ def _score_retrieved(
 def _retrieve(index: SearchIndex, viewer_tenant: str, text: str, vector: np.ndarray,
               depth: int) -> list[SearchHit]:  # fmt: skip
     query = SearchQuery(viewer_tenant=viewer_tenant, text=text, vector=vector, limit=depth)
-    return index.search(query).hits
+    return HybridSearch(index).search(query).hits
 
 
 def _candidates_for(job: Job, index: SearchIndex, tenant_id: str, vector: np.ndarray,
@@ -134,7 +135,7 @@ def rank_candidates_for_job(
     return _score_retrieved(
         hits,
         load_candidates(ids),
-        candidate_index.vectors(ids),
+        candidate_index.stored_fields(ids),
         visible=lambda c: c.tenant_id == tenant_id,
         score=lambda c, vectors, keyword: score_match(
             profile,
@@ -171,7 +172,7 @@ def rank_jobs_for_candidate(
     return _score_retrieved(
         hits,
         load_jobs(ids),
-        job_index.vectors(ids),
+        job_index.stored_fields(ids),
         visible=lambda j: not j.private or j.tenant_id == candidate.tenant_id,
         score=lambda j, vectors, keyword: score_match(
             job_profile(j),

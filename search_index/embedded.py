@@ -19,7 +19,7 @@ import os
 import shutil
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,30 +29,30 @@ import tantivy
 
 from core.settings import SearchSettings
 from search_index.errors import IndexLockedError, SearchBackendError
-from search_index.fusion import reciprocal_rank_fusion
 from search_index.protocol import (
-    FACET_FILTERS,
     SALARY_BANDS,
+    Facet,
     IndexDocument,
+    KeywordHits,
+    ListedPage,
     SearchFilters,
     SearchHit,
-    SearchQuery,
-    SearchResult,
-    StoredVectors,
+    StoredFields,
 )
-from search_index.rerank import rerank_signals, text_language
-from search_index.tokenize import segment, tokenize
+from search_index.tokenize import segment
 
 log = logging.getLogger(__name__)
 
-_FORMAT_VERSION = 4
+_FORMAT_VERSION = 5  # 5: the outbox marker (applied_through)
 _NO_CODE = -1
 
 
-def _without_filters(filters: SearchFilters, names: Sequence[str]) -> SearchFilters:
-    """``filters`` with the named fields back at their defaults (no restriction)."""
-    unrestricted = SearchFilters()
-    return replace(filters, **{name: getattr(unrestricted, name) for name in names})
+@dataclass(frozen=True)
+class StoredVectors:
+    """A document's embeddings as this backend holds them (backend-only, for tools)."""
+
+    vector: np.ndarray
+    title_vector: np.ndarray
 
 
 def _acquire_directory_lock(path: Path) -> IO[bytes]:
@@ -181,6 +181,7 @@ class EmbeddedIndex:
         self._hnsw = self._new_hnsw(1024)
         self._dirty = False
         self._closed = False
+        self._applied_through: int | None = None
         if not self._load_checkpoint():
             # Without a usable checkpoint the keyword side cannot be trusted either.
             shutil.rmtree(self.path / "keyword", ignore_errors=True)
@@ -231,6 +232,7 @@ class EmbeddedIndex:
         self._employment_types = _Codes(manifest["employment_types"])
         self._companies = _Codes(manifest["companies"])
         self._languages = _Codes(manifest["languages"])
+        self._applied_through = manifest.get("applied_through")
         alive = columns["alive"]
         ids = columns["ids"]
         self._slot_of = {int(ids[s]): int(s) for s in np.flatnonzero(alive)}
@@ -240,12 +242,20 @@ class EmbeddedIndex:
                 self._skill_slots.setdefault(skill, set()).add(slot)
         return True
 
-    def checkpoint(self) -> None:
+    def applied_through(self) -> int | None:
+        """The outbox event id stored with the last checkpoint (None: no usable checkpoint)."""
+        with self._lock:
+            return self._applied_through
+
+    def checkpoint(self, applied_through: int | None = None) -> None:
         """Write vectors and columns atomically; tantivy's own commit covers keywords."""
         with self._lock:
             self.commit()
-            if not self._dirty and (self.path / "checkpoint.json").exists():
+            marker_moved = applied_through is not None and applied_through != self._applied_through
+            if not self._dirty and not marker_moved and (self.path / "checkpoint.json").exists():
                 return
+            if applied_through is not None:
+                self._applied_through = applied_through
             size = self._columns.size
             generation = f"{os.getpid()}-{threading.get_ident()}-{id(self)}"
             columns_name = f"columns-{generation}.npz"
@@ -272,6 +282,7 @@ class EmbeddedIndex:
                 "employment_types": self._employment_types.values,
                 "companies": self._companies.values,
                 "languages": self._languages.values,
+                "applied_through": self._applied_through,
             }
             tmp = self.path / "checkpoint.json.tmp"
             tmp.write_text(json.dumps(manifest))
@@ -417,16 +428,13 @@ class EmbeddedIndex:
             self._free_slots.clear()
             self._skill_slots.clear()
             self._hnsw = self._new_hnsw(1024)
+            self._applied_through = None
             self._dirty = True
 
     # -- reads -----------------------------------------------------------------------------
 
     def count(self) -> int:
         return len(self._slot_of)
-
-    def ids(self) -> set[int]:
-        with self._lock:
-            return set(self._slot_of)
 
     def vectors(self, ids: Sequence[int]) -> dict[int, StoredVectors]:
         with self._lock:
@@ -439,147 +447,130 @@ class EmbeddedIndex:
                     )
             return found
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        if query.filters.ids is not None and not query.filters.ids:
-            return SearchResult(total=0, hits=[], facets={name: {} for name in query.facets})
+    def keyword_search(
+        self, viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int,
+        count_groups: bool = False,
+    ) -> KeywordHits:  # fmt: skip
+        if filters.ids is not None and not filters.ids or not terms:
+            return KeywordHits(hits=[], total=0, groups=0 if count_groups else None)
         with self._lock:
-            result, slots = self._search(query)
-            if not query.facets:
-                return result
-            facets: dict[str, dict[Any, int]] = {}
-            for name in query.facets:
-                relaxed = _without_filters(query.filters, FACET_FILTERS[name])
-                if relaxed != query.filters:
-                    _, counted = self._search(replace(query, filters=relaxed, limit=0, offset=0))
-                else:
-                    counted = slots
-                facets[name] = self._count_facet(name, counted)
-            return replace(result, facets=facets)
+            full = self._keyword_query(list(terms), viewer_tenant, filters)
+            searcher = self._keyword.searcher()
+            result = searcher.search(full, limit=max(limit, 1), count=True)
+            total = int(result.count or 0)  # type: ignore[attr-defined]  # missing from the stubs
+            hits = self._keyword_hits(searcher, result.hits)[:limit]
+            groups = None
+            if count_groups:
+                everything = hits
+                if total > len(hits):
+                    # Counting groups needs every match's group: ids only, no scoring order.
+                    everything = self._keyword_hits(
+                        searcher, searcher.search(full, limit=total, count=False).hits
+                    )
+                groups = len(set(self._group_ids([d for d, _ in everything]).values()))
+            return KeywordHits(hits=hits, total=total, groups=groups)
 
-    def _search(self, query: SearchQuery) -> tuple[SearchResult, np.ndarray]:
-        """One page of the result, and the slots of the whole result (for facet counts)."""
-        mask = self._filter_mask(query.viewer_tenant, query.filters)
-        depth = max(self.settings.candidate_depth, query.offset + query.limit)
-        terms = list(dict.fromkeys(tokenize(query.text))) if query.text.strip() else []
-        if not terms and query.vector is None:
-            return self._list_by_recency(mask, query)
-        keyword: list[tuple[int, float]] = []
-        semantic: list[tuple[int, float]] = []
-        if terms and query.mode in ("hybrid", "keyword"):
-            keyword = self._keyword_search(terms, query, depth)
-        if query.vector is not None and query.mode in ("hybrid", "semantic"):
-            semantic = [
-                (doc_id, score)
-                for doc_id, score in self._vector_search(query.vector, mask, depth)
-                if score >= self.settings.semantic_floor
-            ]
-        return self._fuse(keyword, semantic, query)
-
-    def _fuse(
-        self,
-        keyword: list[tuple[int, float]],
-        semantic: list[tuple[int, float]],
-        query: SearchQuery,
-    ) -> tuple[SearchResult, np.ndarray]:
-        lists = [[doc_id for doc_id, _ in ranking] for ranking in (keyword, semantic) if ranking]
-        fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k)
-        if query.rerank is not None and query.vector is not None:
-            fused = self._rerank(fused, keyword, query)
-        folded: dict[int, int] = {}
-        if query.collapse_duplicates:
-            fused, folded = self._collapse(fused)
-        keyword_rank = {doc_id: (r, s) for r, (doc_id, s) in enumerate(keyword, start=1)}
-        semantic_rank = {doc_id: (r, s) for r, (doc_id, s) in enumerate(semantic, start=1)}
-        page = fused[query.offset : query.offset + query.limit]
-        hits = []
-        for doc_id, score in page:
-            k_rank, k_score = keyword_rank.get(doc_id, (None, None))
-            s_rank, s_score = semantic_rank.get(doc_id, (None, None))
-            hits.append(
-                SearchHit(
-                    id=doc_id,
-                    score=round(score, 6),
-                    keyword_rank=k_rank,
-                    keyword_score=k_score,
-                    semantic_rank=s_rank,
-                    semantic_score=s_score,
-                    duplicates=folded.get(doc_id, 0),
-                )
-            )
-        slots = np.fromiter(
-            (self._slot_of[doc_id] for doc_id, _ in fused if doc_id in self._slot_of),
-            dtype=np.int64,
-        )
-        return SearchResult(total=len(fused), hits=hits), slots
-
-    def _rerank(
-        self,
-        fused: list[tuple[int, float]],
-        keyword: list[tuple[int, float]],
-        query: SearchQuery,
-    ) -> list[tuple[int, float]]:
-        """The fused documents ordered by the re-ranker's score (see ``search_index.rerank``)."""
-        ids = [doc_id for doc_id, _ in fused if doc_id in self._slot_of]
-        if not ids:
+    def _keyword_hits(self, searcher: Any, hits: list[Any]) -> list[tuple[int, float]]:
+        if not hits:
             return []
-        slots = np.array([self._slot_of[doc_id] for doc_id in ids], dtype=np.int64)
-        bm25 = dict(keyword)
-        assert query.vector is not None and query.rerank is not None
-        signals = rerank_signals(
-            query.vector, self._columns.vectors[slots], self._columns.title_vectors[slots],
-            [bm25.get(d, 0.0) for d in ids], query.skills,
-            [self._columns.skills[slot] for slot in slots.tolist()],
-        )  # fmt: skip
-        names = self._languages.names()
-        languages = [names.get(int(code)) for code in self._columns["language"][slots]]
-        scores = query.rerank.score(
-            signals, text_language(query.text), languages, skills=bool(query.skills)
-        )
-        order = np.argsort(-scores, kind="stable")  # ties keep the fused order
-        return [(ids[i], float(scores[i])) for i in order]
-
-    def _group_of(self, doc_id: int) -> int:
-        slot = self._slot_of.get(doc_id)
-        return int(self._columns.arrays["group"][slot]) if slot is not None else doc_id
-
-    def _collapse(
-        self, ranked: list[tuple[int, float]]
-    ) -> tuple[list[tuple[int, float]], dict[int, int]]:
-        """The best-ranked document of each group, and how many others each one stands for."""
-        kept: list[tuple[int, float]] = []
-        leader: dict[int, int] = {}
-        folded: dict[int, int] = {}
-        for doc_id, score in ranked:
-            group = self._group_of(doc_id)
-            if group in leader:
-                folded[leader[group]] = folded.get(leader[group], 0) + 1
-                continue
-            leader[group] = doc_id
-            kept.append((doc_id, score))
-        return kept, folded
-
-    def _list_by_recency(
-        self, mask: np.ndarray, query: SearchQuery
-    ) -> tuple[SearchResult, np.ndarray]:
-        slots = np.flatnonzero(mask)
-        timestamps = self._columns["timestamp"][slots]
-        ids = self._columns["ids"][slots]
-        # Newest first; equal timestamps by descending id so paging is stable.
-        order = np.lexsort((-ids, -timestamps))
-        if not query.collapse_duplicates:
-            page = order[query.offset : query.offset + query.limit]
-            hits = [SearchHit(id=int(ids[i]), score=0.0) for i in page]
-            return SearchResult(total=int(len(slots)), hits=hits), slots
-        groups = self._columns["group"][slots][order]
-        _, first_positions, counts = np.unique(groups, return_index=True, return_counts=True)
-        leaders = np.sort(first_positions)  # the newest document of each group, in order
-        folded = dict(zip(groups[first_positions].tolist(), (counts - 1).tolist(), strict=True))
-        page = leaders[query.offset : query.offset + query.limit]
-        hits = [
-            SearchHit(id=int(ids[order[p]]), score=0.0, duplicates=int(folded[int(groups[p])]))
-            for p in page
+        ids = searcher.fast_field_values("id", [address for _, address in hits])
+        return [
+            (int(doc_id), float(score))
+            for (score, _), doc_id in zip(hits, ids, strict=True)
+            if doc_id is not None
         ]
-        return SearchResult(total=int(len(leaders)), hits=hits), slots[order[leaders]]
+
+    def vector_search(
+        self, viewer_tenant: str, vector: np.ndarray, filters: SearchFilters, *, limit: int
+    ) -> list[tuple[int, float]]:
+        if filters.ids is not None and not filters.ids:
+            return []
+        with self._lock:
+            return self._vector_search(vector, self._filter_mask(viewer_tenant, filters), limit)
+
+    def list_recent(
+        self, viewer_tenant: str, filters: SearchFilters, *, offset: int, limit: int,
+        collapse_duplicates: bool,
+    ) -> ListedPage:  # fmt: skip
+        if filters.ids is not None and not filters.ids:
+            return ListedPage(total=0, hits=[])
+        with self._lock:
+            ids, order, leaders, folded = self._recency(
+                self._filter_mask(viewer_tenant, filters), collapse_duplicates
+            )
+            if leaders is None:
+                page = order[offset : offset + limit]
+                hits = [SearchHit(id=int(ids[i]), score=0.0) for i in page]
+                return ListedPage(total=len(order), hits=hits)
+            groups = self._columns["group"]
+            hits = [
+                SearchHit(id=int(ids[i]), score=0.0, duplicates=folded[int(groups[i])])
+                for i in leaders[offset : offset + limit]
+            ]
+            return ListedPage(total=len(leaders), hits=hits)
+
+    def _recency(
+        self, mask: np.ndarray, collapse: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict[int, int]]:
+        """Slots under ``mask`` newest first, and when collapsing the newest of each group
+        (slots, in order) with each group's number of other documents."""
+        slots = np.flatnonzero(mask)
+        ids = self._columns["ids"]
+        # Newest first; equal timestamps by descending id so paging is stable.
+        order = slots[np.lexsort((-ids[slots], -self._columns["timestamp"][slots]))]
+        if not collapse:
+            return ids, order, None, {}
+        groups = self._columns["group"][order]
+        _, first_positions, counts = np.unique(groups, return_index=True, return_counts=True)
+        positions = np.sort(first_positions)  # the newest document of each group, in order
+        folded = dict(zip(groups[first_positions].tolist(), (counts - 1).tolist(), strict=True))
+        return ids, order, order[positions], folded
+
+    def facet_counts(
+        self, facet: Facet, viewer_tenant: str, filters: SearchFilters, *,
+        collapse_duplicates: bool,
+    ) -> dict[Any, int]:  # fmt: skip
+        if filters.ids is not None and not filters.ids:
+            return {}
+        with self._lock:
+            mask = self._filter_mask(viewer_tenant, filters)
+            if collapse_duplicates:
+                _, _, slots, _ = self._recency(mask, True)
+                assert slots is not None
+            else:
+                slots = np.flatnonzero(mask)
+            return self._count_facet(facet, slots)
+
+    def group_ids(self, ids: Sequence[int]) -> dict[int, int]:
+        with self._lock:
+            return self._group_ids(ids)
+
+    def _group_ids(self, ids: Sequence[int]) -> dict[int, int]:
+        groups = self._columns.arrays["group"]
+        return {
+            int(doc_id): int(groups[slot])
+            for doc_id in ids
+            if (slot := self._slot_of.get(int(doc_id))) is not None
+        }
+
+    def stored_fields(self, ids: Sequence[int]) -> StoredFields:
+        with self._lock:
+            known = [
+                (int(doc_id), slot)
+                for doc_id in ids
+                if (slot := self._slot_of.get(int(doc_id))) is not None
+            ]
+            c = self._columns
+            slots = np.array([slot for _, slot in known], dtype=np.int64)
+            names = self._languages.names()
+            # Fancy indexing copies: later writes do not reach the rows handed out.
+            return StoredFields(
+                ids=[doc_id for doc_id, _ in known],
+                vectors=c.vectors[slots],
+                title_vectors=c.title_vectors[slots],
+                skills=[c.skills[slot] for _, slot in known],
+                languages=[names.get(code) for code in c.arrays["language"][slots].tolist()],
+            )
 
     def _count_facet(self, name: str, slots: np.ndarray) -> dict[Any, int]:
         """How many of ``slots`` have each value of facet ``name`` (unknown values left out)."""
@@ -716,30 +707,14 @@ class EmbeddedIndex:
 
     # -- retrieval -------------------------------------------------------------------------
 
-    def _keyword_search(
-        self, terms: list[str], query: SearchQuery, depth: int
-    ) -> list[tuple[int, float]]:
+    def _keyword_query(self, terms: list[str], viewer_tenant: str, filters: SearchFilters) -> Any:
         schema = self._schema
         text_query = tantivy.Query.boolean_query(
             [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in terms]
         )
-        full = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Must, text_query),
-                *self._keyword_filter(query.viewer_tenant, query.filters),
-            ]
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, text_query), *self._keyword_filter(viewer_tenant, filters)]
         )
-        searcher = self._keyword.searcher()
-        result = searcher.search(full, limit=depth, count=False)
-        if not result.hits:
-            return []
-        addresses = [address for _, address in result.hits]
-        ids = searcher.fast_field_values("id", addresses)
-        return [
-            (int(doc_id), float(score))
-            for (score, _), doc_id in zip(result.hits, ids, strict=True)
-            if doc_id is not None
-        ]
 
     def _vector_search(
         self, vector: np.ndarray, mask: np.ndarray, depth: int

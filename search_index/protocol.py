@@ -1,40 +1,45 @@
 """The contract every search backend meets, in the project's own types.
 
 A backend stores one kind of entity (postings or candidates) as ``IndexDocument``s and
-answers ``SearchQuery``s with fused keyword + semantic results::
+answers small calls; the pipeline above it (``search_index.hybrid.HybridSearch``: fusion,
+re-ranking, duplicate collapsing, paging, facet relaxation) is shared by every backend::
 
     index.upsert([IndexDocument(id=1, tenant_id="acme", private=False, title="后端工程师", ...)])
-    result = index.search(SearchQuery(viewer_tenant="acme", text="Python 后端", vector=q,
-                                      filters=SearchFilters(city_codes=(440300,))))
-    result.total, [(hit.id, hit.score) for hit in result.hits]
+    index.commit()
+    found = index.keyword_search("acme", ["后端"], SearchFilters(city_codes=(440300,)), limit=200)
+    found.total, found.hits  # the exact number of matches; the best 200 as (id, BM25)
 
-Filter semantics (identical in every backend; the contract tests pin them):
+Filter grammar (``SearchFilters``; identical in every backend, ``search_index.testing`` pins
+it). Every field given must hold (AND); within one field:
 
-- visibility: a document is visible to ``viewer_tenant`` when it belongs to that tenant
-  or is not ``private``;
+- visibility (always): a document is visible to ``viewer_tenant`` when it belongs to that
+  tenant or is not ``private``;
+- ``ids``: the document is one of them (None: no restriction; empty: nothing);
 - ``city_codes``/``district_codes``/``employment_types``/``companies``: the document's value
-  is one of them;
+  is one of them (OR);
 - ``salary_min``/``salary_max``: the document's salary range overlaps the requested range;
 - ``education_min_rank``/``education_max_rank``, ``years_min``/``years_max``: inclusive bounds;
 - ``skills_all``: every listed canonical skill id; ``skills_any``: at least one;
 - a document whose value is unknown never passes a filter on that field;
 - filters apply inside retrieval, before any top-k cut.
 
-Facets (``SearchQuery.facets``) count the whole result, not one page: per facet, the
-documents (groups) that match the query and every filter except the facet's own.
+Duplicates: documents with the same ``group_id`` are near-duplicates; ``group_ids`` tells the
+pipeline which, and ``keyword_search(count_groups=True)`` counts matching groups.
 
-An empty ``text`` lists the filtered documents newest first. With ``collapse_duplicates``
-(the default) each duplicate group appears once, and ``total`` counts groups.
+Consistency: ``checkpoint(applied_through=N)`` stores, with the durable state, the last
+outbox event id the index reflects; ``applied_through()`` reads it back at start-up
+(None: no usable checkpoint, e.g. a lost index or one built for another model).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from core.settings import SearchSettings
 from search_index.rerank import SearchReranker
 
 
@@ -118,6 +123,9 @@ class SearchQuery:
     skills: tuple[str, ...] = ()  # canonical skills the query names (a re-ranking signal)
 
 
+TotalRelation = Literal["eq", "gte"]
+
+
 @dataclass(frozen=True)
 class SearchHit:
     id: int
@@ -133,6 +141,9 @@ class SearchHit:
 class SearchResult:
     total: int
     hits: list[SearchHit]
+    # "eq": ``total`` is the number of results; "gte": at least that many (Elasticsearch's
+    # ``hits.total.relation``).
+    total_relation: TotalRelation = "eq"
     # Per requested facet: value → number of results (groups) with it, under every filter
     # but the facet's own. Values: city/district codes, employment types, education ranks,
     # company names, and for salary the index of the band in ``SALARY_BANDS``.
@@ -140,13 +151,81 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
-class StoredVectors:
+class KeywordHits:
+    hits: list[tuple[int, float]]  # (id, BM25), best first, at most the limit asked for
+    total: int  # the exact number of matching documents
+    # The exact number of matching duplicate groups (asked with ``count_groups``); None when
+    # not asked or not countable.
+    groups: int | None = None
+
+
+@dataclass(frozen=True)
+class ListedPage:
+    total: int  # exact: documents, or groups when collapsing
+    hits: list[SearchHit]
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """One document's row of ``StoredFields``."""
+
     vector: np.ndarray
     title_vector: np.ndarray
+    skills: tuple[str, ...]
+    language: str | None
 
 
-class SearchIndex(Protocol):
-    """One entity kind's search index. Implementations: ``search_index.embedded``."""
+@dataclass(frozen=True)
+class StoredFields:
+    """What re-ranking reads of a few retrieved documents, by column (row i is ``ids[i]``),
+    so the pipeline scores them without a per-document copy."""
+
+    ids: list[int]
+    vectors: np.ndarray  # (len(ids), dim)
+    title_vectors: np.ndarray
+    skills: list[tuple[str, ...]]
+    languages: list[str | None]
+    _rows: dict[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rows", {doc_id: i for i, doc_id in enumerate(self.ids)})
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._rows
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, doc_id: int) -> StoredRow:
+        i = self._rows[doc_id]
+        return StoredRow(self.vectors[i], self.title_vectors[i], self.skills[i], self.languages[i])
+
+    def get(self, doc_id: int) -> StoredRow | None:
+        """The document's row; None when the backend does not hold it."""
+        return self[doc_id] if doc_id in self._rows else None
+
+
+class SearchBackend(Protocol):
+    """One entity kind's index in one engine. Implementations: ``search_index.embedded``.
+
+    Calls take and return the project's types (never engine dicts) and stay small: no call
+    returns every id or every vector, so a backend can be a cluster of 10M documents.
+    Reads see what was committed; ``checkpoint`` makes it durable.
+
+    Example::
+
+        index.upsert(documents)
+        index.commit()
+        index.checkpoint(applied_through=4711)
+        index.vector_search("acme", query_vector, SearchFilters(), limit=200)
+    """
+
+    # What the backend was opened with; the pipeline reads retrieval depth, RRF k and the
+    # semantic floor from it.
+    settings: SearchSettings
 
     def upsert(self, documents: Sequence[IndexDocument]) -> None:
         """Insert or replace documents by id; visible to search after ``commit``."""
@@ -160,20 +239,53 @@ class SearchIndex(Protocol):
         """Make every change so far visible to search."""
         ...
 
-    def checkpoint(self) -> None:
-        """Make every committed change durable on disk."""
+    def checkpoint(self, applied_through: int | None = None) -> None:
+        """Make every committed change durable; store ``applied_through`` (the last outbox
+        event id applied) with it when given."""
         ...
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        """Hybrid (or keyword-/semantic-only) search with filters applied inside retrieval."""
+    def applied_through(self) -> int | None:
+        """The outbox event id of the last durable checkpoint; None without a usable one."""
         ...
 
-    def vectors(self, ids: Sequence[int]) -> dict[int, StoredVectors]:
-        """The stored embeddings of the given documents (missing ids are left out)."""
+    def keyword_search(
+        self, viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int,
+        count_groups: bool = False,
+    ) -> KeywordHits:  # fmt: skip
+        """BM25 over the segmented text: documents with any of ``terms``, under ``filters``;
+        the best ``limit`` and the exact number of matches."""
         ...
 
-    def ids(self) -> set[int]:
-        """Every document id in the index."""
+    def vector_search(
+        self, viewer_tenant: str, vector: np.ndarray, filters: SearchFilters, *, limit: int
+    ) -> list[tuple[int, float]]:
+        """The ``limit`` nearest documents by cosine under ``filters``, best first."""
+        ...
+
+    def list_recent(
+        self, viewer_tenant: str, filters: SearchFilters, *, offset: int, limit: int,
+        collapse_duplicates: bool,
+    ) -> ListedPage:  # fmt: skip
+        """The filtered documents newest first (ties: higher id first); one per group when
+        collapsing (the newest), with the number of others on its hit."""
+        ...
+
+    def facet_counts(
+        self, facet: Facet, viewer_tenant: str, filters: SearchFilters, *,
+        collapse_duplicates: bool,
+    ) -> dict[Any, int]:  # fmt: skip
+        """How many documents under ``filters`` have each value of ``facet`` (unknown values
+        left out; one per group, the newest, when collapsing). Values as in
+        ``SearchResult.facets``."""
+        ...
+
+    def group_ids(self, ids: Sequence[int]) -> dict[int, int]:
+        """The duplicate group of each known document (its own id when alone)."""
+        ...
+
+    def stored_fields(self, ids: Sequence[int]) -> StoredFields:
+        """What re-ranking needs of a few retrieved documents, in the order asked (unknown
+        ids left out)."""
         ...
 
     def count(self) -> int:
@@ -187,3 +299,7 @@ class SearchIndex(Protocol):
     def close(self) -> None:
         """Checkpoint and release files and locks."""
         ...
+
+
+# The name the rest of the project uses for a backend.
+SearchIndex = SearchBackend

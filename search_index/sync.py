@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
@@ -27,7 +27,7 @@ from store import outbox
 from store.candidates import candidates_by_ids
 from store.db import Database
 from store.jobs import jobs_by_ids
-from store.models import Candidate, Job, utcnow
+from store.models import Candidate, Job, OutboxEvent, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,8 @@ class IndexSync:
         self._last_checkpoint = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The last outbox event id applied to the indexes (stored with each checkpoint).
+        self._applied_through: int | None = None
         # Set once start-up recovery has run: until then the index is catching up and
         # serves what it holds, and writers leave their events to the background thread.
         self.recovered = threading.Event()
@@ -141,25 +143,47 @@ class IndexSync:
         return list(self.encoder.encode(texts))
 
     def recover(self) -> None:
-        """At start-up: replay events whose effect may not have reached a checkpoint, and
-        rebuild an index that disagrees with the database (e.g. lost or from another model)."""
+        """At start-up: rebuild an index that cannot be trusted (lost, from another model, or
+        ahead of the database: a restored older database), then replay events whose effect
+        may not have reached a checkpoint. Compares one number per index (the outbox event
+        id of its checkpoint) with the database, never the whole id set."""
+        issued = self._last_issued_event()
+        with self.db.session() as session:
+            oldest = session.scalar(select(func.min(OutboxEvent.id)))
+        stale = []
+        for kind, index in self.indexes.items():
+            marker = index.applied_through()
+            # Behind the database with the events in between gone: an older copy of the index
+            # (e.g. restored from a backup) that replaying cannot bring up to date.
+            missed = marker is not None and marker < issued and (oldest or issued + 1) > marker + 1
+            if marker is None or marker > issued or missed:
+                log.warning("%s index is lost, ahead of or behind the database; rebuilding it",
+                            kind.value)  # fmt: skip
+                stale.append(kind)
         with self.db.session() as session:
             replayed = outbox.replay_unsaved(session)
         if replayed:
             log.info("replaying %d outbox events not covered by the last checkpoint", replayed)
+        if stale:
+            self.reindex(kinds=stale)
         self.drain()
         self.purge()  # erasures whose index rewrite the last run did not get to
-        for kind in self.indexes:
-            if self._index_disagrees(kind):
-                log.warning("%s index disagrees with the database; rebuilding it", kind.value)
-                self.reindex(kinds=[kind])
         self.checkpoint()
 
-    def _index_disagrees(self, kind: EntityKind) -> bool:
-        model = Job if kind is EntityKind.JOB else Candidate
+    def _last_issued_event(self) -> int:
+        """The highest outbox event id the database ever issued (applied events are deleted,
+        so read the id sequence, which never goes back)."""
         with self.db.session() as session:
-            ids = set(session.scalars(select(model.id)))
-        return ids != self.indexes[kind].ids()
+            if session.get_bind().dialect.name == "postgresql":
+                row = session.execute(
+                    text("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM outbox_id_seq")
+                ).scalar()
+            else:
+                row = session.execute(
+                    text("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")
+                ).scalar()
+            newest = session.scalar(select(func.max(OutboxEvent.id)))
+        return max(int(row or 0), int(newest or 0))
 
     def drain(self, *, max_batches: int | None = None) -> int:
         """Apply pending outbox events; returns how many were applied."""
@@ -179,6 +203,9 @@ class IndexSync:
                     for index in self.indexes.values():
                         index.commit()
                     outbox.mark_applied(session, [e.id for e in events])
+                    self._applied_through = max(
+                        self._applied_through or 0, max(e.id for e in events)
+                    )
                 applied += len(events)
                 batches += 1
                 self._since_checkpoint += len(events)
@@ -236,7 +263,7 @@ class IndexSync:
 
     def _checkpoint_locked(self) -> None:
         for index in self.indexes.values():
-            index.checkpoint()
+            index.checkpoint(applied_through=self._applied_through)  # None: keep the stored one
         with self.db.session() as session:
             outbox.forget_applied(session)
         self._since_checkpoint = 0
@@ -247,6 +274,10 @@ class IndexSync:
         """Rebuild indexes from the database (the source of truth); returns documents indexed."""
         total = 0
         with self._lock:
+            # Events issued from here on may be missed by the rows read below: they stay
+            # pending and are applied next, so the marker is the id issued before reading.
+            issued = self._last_issued_event()
+            self._applied_through = max(self._applied_through or 0, issued)
             for kind in kinds or list(self.indexes):
                 index = self.indexes[kind]
                 index.clear()

@@ -28,10 +28,11 @@
       switchTo: "EN", switchLabel: "Switch to English",
       city: "城市", district: "区域", employment_type: "工作类型", education: "学历要求",
       salary: "月薪", company: "公司", any: "不限", filters: "筛选", clear: "清除筛选",
-      total: (n) => `共 ${n} 个职位`, loading: "正在搜索…",
+      // atLeast: the API counted a lower bound (total_relation "gte").
+      total: (n, atLeast) => (atLeast ? `${n}+ 个职位` : `共 ${n} 个职位`), loading: "正在搜索…",
       interpreted: (places) => `（已按城市“${places}”筛选）`,
       empty: "没有找到匹配的职位。试试更短的关键词，或清除筛选条件。",
-      more: (shown, total) => `加载更多（已显示 ${shown} / ${total}）`,
+      more: (shown, total, atLeast) => `加载更多（已显示 ${shown} / ${total}${atLeast ? "+" : ""}）`,
       results: "搜索结果", skills: "技能", posted: "发布于", details: "查看详情",
       apply: "申请该职位", close: "关闭", description: "职位描述", required: "必备技能",
       preferred: "加分技能", experience: (y) => `${y}年以上经验`, remote: "可远程",
@@ -50,11 +51,12 @@
       switchTo: "中文", switchLabel: "切换到中文",
       city: "City", district: "District", employment_type: "Job type", education: "Education",
       salary: "Monthly pay", company: "Company", any: "Any", filters: "Filters",
-      clear: "Clear filters", total: (n) => `${n} job${n === 1 ? "" : "s"}`,
+      clear: "Clear filters",
+      total: (n, atLeast) => (atLeast ? `${n}+ jobs` : `${n} job${n === 1 ? "" : "s"}`),
       interpreted: (places) => ` (in ${places}, from your search words)`,
       loading: "Searching…",
       empty: "No matching jobs. Try fewer words or clear the filters.",
-      more: (shown, total) => `Load more (${shown} of ${total} shown)`,
+      more: (shown, total, atLeast) => `Load more (${shown} of ${total}${atLeast ? "+" : ""} shown)`,
       results: "Search results", skills: "Skills", posted: "Posted", details: "View details",
       apply: "Apply for this job", close: "Close", description: "Description",
       required: "Required skills", preferred: "Nice to have",
@@ -178,6 +180,8 @@ a.btn { text-decoration: none; display: inline-block; }
       this._filters = {};
       this._hits = [];
       this._total = 0;
+      this._atLeast = false;
+      this._exhausted = false;
       this._facets = {};
       this._interpreted = [];
       this._fair = null;
@@ -355,6 +359,9 @@ a.btn { text-decoration: none; display: inline-block; }
         const firstNew = append ? this._hits.length : 0;
         this._hits = append ? this._hits.concat(result.hits) : result.hits;
         this._total = result.total;
+        this._atLeast = result.total_relation === "gte";
+        // A lower bound may overstate what paging reaches: an empty page ends "load more".
+        this._exhausted = append && result.hits.length === 0;
         this._facets = result.facets || {};
         this._interpreted = (result.interpreted && result.interpreted.city) || [];
         this._error.hidden = true;
@@ -385,7 +392,7 @@ a.btn { text-decoration: none; display: inline-block; }
       const t = this.t;
       this._renderFacets();
       // A city named in the query ("Python 深圳") filters by that city: say so.
-      this._status.textContent = t.total(this._total)
+      this._status.textContent = t.total(this._total, this._atLeast)
         + (this._interpreted.length ? t.interpreted(this._interpreted.join(", ")) : "");
       this._clear.hidden = Object.keys(this._filters).length === 0;
       if (!append) this._list.replaceChildren();
@@ -395,8 +402,8 @@ a.btn { text-decoration: none; display: inline-block; }
       const cards = this._hits.slice(firstNew).map((hit) => this._card(hit));
       this._list.append(...cards);
       const shown = this._hits.length;
-      this._more.hidden = shown >= this._total || shown === 0;
-      this._more.textContent = t.more(shown, this._total);
+      this._more.hidden = shown >= this._total || shown === 0 || this._exhausted;
+      this._more.textContent = t.more(shown, this._total, this._atLeast);
       // Keyboard users who asked for more land on the first new job.
       if (append && cards.length) cards[0].querySelector(".open").focus();
     }

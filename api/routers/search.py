@@ -3,128 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
 from api.deps import CandidatesRead, JobsRead, RuntimeDep
 from api.facets import facet_values
-from api.runtime import Runtime
 from api.schemas import (
     CandidateHit,
     CandidateSearchResponse,
     JobHit,
     JobSearchResponse,
     Retrieval,
-    SearchFiltersIn,
     SearchRequest,
 )
 from api.views import candidate_view, job_views
-from core.domain import EducationLevel
-from core.errors import InvalidInput
+from matching import search as search_service
 from matching.explain import preferred_language
 from search_index.highlight import highlight
-from search_index.protocol import SearchFilters, SearchHit, SearchIndex, SearchQuery, SearchResult
-from search_index.query_understanding import parse_query, skills_in
-from search_index.rerank import SearchReranker, default_search_reranker
+from search_index.protocol import SearchHit
 from store.candidates import candidates_by_ids
 from store.jobs import visible_job_ids, visible_jobs_by_ids
-from taxonomy.regions import region_directory
-from taxonomy.skills import skill_vocabulary
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def to_search_filters(f: SearchFiltersIn) -> SearchFilters:
-    """Request filters → index filters: places to region codes, skills to canonical ids."""
-    regions = region_directory()
-    cities = []
-    for name in _as_list(f.city):
-        region = regions.city(name)
-        if region is None:
-            raise InvalidInput(f"unknown city {name!r}", field="filters.city")
-        cities.append(region)
-    districts = []
-    for name in _as_list(f.district):
-        matches = (
-            [regions.district(name, city) for city in cities]
-            if cities
-            else [regions.district(name)]
-        )
-        found = [d for d in matches if d is not None]
-        if not found:
-            raise InvalidInput(
-                f"unknown district {name!r}" + ("" if cities else " (give filters.city too)"),
-                field="filters.district",
-            )
-        districts.extend(found)
-    if f.salary_min is not None and f.salary_max is not None and f.salary_min > f.salary_max:
-        raise InvalidInput("salary_min must not exceed salary_max", field="filters.salary_min")
-    years = f.years_experience
-    if years and years.min is not None and years.max is not None and years.min > years.max:
-        raise InvalidInput("min must not exceed max", field="filters.years_experience.min")
-    education = f.education
-    vocabulary = skill_vocabulary()
-    return SearchFilters(
-        city_codes=tuple(c.code for c in cities),
-        district_codes=tuple(d.code for d in districts),
-        salary_min=f.salary_min,
-        salary_max=f.salary_max,
-        employment_types=tuple(str(t) for t in _as_list(f.employment_type)),
-        education_min_rank=EducationLevel(education.at_least).rank
-        if education and education.at_least
-        else None,
-        education_max_rank=EducationLevel(education.at_most).rank
-        if education and education.at_most
-        else None,
-        years_min=years.min if years else None,
-        years_max=years.max if years else None,
-        skills_all=tuple(vocabulary.canonical_ids(f.skills_all)),
-        skills_any=tuple(vocabulary.canonical_ids(f.skills_any)),
-        companies=tuple(name.strip() for name in _as_list(f.company) if name.strip()),
-    )
-
-
-def run_search(
-    runtime: Runtime, index: SearchIndex, tenant_id: str, body: SearchRequest,
-    only_ids: tuple[int, ...] | None = None, reranker: SearchReranker | None = None,
-) -> tuple[SearchResult, dict[str, list[str]]]:  # fmt: skip
-    """Encode the query (in this worker thread, never on the event loop) and search.
-    Returns the result and what was read out of the query (e.g. a city)."""
-    filters = replace(to_search_filters(body.filters), ids=only_ids)
-    text = body.query.strip()
-    interpreted: dict[str, list[str]] = {}
-    if text and body.interpret_places and not filters.city_codes:
-        parsed = parse_query(text)
-        if parsed.cities:
-            filters = replace(filters, city_codes=tuple(c.code for c in parsed.cities))
-            interpreted["city"] = [c.short_name for c in parsed.cities]
-            text = parsed.text
-    vector = runtime.encode_query(text) if text and body.mode != "keyword" else None
-    result = index.search(
-        SearchQuery(
-            viewer_tenant=tenant_id,
-            text=text,
-            vector=vector,
-            filters=filters,
-            limit=body.page_size,
-            offset=(body.page - 1) * body.page_size,
-            mode=body.mode,
-            collapse_duplicates=not body.include_duplicates,
-            facets=tuple(dict.fromkeys(body.facets)),
-            # Hybrid results are re-scored from each signal's strength (search_index.rerank).
-            rerank=reranker if body.mode == "hybrid" else None,
-            skills=skills_in(text),
-        )
-    )
-    return result, interpreted
 
 
 def _retrieval(hit: SearchHit) -> Retrieval:
@@ -159,12 +60,9 @@ def search_jobs(
         with runtime.db.session() as session:
             only_ids = tuple(visible_job_ids(session, viewer_tenant=principal.tenant_id,
                                              fair_id=principal.fair_id))  # fmt: skip
-    # Posting search is re-ranked by the weights fitted and evaluated for it; candidate
-    # search keeps RRF order (no labelled set to fit its weights on yet).
-    result, interpreted = run_search(
-        runtime, runtime.jobs_index, principal.tenant_id, body, only_ids,
-        default_search_reranker(),
-    )  # fmt: skip
+    outcome = search_service.search_postings(runtime.jobs_index, runtime.encode_query,
+                              viewer_tenant=principal.tenant_id, request=body, only_ids=only_ids)  # fmt: skip
+    result = outcome.result
     with runtime.db.session() as session:
         # The index filters by the same rule; the database has the last word (a posting made
         # private a moment ago, before the index applied it).
@@ -190,9 +88,10 @@ def search_jobs(
     language = preferred_language(accept_language)
     return JobSearchResponse(
         total=result.total,
+        total_relation=result.total_relation,
         page=body.page,
         page_size=body.page_size,
-        interpreted=interpreted,
+        interpreted=outcome.interpreted,
         hits=hits,
         facets={
             name: facet_values(name, counts, language) for name, counts in result.facets.items()
@@ -209,9 +108,9 @@ def search_candidates(
         False, description="hide name, contacts, age, gender, photo and other protected attributes"
     ),
 ) -> CandidateSearchResponse:
-    if body.facets:
-        raise InvalidInput("facets are counted for posting search only", field="facets")
-    result, interpreted = run_search(runtime, runtime.candidates_index, principal.tenant_id, body)
+    outcome = search_service.search_candidates(runtime.candidates_index, runtime.encode_query,
+                                viewer_tenant=principal.tenant_id, request=body)  # fmt: skip
+    result = outcome.result
     with runtime.db.session() as session:
         rows = candidates_by_ids(session, [h.id for h in result.hits])
         visible = _hits_in_order(result.hits, rows, lambda c: c.tenant_id == principal.tenant_id)
@@ -238,8 +137,9 @@ def search_candidates(
             )
     return CandidateSearchResponse(
         total=result.total,
+        total_relation=result.total_relation,
         page=body.page,
         page_size=body.page_size,
-        interpreted=interpreted,
+        interpreted=outcome.interpreted,
         hits=hits,
     )

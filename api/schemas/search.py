@@ -107,6 +107,9 @@ class FacetValue(BaseModel):
 
 class JobSearchResponse(BaseModel):
     total: int
+    # "eq": total is the number of results; "gte": at least that many (hybrid and semantic
+    # results beyond each retriever's depth are not counted).
+    total_relation: Literal["eq", "gte"] = "eq"
     page: int
     page_size: int
     interpreted: dict[str, list[str]] = {}
@@ -116,6 +119,9 @@ class JobSearchResponse(BaseModel):
 
 class CandidateSearchResponse(BaseModel):
     total: int
+    # "eq": total is the number of results; "gte": at least that many (hybrid and semantic
+    # results beyond each retriever's depth are not counted).
+    total_relation: Literal["eq", "gte"] = "eq"
     page: int
     page_size: int
     interpreted: dict[str, list[str]] = {}

@@ -13,7 +13,15 @@ import pytest
 from core.settings import SearchSettings
 from search_index.embedded import EmbeddedIndex
 from search_index.protocol import IndexDocument, SearchFilters, SearchQuery
-from tests.search_index.contract import ENCODER, SearchIndexContract, doc
+from search_index.testing import (
+    CONGRUENCE_QUERIES,
+    CORPUS,
+    ENCODER,
+    SearchIndexContract,
+    compare_backends,
+    doc,
+    search,
+)
 
 
 def open_index(path: Path, **settings: object) -> EmbeddedIndex:
@@ -83,8 +91,8 @@ def test_hnsw_and_exact_search_agree_on_a_larger_random_set(tmp_path: Path) -> N
             limit=10,
             mode="semantic",
         )
-        truth = {h.id for h in exact.search(sq).hits}
-        found = {h.id for h in approximate.search(sq).hits}
+        truth = {h.id for h in search(exact, sq).hits}
+        found = {h.id for h in search(approximate, sq).hits}
         assert all(docs[i - 1].city_code == 440300 for i in found)
         recalls.append(len(truth & found) / 10)
     exact.close()
@@ -120,5 +128,33 @@ def test_checkpoint_from_another_model_is_not_loaded(tmp_path: Path) -> None:
         tmp_path / "idx", dim=ENCODER.dim, model_id="another-model", settings=SearchSettings()
     )
     assert other.count() == 0
-    assert other.search(SearchQuery(viewer_tenant="acme", text="python", mode="keyword")).total == 0
+    assert (
+        search(other, SearchQuery(viewer_tenant="acme", text="python", mode="keyword")).total == 0
+    )
     other.close()
+
+
+def test_congruence_of_two_embedded_backends_is_total(tmp_path: Path) -> None:
+    first, second = open_index(tmp_path / "a"), open_index(tmp_path / "b", exact_search_threshold=0)
+    for index in (first, second):
+        index.upsert(CORPUS)
+        index.commit()
+    report = compare_backends(first, second, CONGRUENCE_QUERIES, k=5)
+    assert len(report.overlaps) == len(CONGRUENCE_QUERIES)
+    assert report.mean == 1.0 and report.worst == 1.0
+    first.close()
+    second.close()
+
+
+def test_congruence_reports_a_backend_that_differs(tmp_path: Path) -> None:
+    first, second = open_index(tmp_path / "a"), open_index(tmp_path / "b")
+    first.upsert(CORPUS)
+    # The second misses one posting and holds another one the first lacks.
+    second.upsert([d for d in CORPUS if d.id != 1] + [doc(9, "Python backend engineer")])
+    for index in (first, second):
+        index.commit()
+    report = compare_backends(first, second, CONGRUENCE_QUERIES, k=5)
+    assert report.worst < 1.0 and report.mean < 1.0
+    assert report.overlaps["0:keyword:python"] == 2 / 3
+    first.close()
+    second.close()

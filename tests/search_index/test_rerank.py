@@ -18,7 +18,7 @@ from search_index.rerank import (
     rerank_signals,
     text_language,
 )
-from tests.search_index.contract import CORPUS, ENCODER, query
+from search_index.testing import CORPUS, ENCODER, query, search
 from tests.search_index.test_embedded import open_index
 
 CONTENT_ONLY = SearchReranker("content", weights={"default": Weights(1.0, 0.0, 0.0)})
@@ -52,14 +52,14 @@ def test_reranking_orders_by_the_weighted_signals_and_keeps_the_result(tmp_path:
     index.upsert(CORPUS)
     index.commit()
     text = "Python backend engineer"
-    plain = index.search(query(text, limit=50, facets=("city",)))
-    by_content = index.search(query(text, limit=50, facets=("city",), rerank=CONTENT_ONLY))
-    by_keyword = index.search(query(text, limit=50, rerank=KEYWORD_ONLY))
+    plain = search(index, query(text, limit=50, facets=("city",)))
+    by_content = search(index, query(text, limit=50, facets=("city",), rerank=CONTENT_ONLY))
+    by_keyword = search(index, query(text, limit=50, rerank=KEYWORD_ONLY))
     # The same documents, counts and facets; only the order changes.
     assert {h.id for h in by_content.hits} == {h.id for h in plain.hits}
     assert by_content.total == plain.total and by_content.facets == plain.facets
     vector = ENCODER.encode([text])[0]
-    stored = index.vectors([h.id for h in by_content.hits])
+    stored = index.stored_fields([h.id for h in by_content.hits])
     cosines = [float(stored[h.id].vector @ vector) for h in by_content.hits]
     assert cosines == sorted(cosines, reverse=True)
     assert [h.score for h in by_content.hits] == sorted(
@@ -70,8 +70,8 @@ def test_reranking_orders_by_the_weighted_signals_and_keeps_the_result(tmp_path:
         h.id for h in sorted(keyword_hits, key=lambda h: -(h.keyword_score or 0))
     ]
     # Pages continue each other.
-    first = index.search(query(text, limit=2, rerank=CONTENT_ONLY))
-    second = index.search(query(text, limit=2, offset=2, rerank=CONTENT_ONLY))
+    first = search(index, query(text, limit=2, rerank=CONTENT_ONLY))
+    second = search(index, query(text, limit=2, offset=2, rerank=CONTENT_ONLY))
     assert [h.id for h in first.hits + second.hits] == [h.id for h in by_content.hits[:4]]
     index.close()
 
@@ -121,13 +121,13 @@ def test_documents_in_the_other_language_get_the_cross_weights(tmp_path: Path) -
     # Keyword decides for the query's language, content across languages.
     split = SearchReranker("split", weights={"en→en": Weights(0.0, 0.0, 1.0),
                                              "default": Weights(1.0, 0.0, 0.0)})  # fmt: skip
-    english = index.search(query("python engineer", limit=50, rerank=split))
+    english = search(index, query("python engineer", limit=50, rerank=split))
     vector = ENCODER.encode(["python engineer"])[0]
     best = max(h.keyword_score or 0.0 for h in english.hits)
     assert {h.id for h in english.hits} >= {1, 2}
     for hit in english.hits:
         if hit.id in (2, 3):  # Chinese postings: their content cosine
-            expected = max(float(index.vectors([hit.id])[hit.id].vector @ vector), 0.0)
+            expected = max(float(index.stored_fields([hit.id])[hit.id].vector @ vector), 0.0)
         else:  # English ones: their BM25 relative to the best
             expected = (hit.keyword_score or 0.0) / best
         assert hit.score == pytest.approx(expected, abs=1e-6), hit

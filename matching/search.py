@@ -1,0 +1,207 @@
+"""Search as a service: request filters to index filters, query understanding, query
+encoding and the choice of re-ranker, over the shared pipeline (``search_index.hybrid``).
+
+Routes and tools call ``search_postings`` / ``search_candidates``; neither builds index
+queries itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+import numpy as np
+
+from core.domain import EducationLevel
+from core.errors import InvalidInput
+from search_index.hybrid import HybridSearch
+from search_index.protocol import (
+    Facet,
+    SearchBackend,
+    SearchFilters,
+    SearchMode,
+    SearchQuery,
+    SearchResult,
+)
+from search_index.query_understanding import parse_query, skills_in
+from search_index.rerank import SearchReranker, default_search_reranker
+from taxonomy.regions import region_directory
+from taxonomy.skills import skill_vocabulary
+
+QueryEncoder = Callable[[str], np.ndarray]
+
+
+class Bounds(Protocol):
+    @property
+    def min(self) -> float | None: ...
+    @property
+    def max(self) -> float | None: ...
+
+
+class EducationBounds(Protocol):
+    @property
+    def at_least(self) -> Any: ...
+    @property
+    def at_most(self) -> Any: ...
+
+
+class FilterInput(Protocol):
+    """The search filters as a request states them (``api.schemas.SearchFiltersIn``)."""
+
+    @property
+    def city(self) -> Any: ...
+    @property
+    def district(self) -> Any: ...
+    @property
+    def salary_min(self) -> float | None: ...
+    @property
+    def salary_max(self) -> float | None: ...
+    @property
+    def employment_type(self) -> Any: ...
+    @property
+    def education(self) -> EducationBounds | None: ...
+    @property
+    def years_experience(self) -> Bounds | None: ...
+    @property
+    def skills_all(self) -> Sequence[str]: ...
+    @property
+    def skills_any(self) -> Sequence[str]: ...
+    @property
+    def company(self) -> Any: ...
+
+
+class SearchInput(Protocol):
+    """A search as a request states it (``api.schemas.SearchRequest``)."""
+
+    @property
+    def query(self) -> str: ...
+    @property
+    def filters(self) -> FilterInput: ...
+    @property
+    def page(self) -> int: ...
+    @property
+    def page_size(self) -> int: ...
+    @property
+    def mode(self) -> SearchMode: ...
+    @property
+    def interpret_places(self) -> bool: ...
+    @property
+    def include_duplicates(self) -> bool: ...
+    @property
+    def facets(self) -> Sequence[Facet]: ...
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    result: SearchResult
+    interpreted: dict[str, list[str]]  # what was read out of the query, e.g. a city
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def to_search_filters(f: FilterInput) -> SearchFilters:
+    """Request filters → index filters: places to region codes, skills to canonical ids."""
+    regions = region_directory()
+    cities = []
+    for name in _as_list(f.city):
+        region = regions.city(name)
+        if region is None:
+            raise InvalidInput(f"unknown city {name!r}", field="filters.city")
+        cities.append(region)
+    districts = []
+    for name in _as_list(f.district):
+        matches = (
+            [regions.district(name, city) for city in cities]
+            if cities
+            else [regions.district(name)]
+        )
+        found = [d for d in matches if d is not None]
+        if not found:
+            raise InvalidInput(
+                f"unknown district {name!r}" + ("" if cities else " (give filters.city too)"),
+                field="filters.district",
+            )
+        districts.extend(found)
+    if f.salary_min is not None and f.salary_max is not None and f.salary_min > f.salary_max:
+        raise InvalidInput("salary_min must not exceed salary_max", field="filters.salary_min")
+    years = f.years_experience
+    if years and years.min is not None and years.max is not None and years.min > years.max:
+        raise InvalidInput("min must not exceed max", field="filters.years_experience.min")
+    education = f.education
+    vocabulary = skill_vocabulary()
+    return SearchFilters(
+        city_codes=tuple(c.code for c in cities),
+        district_codes=tuple(d.code for d in districts),
+        salary_min=f.salary_min,
+        salary_max=f.salary_max,
+        employment_types=tuple(str(t) for t in _as_list(f.employment_type)),
+        education_min_rank=EducationLevel(education.at_least).rank
+        if education and education.at_least
+        else None,
+        education_max_rank=EducationLevel(education.at_most).rank
+        if education and education.at_most
+        else None,
+        years_min=years.min if years else None,
+        years_max=years.max if years else None,
+        skills_all=tuple(vocabulary.canonical_ids(list(f.skills_all))),
+        skills_any=tuple(vocabulary.canonical_ids(list(f.skills_any))),
+        companies=tuple(name.strip() for name in _as_list(f.company) if name.strip()),
+    )
+
+
+def _search(
+    index: SearchBackend, encode_query: QueryEncoder, viewer_tenant: str, request: SearchInput,
+    only_ids: tuple[int, ...] | None, reranker: SearchReranker | None,
+) -> SearchOutcome:  # fmt: skip
+    filters = replace(to_search_filters(request.filters), ids=only_ids)
+    text = request.query.strip()
+    interpreted: dict[str, list[str]] = {}
+    if text and request.interpret_places and not filters.city_codes:
+        parsed = parse_query(text)
+        if parsed.cities:
+            filters = replace(filters, city_codes=tuple(c.code for c in parsed.cities))
+            interpreted["city"] = [c.short_name for c in parsed.cities]
+            text = parsed.text
+    vector = encode_query(text) if text and request.mode != "keyword" else None
+    result = HybridSearch(index).search(
+        SearchQuery(
+            viewer_tenant=viewer_tenant,
+            text=text,
+            vector=vector,
+            filters=filters,
+            limit=request.page_size,
+            offset=(request.page - 1) * request.page_size,
+            mode=request.mode,
+            collapse_duplicates=not request.include_duplicates,
+            facets=tuple(dict.fromkeys(request.facets)),
+            # Hybrid results are re-scored from each signal's strength (search_index.rerank).
+            rerank=reranker if request.mode == "hybrid" else None,
+            skills=skills_in(text),
+        )
+    )
+    return SearchOutcome(result=result, interpreted=interpreted)
+
+
+def search_postings(
+    index: SearchBackend, encode_query: QueryEncoder, *, viewer_tenant: str,
+    request: SearchInput, only_ids: tuple[int, ...] | None = None,
+) -> SearchOutcome:  # fmt: skip
+    """Posting search (``only_ids``: e.g. one fair's postings), re-ranked by the weights
+    fitted and evaluated for it. Encodes the query: call it from a worker thread."""
+    return _search(index, encode_query, viewer_tenant, request, only_ids,
+                   default_search_reranker())  # fmt: skip
+
+
+def search_candidates(
+    index: SearchBackend, encode_query: QueryEncoder, *, viewer_tenant: str,
+    request: SearchInput,
+) -> SearchOutcome:  # fmt: skip
+    """Candidate search in RRF order (no labelled set to fit re-ranking weights on yet)."""
+    if request.facets:
+        raise InvalidInput("facets are counted for posting search only", field="facets")
+    return _search(index, encode_query, viewer_tenant, request, None, None)

@@ -1,0 +1,227 @@
+"""The search pipeline above every backend: fusion, re-ranking, duplicate collapsing, paging,
+facet relaxation and honest totals.
+
+A backend (``search_index.protocol.SearchBackend``) answers small calls; this module turns
+them into one ``SearchResult``::
+
+    result = HybridSearch(index).search(SearchQuery(viewer_tenant="acme", text="Python"))
+    result.total, result.total_relation  # e.g. 1000, "eq"
+
+Totals: an empty text lists the filtered documents (exact). ``keyword`` mode counts every
+matching document (groups, when collapsing) exactly, and paging reaches the last one.
+``semantic`` and ``hybrid`` results are what each retriever finds within
+``max(candidate_depth, offset + limit)``: the total is exact (``"eq"``) when every retriever
+saw all its matches, else a lower bound (``"gte"``): the larger of the fused result and the
+exact keyword count. Paging in those modes reaches that fused top, never beyond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from core.settings import SearchSettings
+from search_index.fusion import reciprocal_rank_fusion
+from search_index.protocol import (
+    FACET_FILTERS,
+    Facet,
+    SearchBackend,
+    SearchFilters,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    TotalRelation,
+)
+from search_index.rerank import rerank_signals, text_language
+from search_index.tokenize import tokenize
+
+Ranked = list[tuple[int, float]]
+
+
+def _without_filters(filters: SearchFilters, names: Sequence[str]) -> SearchFilters:
+    """``filters`` with the named fields back at their defaults (no restriction)."""
+    unrestricted = SearchFilters()
+    return replace(filters, **{name: getattr(unrestricted, name) for name in names})
+
+
+class HybridSearch:
+    """Keyword + semantic search over one backend (see the module docstring)."""
+
+    def __init__(self, backend: SearchBackend, settings: SearchSettings | None = None) -> None:
+        self.backend = backend
+        self.settings = settings or backend.settings
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """One page of the result, its total (exact or a lower bound) and facet counts."""
+        if query.filters.ids is not None and not query.filters.ids:
+            return SearchResult(total=0, hits=[], facets={name: {} for name in query.facets})
+        result, counted = self._search(query)
+        if not query.facets:
+            return result
+        facets: dict[str, dict[Any, int]] = {}
+        for name in query.facets:
+            relaxed = _without_filters(query.filters, FACET_FILTERS[name])
+            if relaxed == query.filters:
+                facets[name] = self._count(name, query, query.filters, counted)
+                continue
+            _, relaxed_counted = self._search(replace(query, filters=relaxed, limit=0, offset=0))
+            facets[name] = self._count(name, query, relaxed, relaxed_counted)
+        return replace(result, facets=facets)
+
+    def _count(
+        self, name: Facet, query: SearchQuery, filters: SearchFilters, counted: list[int] | None
+    ) -> dict[Any, int]:
+        """Facet counts of a text result (``counted``: its documents) or of a listing (None)."""
+        if counted is None:
+            return self.backend.facet_counts(
+                name, query.viewer_tenant, filters, collapse_duplicates=query.collapse_duplicates
+            )
+        if not counted:
+            return {}
+        return self.backend.facet_counts(
+            name, query.viewer_tenant, replace(filters, ids=tuple(counted)),
+            collapse_duplicates=False,
+        )  # fmt: skip
+
+    def _search(self, query: SearchQuery) -> tuple[SearchResult, list[int] | None]:
+        """One page, and the ids of the whole (collapsed) text result; None for a listing."""
+        depth = max(self.settings.candidate_depth, query.offset + query.limit)
+        terms = list(dict.fromkeys(tokenize(query.text))) if query.text.strip() else []
+        if not terms and query.vector is None:
+            page = self.backend.list_recent(
+                query.viewer_tenant, query.filters, offset=query.offset, limit=query.limit,
+                collapse_duplicates=query.collapse_duplicates,
+            )  # fmt: skip
+            return SearchResult(total=page.total, hits=page.hits), None
+        keyword: Ranked = []
+        keyword_total = 0  # documents, or groups when collapsing
+        keyword_exact = keyword_complete = True
+        if terms and query.mode in ("hybrid", "keyword"):
+            keyword, keyword_total, keyword_exact, keyword_complete = self._keyword(
+                terms, query, depth
+            )
+        semantic: Ranked = []
+        semantic_complete = True
+        if query.vector is not None and query.mode in ("hybrid", "semantic"):
+            found = self.backend.vector_search(
+                query.viewer_tenant, query.vector, query.filters, limit=depth
+            )
+            floor = self.settings.semantic_floor
+            semantic = [(doc_id, score) for doc_id, score in found if score >= floor]
+            # Every match was seen when the backend ran out of documents or of scores above
+            # the floor (its results are best first).
+            semantic_complete = len(found) < depth or len(semantic) < len(found)
+        if query.mode == "keyword":
+            exact, total = keyword_exact, keyword_total
+        else:
+            exact, total = keyword_complete and semantic_complete, keyword_total
+        return self._fuse(keyword, semantic, query, total, exact)
+
+    def _keyword(
+        self, terms: list[str], query: SearchQuery, depth: int
+    ) -> tuple[Ranked, int, bool, bool]:
+        """Keyword hits (deep enough for the page in keyword mode), the number of matches
+        (groups when collapsing), whether that number is exact and whether the hits hold
+        every match."""
+        while True:
+            found = self.backend.keyword_search(
+                query.viewer_tenant, terms, query.filters, limit=depth,
+                count_groups=query.collapse_duplicates,
+            )  # fmt: skip
+            complete = len(found.hits) >= found.total
+            if query.mode != "keyword" or complete:
+                break
+            # Keyword mode pages to the last match: look deeper until the page is filled.
+            needed = query.offset + query.limit
+            shown = (
+                len(self._collapse(found.hits)[0]) if query.collapse_duplicates else len(found.hits)
+            )
+            if shown >= needed:
+                break
+            depth = min(found.total, max(depth * 2, needed))
+        if not query.collapse_duplicates:
+            return found.hits, found.total, True, complete
+        if found.groups is not None:
+            return found.hits, found.groups, True, complete
+        # A backend that cannot count groups: the groups seen are a lower bound.
+        return found.hits, len(self._collapse(found.hits)[0]), complete, complete
+
+    def _fuse(
+        self,
+        keyword: Ranked,
+        semantic: Ranked,
+        query: SearchQuery,
+        keyword_total: int,
+        exact: bool,
+    ) -> tuple[SearchResult, list[int]]:
+        """Fused, re-ranked, collapsed; ``exact``: whether the total can be exact (keyword
+        mode: ``keyword_total`` is; otherwise every retriever saw all its matches)."""
+        lists = [[doc_id for doc_id, _ in ranking] for ranking in (keyword, semantic) if ranking]
+        fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k)
+        if query.rerank is not None and query.vector is not None:
+            fused = self._rerank(fused, keyword, query)
+        folded: dict[int, int] = {}
+        if query.collapse_duplicates:
+            fused, folded = self._collapse(fused)
+        keyword_rank = {doc_id: (r, s) for r, (doc_id, s) in enumerate(keyword, start=1)}
+        semantic_rank = {doc_id: (r, s) for r, (doc_id, s) in enumerate(semantic, start=1)}
+        hits = []
+        for doc_id, score in fused[query.offset : query.offset + query.limit]:
+            k_rank, k_score = keyword_rank.get(doc_id, (None, None))
+            s_rank, s_score = semantic_rank.get(doc_id, (None, None))
+            hits.append(
+                SearchHit(
+                    id=doc_id,
+                    score=round(score, 6),
+                    keyword_rank=k_rank,
+                    keyword_score=k_score,
+                    semantic_rank=s_rank,
+                    semantic_score=s_score,
+                    duplicates=folded.get(doc_id, 0),
+                )
+            )
+        relation: TotalRelation = "eq" if exact else "gte"
+        if query.mode == "keyword":
+            total = keyword_total
+        elif exact:
+            total = len(fused)
+        else:
+            # The keyword matches are part of the hybrid result: their count bounds it.
+            total = max(len(fused), keyword_total)
+        return SearchResult(total=total, hits=hits, total_relation=relation), [d for d, _ in fused]
+
+    def _rerank(self, fused: Ranked, keyword: Ranked, query: SearchQuery) -> Ranked:
+        """The fused documents ordered by the re-ranker's score (see ``search_index.rerank``)."""
+        stored = self.backend.stored_fields([doc_id for doc_id, _ in fused])
+        ids = stored.ids
+        if not ids:
+            return []
+        bm25 = dict(keyword)
+        assert query.vector is not None and query.rerank is not None
+        signals = rerank_signals(
+            query.vector, stored.vectors, stored.title_vectors,
+            [bm25.get(d, 0.0) for d in ids], query.skills, stored.skills,
+        )  # fmt: skip
+        scores = query.rerank.score(
+            signals, text_language(query.text), stored.languages, skills=bool(query.skills)
+        )
+        order = np.argsort(-scores, kind="stable")  # ties keep the fused order
+        return [(ids[i], float(scores[i])) for i in order]
+
+    def _collapse(self, ranked: Ranked) -> tuple[Ranked, dict[int, int]]:
+        """The best-ranked document of each group, and how many others each one stands for."""
+        groups = self.backend.group_ids([doc_id for doc_id, _ in ranked])
+        kept: Ranked = []
+        leader: dict[int, int] = {}
+        folded: dict[int, int] = {}
+        for doc_id, score in ranked:
+            group = groups.get(doc_id, doc_id)
+            if group in leader:
+                folded[leader[group]] = folded.get(leader[group], 0) + 1
+                continue
+            leader[group] = doc_id
+            kept.append((doc_id, score))
+        return kept, folded
