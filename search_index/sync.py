@@ -149,13 +149,14 @@ class IndexSync:
         id of its checkpoint) with the database, never the whole id set."""
         issued = self._last_issued_event()
         with self.db.session() as session:
-            oldest = session.scalar(select(func.min(OutboxEvent.id)))
+            forgotten = outbox.forgotten_through(session)
         stale = []
         for kind, index in self.indexes.items():
             marker = index.applied_through()
-            # Behind the database with the events in between gone: an older copy of the index
-            # (e.g. restored from a backup) that replaying cannot bring up to date.
-            missed = marker is not None and marker < issued and (oldest or issued + 1) > marker + 1
+            # Behind events the database already forgot: an older copy of the index (e.g.
+            # restored from a backup) that replaying cannot bring up to date. (Ids a rolled
+            # back transaction used up leave gaps in the sequence, and are no reason.)
+            missed = marker is not None and marker < forgotten
             if marker is None or marker > issued or missed:
                 log.warning("%s index is lost, ahead of or behind the database; rebuilding it",
                             kind.value)  # fmt: skip

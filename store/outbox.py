@@ -3,11 +3,11 @@ transaction, so the search index can never silently miss a change."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
-from store.models import IndexPurge, OutboxEvent, utcnow
+from store.models import IndexPurge, InstanceMeta, OutboxEvent, utcnow
 
 
 def record_change(session: Session, entity: EntityKind, entity_id: int) -> None:
@@ -36,10 +36,27 @@ def mark_applied(session: Session, event_ids: list[int]) -> None:
         )
 
 
+_FORGOTTEN_THROUGH = "outbox_forgotten_through"
+
+
 def forget_applied(session: Session) -> int:
-    """Delete events that a durable index checkpoint now covers."""
-    result = session.execute(delete(OutboxEvent).where(OutboxEvent.applied.is_(True)))
+    """Delete events that a durable index checkpoint now covers, remembering the highest id
+    deleted: an index whose checkpoint is older than that cannot be replayed up to date."""
+    newest = session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.applied.is_(True)))
+    if newest is None:
+        return 0
+    if newest > forgotten_through(session):
+        session.merge(InstanceMeta(name=_FORGOTTEN_THROUGH, value=str(newest)))
+    result = session.execute(
+        delete(OutboxEvent).where(OutboxEvent.applied.is_(True), OutboxEvent.id <= newest)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def forgotten_through(session: Session) -> int:
+    """The highest outbox event id ever deleted (0 before the first)."""
+    row = session.get(InstanceMeta, _FORGOTTEN_THROUGH)
+    return int(row.value) if row is not None else 0
 
 
 def replay_unsaved(session: Session) -> int:

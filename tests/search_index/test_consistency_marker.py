@@ -4,16 +4,21 @@ an index ahead of it (a restored older database) is rebuilt. No full id scan."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
+import pytest
+
 from api.runtime import Runtime
+from core.domain import EntityKind
 from core.settings import Settings
 from search_index.hybrid import HybridSearch
 from search_index.protocol import SearchQuery
 from store.db import Database
 from store.jobs import upsert_job
 from store.keys import get_or_create_tenant
+from store.outbox import record_change
 
 
 def settings_for(data_dir: Path) -> Settings:
@@ -104,3 +109,37 @@ def test_an_index_ahead_of_a_restored_older_database_is_rebuilt(tmp_path: Path) 
         assert found(runtime, "scala") == [job_id] and found(runtime, "kotlin") == []
     finally:
         runtime.close()
+
+
+def test_ids_a_rolled_back_transaction_used_up_cause_no_rebuild(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL's sequences do not roll back: a transaction that recorded an outbox event
+    and then failed (a lost upsert race, a refused bulk record) leaves a gap. A gap is no
+    missed event, so a restart must not rebuild the index for it."""
+    hashing = settings.model_copy(update={"embedding": settings.embedding.model_copy(
+        update={"provider": "hashing"})})  # fmt: skip
+    runtime = Runtime(hashing)
+    runtime.start(background=False)
+    try:
+        with runtime.db.session() as session:
+            get_or_create_tenant(session, "acme")
+            job, _ = upsert_job(session, tenant_id="acme", fields={"title": "Scala engineer"})
+            job_id = job.id
+        runtime.sync.drain()
+        runtime.sync.checkpoint()
+        with pytest.raises(RuntimeError), runtime.db.session() as session:
+            record_change(session, EntityKind.JOB, job_id)
+            session.flush()  # the event takes an id from the sequence
+            raise RuntimeError("the transaction fails after its write")
+    finally:
+        runtime.close()
+    caplog.clear()  # the first start built the (new, empty) indexes
+    restarted = Runtime(hashing)
+    try:
+        with caplog.at_level(logging.WARNING):
+            restarted.start(background=False)
+        assert "rebuilding" not in caplog.text
+        assert found(restarted, "scala") == [job_id]
+    finally:
+        restarted.close()
