@@ -7,9 +7,12 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
 import numpy as np
+from fastapi import Response
+from sqlalchemy.orm import Session
 
 from api.rate_limit import FailedAuthThrottle, RateLimiter
 from core.domain import EntityKind
@@ -32,6 +35,7 @@ from store.keys import allowed_browser_origins
 from taxonomy.occupations import code_title
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # Ranker models and browser origins written by another process are read again this often.
 REFRESH_S = 5.0
 
@@ -205,3 +209,16 @@ def index_now(runtime: Runtime) -> None:
     except Exception as exc:
         log.error("indexing after a write failed; the outbox will retry: %s",
                   describe_failure(exc))  # fmt: skip
+
+
+def upsert_and_index(
+    runtime: Runtime, response: Response, upsert: Callable[[Session], tuple[T, bool]]
+) -> T:
+    """A create-or-update route's write: ``upsert`` returns (what to answer, created). It runs
+    in one transaction, again if it lost a race to a concurrent one (it then updates the
+    winner's row), is indexed at once, and answers 200 instead of 201 when it updated."""
+    result, created = runtime.db.run_transaction(upsert)
+    index_now(runtime)
+    if not created:
+        response.status_code = 200
+    return result

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.deps import CandidatesRead, CandidatesWrite, RuntimeDep, SessionDep
-from api.runtime import index_now
+from api.runtime import index_now, upsert_and_index
 from api.schemas import CandidateCreate, CandidatePage, CandidateRead, CandidateUpdate, PathId
 from api.views import candidate_view, export_view
 from core.errors import InvalidInput
@@ -46,11 +46,7 @@ def create_or_update_candidate(
             )  # fmt: skip
         return candidate_view(candidate, principal), created
 
-    result, created = runtime.db.run_transaction(upsert)
-    index_now(runtime)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return result
+    return upsert_and_index(runtime, response, upsert)
 
 
 @router.get("", response_model=CandidatePage)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.deps import JobsRead, JobsWrite, RuntimeDep, SessionDep, refuse_browser_keys
-from api.runtime import index_now
+from api.runtime import index_now, upsert_and_index
 from api.schemas import JobCreate, JobPage, JobRead, JobUpdate, PathId
 from api.views import job_views
 from store import jobs
@@ -30,11 +30,7 @@ def create_or_update_job(
         [result] = job_views(session, [job], principal)
         return result, created
 
-    result, created = runtime.db.run_transaction(upsert)
-    index_now(runtime)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return result
+    return upsert_and_index(runtime, response, upsert)
 
 
 @router.get("", response_model=JobPage)
