@@ -72,12 +72,8 @@ def use_encoder() -> Encoder:
 POSTGRES_URL = os.environ.get("TALENTMATCH_TEST_POSTGRES_URL")
 
 
-@pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """None = the embedded SQLite default under the data dir; else a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        yield None
-        return
+def fresh_postgres_database() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on the test server, dropped afterwards."""
     assert POSTGRES_URL is not None
     name = f"tm_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -87,6 +83,15 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None = the embedded SQLite default under the data dir; else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    yield from fresh_postgres_database()
 
 
 @pytest.fixture

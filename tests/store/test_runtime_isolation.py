@@ -6,7 +6,6 @@ other's."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
@@ -15,14 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import create_engine, make_url, text, update
+from sqlalchemy import text, update
 
 from api.app import create_app
 from core.encoder import Encoder
 from core.settings import Settings
 from store.models import Job
 from store.pii import DataKey, contact_keys
-from tests.conftest import POSTGRES_URL, Api
+from tests.conftest import Api, fresh_postgres_database
 
 pytestmark = pytest.mark.anyio
 KEY_A = secrets.token_hex(32)
@@ -46,15 +45,7 @@ def second_database_url(database_url: str | None) -> Iterator[str | None]:
     if database_url is None:
         yield None
         return
-    assert POSTGRES_URL is not None
-    name = f"tm_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from fresh_postgres_database()
 
 
 def own_settings(settings: Settings, data_dir: Path, url: str | None, key: str) -> Settings:

@@ -72,16 +72,24 @@ def _host_page(api: str, key: str, lang: str) -> str:
 </body></html>"""
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, use_encoder: Encoder) -> Iterator[Site]:
+def serve_demo_fair(
+    tmp_path_factory: pytest.TempPathFactory,
+    encoder: Encoder,
+    *,
+    candidates: int,
+    langs: tuple[str, ...],
+    search: dict[str, Any] | None = None,
+) -> Iterator[Site]:
+    """The demo fair (150 sample postings) on a real server, and host pages on another
+    origin embedding the widget, one per language ("": no lang attribute)."""
     data_dir = tmp_path_factory.mktemp("widget")
     settings = Settings(
         environment="test", data_dir=data_dir, auth={"rate_limits_per_minute": {}},
-        search={"checkpoint_interval_s": 0.0},
+        search={"checkpoint_interval_s": 0.0, **(search or {})},
     )  # fmt: skip
-    runtime = Runtime(settings, encoder=use_encoder)
+    runtime = Runtime(settings, encoder=encoder)
     runtime.start(background=False)
-    load_demo(runtime.db, runtime.sync, jobs=150, candidates=5)
+    load_demo(runtime.db, runtime.sync, jobs=150, candidates=candidates)
     load_demo_fair(runtime.db)
     host_port = free_port()
     with runtime.db.session() as session:
@@ -90,10 +98,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, use_encoder: Encoder) -> Iter
                          origins=[f"http://127.0.0.1:{host_port}"])  # fmt: skip
     runtime.close()
 
-    api, server, _ = start_server(create_app(settings, encoder=use_encoder))
+    api, server, _ = start_server(create_app(settings, encoder=encoder))
 
     pages = tmp_path_factory.mktemp("host-pages")
-    for lang in ("zh", "en", ""):  # "": no lang attribute, the browser's language decides
+    for lang in langs:
         (pages / f"{lang or 'auto'}.html").write_text(_host_page(api, key, lang), encoding="utf-8")
     handler = functools.partial(QuietHandler, directory=str(pages))
     host = http.server.ThreadingHTTPServer(("127.0.0.1", host_port), handler)
@@ -105,6 +113,11 @@ def site(tmp_path_factory: pytest.TempPathFactory, use_encoder: Encoder) -> Iter
     host.shutdown()
     host.server_close()
     server.should_exit = True
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, use_encoder: Encoder) -> Iterator[Site]:
+    yield from serve_demo_fair(tmp_path_factory, use_encoder, candidates=5, langs=("zh", "en", ""))
 
 
 @pytest.fixture(scope="module")

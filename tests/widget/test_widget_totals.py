@@ -3,24 +3,15 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from api.app import create_app
-from api.runtime import Runtime
 from core.encoder import Encoder
-from core.settings import Settings
-from ingestion.demo import DEMO_FAIR, FAIR_TENANT, load_demo, load_demo_fair
-from store.keys import create_key
-from tests.conftest import free_port, start_server
 from tests.widget import test_widget_browser as shared
-from tests.widget.test_widget_browser import QuietHandler, Site, _host_page, open_widget
+from tests.widget.test_widget_browser import Site, open_widget
 
 # The browser fixtures of the widget's main suite.
 browser = shared.browser
@@ -32,33 +23,13 @@ QUERY = "工程师 engineer"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, use_encoder: Encoder) -> Iterator[Site]:
     """A fair whose searches look only 20 deep, so a common word's total is a lower bound."""
-    data_dir = tmp_path_factory.mktemp("widget-totals")
-    settings = Settings(
-        environment="test", data_dir=data_dir, auth={"rate_limits_per_minute": {}},
-        search={"checkpoint_interval_s": 0.0, "candidate_depth": 20},
-    )  # fmt: skip
-    runtime = Runtime(settings, encoder=use_encoder)
-    runtime.start(background=False)
-    load_demo(runtime.db, runtime.sync, jobs=150, candidates=0)
-    load_demo_fair(runtime.db)
-    host_port = free_port()
-    with runtime.db.session() as session:
-        key = create_key(session, tenant_id=FAIR_TENANT, role="public",
-                         pepper=settings.auth.key_pepper.get_secret_value(), fair_id=DEMO_FAIR,
-                         origins=[f"http://127.0.0.1:{host_port}"])  # fmt: skip
-    runtime.close()
-    api, server, _ = start_server(create_app(settings, encoder=use_encoder))
-    pages = tmp_path_factory.mktemp("totals-pages")
-    for lang in ("zh", "en"):
-        (pages / f"{lang}.html").write_text(_host_page(api, key, lang), encoding="utf-8")
-    handler = functools.partial(QuietHandler, directory=str(pages))
-    host = http.server.ThreadingHTTPServer(("127.0.0.1", host_port), handler)
-    threading.Thread(target=host.serve_forever, daemon=True).start()
-    yield Site(api=api, page=f"http://127.0.0.1:{host_port}", key=key,
-               foreign_page=f"http://localhost:{host_port}", apply_url="")  # fmt: skip
-    host.shutdown()
-    host.server_close()
-    server.should_exit = True
+    yield from shared.serve_demo_fair(
+        tmp_path_factory,
+        use_encoder,
+        candidates=0,
+        langs=("zh", "en"),
+        search={"candidate_depth": 20},
+    )
 
 
 def api_total(site: Site, query: str) -> tuple[int, str]:
