@@ -118,8 +118,8 @@ class Runtime:
             self.db,
             self.encoder,
             self.indexes,
-            checkpoint_interval_s=settings.search.checkpoint_interval_s,
-            checkpoint_every_events=settings.search.checkpoint_every_events,
+            checkpoint_interval_s=settings.search.embedded.checkpoint_interval_s,
+            checkpoint_every_events=settings.search.embedded.checkpoint_every_events,
             purge_interval_s=settings.search.purge_interval_s,
         )
 

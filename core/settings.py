@@ -59,31 +59,71 @@ class DatabaseSettings(BaseModel):
     echo: bool = False
 
 
-class SearchSettings(BaseModel):
-    backend: Literal["embedded"] = "embedded"
-    # Reciprocal rank fusion constant (Cormack et al. use 60).
-    rrf_k: int = 60
-    # Cosine similarity below which a purely semantic neighbour is not a result:
-    # without a floor every query "matches" every document. For the default encoder 0.20
-    # keeps 92% of relevant and 16% of irrelevant postings (bench/results/encoders.md).
-    semantic_floor: float = 0.20
-    # How deep each retriever looks before fusion.
-    candidate_depth: int = 200
+class EmbeddedSearchSettings(BaseModel):
+    """The embedded engine's own settings (tantivy + hnswlib in ``<data_dir>/index``):
+    ``TALENTMATCH_SEARCH__EMBEDDED__HNSW_M`` and so on."""
+
     # Filtered sets up to this size are searched exactly (numpy) instead of by HNSW.
     exact_search_threshold: int = 20_000
     hnsw_m: int = 16
     hnsw_ef_construction: int = 100
     hnsw_ef_search: int = 96
-    # The embedded index persists vectors at most this often (outbox rows are kept until then).
+    # The index persists vectors at most this often (outbox rows are kept until then).
     checkpoint_interval_s: float = 30.0
+    checkpoint_every_events: int = 5_000
+
+
+class ElasticsearchSettings(BaseModel):
+    """The Elasticsearch 9.x engine: ``TALENTMATCH_SEARCH__ELASTICSEARCH__URL`` and so on
+    (``TALENTMATCH_SEARCH__ELASTICSEARCH_URL`` is read as the URL too)."""
+
+    url: str | None = None
+    # An API key (the encoded form Kibana shows), or a user and password.
+    api_key: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    # PEM file of the CA that signed the cluster's certificate.
+    ca_certs: str | None = None
+    # Indexes are <prefix>-<entity>-v<n> behind the alias <prefix>-<entity>.
+    index_prefix: str = "talentmatch"
+    number_of_shards: int = 1
+    number_of_replicas: int = 1
+    request_timeout_s: float = 10.0
+
+
+class SearchSettings(BaseModel):
+    """Engine-neutral search settings (the shared pipeline's), with one group per engine."""
+
+    backend: Literal["embedded", "elasticsearch"] = "embedded"
+    # Reciprocal rank fusion constant (Cormack et al. use 60).
+    rrf_k: int = 60
+    # Cosine similarity below which a purely semantic neighbour is not a result: without a
+    # floor every query "matches" every document. 0.20 is a setting for the default encoder,
+    # not a measured optimum.
+    semantic_floor: float = 0.20
+    # How deep each retriever looks before fusion.
+    candidate_depth: int = 200
     # An erased profile leaves the index at once; its bytes leave the index files when the
     # index is next rewritten, at most this long after the erasure.
     purge_interval_s: float = 600.0
-    checkpoint_every_events: int = 5_000
     outbox_poll_interval_s: float = 1.0
     # At start-up the server waits at most this long for the index to catch up with the
     # database before it answers; a larger backlog is indexed while it serves.
     startup_wait_s: float = 2.0
+    embedded: EmbeddedSearchSettings = Field(default_factory=EmbeddedSearchSettings)
+    elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_elasticsearch_url(cls, data: object) -> object:
+        """``TALENTMATCH_SEARCH__ELASTICSEARCH_URL`` (the documented short form) sets the
+        Elasticsearch group's URL."""
+        if isinstance(data, dict) and "elasticsearch_url" in data:
+            data = dict(data)
+            group = dict(data.get("elasticsearch") or {})
+            group.setdefault("url", data.pop("elasticsearch_url"))
+            data["elasticsearch"] = group
+        return data
 
 
 class EmbeddingSettings(BaseModel):
@@ -177,6 +217,9 @@ class Settings(BaseSettings):
     # header is ignored, or anyone could pick the address rate limits count. Comma-separated
     # or a JSON list: TALENTMATCH_TRUSTED_PROXIES=10.0.0.5,10.1.0.0/16.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Redis for state several API processes share (rate limits, failed-auth throttling):
+    # redis://host:6379/0. Unset: in this process's memory.
+    redis_url: str | None = None
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -195,10 +195,10 @@ class EmbeddedIndex:
         index = hnswlib.Index(space="ip", dim=self.dim)
         index.init_index(
             max_elements=capacity,
-            ef_construction=self.settings.hnsw_ef_construction,
-            M=self.settings.hnsw_m,
+            ef_construction=self.settings.embedded.hnsw_ef_construction,
+            M=self.settings.embedded.hnsw_m,
         )
-        index.set_ef(self.settings.hnsw_ef_search)
+        index.set_ef(self.settings.embedded.hnsw_ef_search)
         return index
 
     def _load_checkpoint(self) -> bool:
@@ -222,7 +222,7 @@ class EmbeddedIndex:
             columns.skills[:size] = [tuple(s) for s in skills]
             hnsw = hnswlib.Index(space="ip", dim=self.dim)
             hnsw.load_index(str(self.path / manifest["hnsw"]), max_elements=columns.capacity)
-            hnsw.set_ef(self.settings.hnsw_ef_search)
+            hnsw.set_ef(self.settings.embedded.hnsw_ef_search)
         except (OSError, KeyError, ValueError, RuntimeError) as exc:
             log.warning("ignoring unreadable index checkpoint at %s: %s", self.path, exc)
             return False
@@ -724,7 +724,7 @@ class EmbeddedIndex:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         ids = self._columns["ids"]
-        if allowed <= self.settings.exact_search_threshold:
+        if allowed <= self.settings.embedded.exact_search_threshold:
             slots = np.flatnonzero(mask)
             scores = self._columns.vectors[slots] @ query
             k = min(depth, len(slots))

@@ -102,7 +102,7 @@ def settings(tmp_path: Path, database_url: str | None) -> Settings:
         db={"url": database_url},
         # Checkpoint on every drain in tests that do not test checkpoint timing.
         search={
-            "checkpoint_interval_s": 0.0,
+            "embedded": {"checkpoint_interval_s": 0.0},
             "outbox_poll_interval_s": 0.2,
             "purge_interval_s": 0.0,
             # Tests search right after a start: recovery finishes before the first request.

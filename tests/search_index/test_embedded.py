@@ -29,7 +29,7 @@ def open_index(path: Path, **settings: object) -> EmbeddedIndex:
         path,
         dim=ENCODER.dim,
         model_id=ENCODER.model_id,
-        settings=SearchSettings(semantic_floor=-1.0, **settings),
+        settings=SearchSettings(semantic_floor=-1.0, embedded=settings),
     )  # type: ignore[arg-type]
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from core.settings import Settings
 settings = Settings(environment="test", data_dir=Path({data_dir!r}),
                     embedding={{"provider": "hashing"}},
-                    search={{"checkpoint_interval_s": 3600, "checkpoint_every_events": 10**9}})
+                    search={{"embedded": {{"checkpoint_interval_s": 3600, "checkpoint_every_events": 10**9}}}})
 """
 
 

@@ -35,7 +35,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     config = Settings(
         environment="test", data_dir=data_dir,
         auth={"rate_limits_per_minute": {}},  # fuzzing is not an attack on the limiter
-        search={"checkpoint_interval_s": 0.0},
+        search={"embedded": {"checkpoint_interval_s": 0.0}},
     )  # fmt: skip
     db = Database(config)
     with db.session() as session:

@@ -35,7 +35,7 @@ def fair_page(tmp_path_factory: pytest.TempPathFactory, use_encoder: Encoder) ->
     data_dir = tmp_path_factory.mktemp("apply-link")
     settings = Settings(environment="test", data_dir=data_dir,
                         auth={"rate_limits_per_minute": {}},
-                        search={"checkpoint_interval_s": 0.0})  # fmt: skip
+                        search={"embedded": {"checkpoint_interval_s": 0.0}})  # fmt: skip
     runtime = Runtime(settings, encoder=use_encoder)
     runtime.start(background=False)
     host_port = free_port()

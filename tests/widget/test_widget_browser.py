@@ -85,7 +85,7 @@ def serve_demo_fair(
     data_dir = tmp_path_factory.mktemp("widget")
     settings = Settings(
         environment="test", data_dir=data_dir, auth={"rate_limits_per_minute": {}},
-        search={"checkpoint_interval_s": 0.0, **(search or {})},
+        search={"embedded": {"checkpoint_interval_s": 0.0}, **(search or {})},
     )  # fmt: skip
     runtime = Runtime(settings, encoder=encoder)
     runtime.start(background=False)
