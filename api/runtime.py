@@ -8,7 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
 import numpy as np
 from fastapi import Response
@@ -22,12 +22,14 @@ from core.settings import Settings
 from ingestion.readers import ReaderLimits
 from ingestion.worker import IngestWorker
 from matching.ranker import RankerModel, active_model, default_model
-from matching.service import JobProfileCache
+from matching.service import JobProfileCache, MatchSources
 from representation.encoders import CachedEncoder, create_encoder
 from representation.profiles import PROFILE_TEXT_VERSION
 from search_index.factory import create_search_index
-from search_index.protocol import SearchIndex
+from search_index.hybrid import HybridSearch
+from search_index.protocol import DocumentVectors, SearchIndex
 from search_index.sync import IndexSync
+from search_index.vectors import DatabaseVectors, vector_source
 from store.data_key import encrypt_legacy_rows, verify_data_key
 from store.db import Database
 from store.files import encrypt_legacy_files
@@ -113,11 +115,34 @@ class Runtime:
         self._browser_origins: tuple[set[str], float] = (set(), -1e9)
         self._rankers: dict[str, tuple[RankerModel, float]] = {}
         self._rankers_lock = threading.Lock()
+        # Matching and re-ranking read vectors from the engine when it holds them, else from
+        # the database (search_index.vectors).
+        database_vectors = {
+            kind: DatabaseVectors(self.db, kind, self.encoder)
+            for kind, index in self.indexes.items()
+            if vector_source(settings.search, index) == "database"
+        }
+        self.vectors: dict[EntityKind, DocumentVectors] = {
+            kind: database_vectors.get(kind) or cast(DocumentVectors, index)
+            for kind, index in self.indexes.items()
+        }
+        # The shared pipeline (fusion, re-ranking, collapsing, paging) over each backend.
+        self.search = {
+            kind: HybridSearch(index, vectors=self.vectors[kind])
+            for kind, index in self.indexes.items()
+        }
         self.job_profiles = JobProfileCache()
+        self.matching = MatchSources(
+            search=self.search,
+            vectors=self.vectors,
+            settings=settings.match,
+            job_profiles=self.job_profiles,
+        )
         self.sync = IndexSync(
             self.db,
             self.encoder,
             self.indexes,
+            database_vectors=database_vectors,
             checkpoint_interval_s=settings.search.embedded.checkpoint_interval_s,
             checkpoint_every_events=settings.search.embedded.checkpoint_every_events,
             purge_interval_s=settings.search.purge_interval_s,

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from api.runtime import Runtime
 from bench.encoder_quality import Query, build_queries
 from bench.metrics import average_precision, mean, precision_at, recall_at
+from core.domain import EntityKind
 from core.settings import Settings
 from ingestion.archetypes import ARCHETYPES
 from ingestion.resume_text import with_resume_extraction
@@ -44,7 +45,6 @@ from matching.scoring import MatchScore
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
 from matching.training import train_ranker
 from representation.profiles import CandidateProfile, JobProfile
-from search_index.hybrid import HybridSearch
 from search_index.protocol import SearchMode, SearchQuery
 from search_index.query_understanding import skills_in
 from search_index.rerank import (
@@ -253,15 +253,13 @@ def _ranked_pairs(corpus: Corpus, session: Any, kind: str, probe_id: int,
     if kind == "job":
         job = jobs_by_ids(session, [probe_id])[probe_id]
         return [(row.id, m) for row, m in rank_candidates_for_job(
-            job, tenant_id="eval", job_index=runtime.jobs_index,
-            candidate_index=runtime.candidates_index, load_candidates=partial(candidates_by_ids, session, full=False),
-            settings=runtime.settings.match, limit=runtime.settings.match.retrieval_depth, model=model)]  # fmt: skip
+            job, tenant_id="eval", sources=runtime.matching,
+            load_candidates=partial(candidates_by_ids, session, full=False),
+            limit=runtime.settings.match.retrieval_depth, model=model)]  # fmt: skip
     person = candidates_by_ids(session, [probe_id])[probe_id]
     return [(row.id, m) for row, m in rank_jobs_for_candidate(
-        person, job_index=runtime.jobs_index, candidate_index=runtime.candidates_index,
-        load_jobs=partial(jobs_by_ids, session), settings=runtime.settings.match,
-        limit=runtime.settings.match.job_retrieval_depth, model=model,
-        job_profiles=runtime.job_profiles)]  # fmt: skip
+        person, sources=runtime.matching, load_jobs=partial(jobs_by_ids, session),
+        limit=runtime.settings.match.job_retrieval_depth, model=model)]  # fmt: skip
 
 
 def _split_probes(corpus: Corpus, probes: int, seed: int) -> dict[str, list[tuple[str, int]]]:
@@ -310,9 +308,9 @@ def _search_examples(corpus: Corpus, queries: list[Query]) -> dict[str, list[Rer
     examples: dict[str, list[RerankExample]] = defaultdict(list)
     for query in queries:
         vector = runtime.encode_query(query.text)
-        hits = HybridSearch(runtime.jobs_index).search(SearchQuery(viewer_tenant="eval", text=query.text, vector=vector,
+        hits = runtime.search[EntityKind.JOB].search(SearchQuery(viewer_tenant="eval", text=query.text, vector=vector,
                                                      limit=1000, collapse_duplicates=False)).hits  # fmt: skip
-        stored = runtime.jobs_index.stored_fields([h.id for h in hits])
+        stored = runtime.vectors[EntityKind.JOB].stored_fields([h.id for h in hits])
         kept = [h for h in hits if h.id in stored]
         with runtime.db.session() as session:
             jobs = jobs_by_ids(session, [h.id for h in kept])
@@ -424,7 +422,7 @@ def run_ranking_evaluation(
             vector = runtime.encode_query(query.text)
             for system, mode, rerank in search_systems:
                 started_query = time.perf_counter()
-                hits = HybridSearch(runtime.jobs_index).search(SearchQuery(viewer_tenant="eval", text=query.text, vector=vector,
+                hits = runtime.search[EntityKind.JOB].search(SearchQuery(viewer_tenant="eval", text=query.text, vector=vector,
                                                              limit=100, mode=mode, collapse_duplicates=False,
                                                              rerank=rerank, skills=skills_in(query.text)))  # fmt: skip
                 search_ms[system].append(1000 * (time.perf_counter() - started_query))
@@ -539,31 +537,23 @@ def _measure_probe(corpus: Corpus, session: Any, table: Table, parity: dict[str,
                    kind: str, probe_id: int, rerankers: dict[str, RankerModel | None]) -> None:  # fmt: skip
     runtime = corpus.runtime
     if kind == "job":
-        task, source_index, target_index = (
-            "job→candidates",
-            runtime.jobs_index,
-            runtime.candidates_index,
-        )
+        task, source, target_kind = "job→candidates", EntityKind.JOB, EntityKind.CANDIDATE
         labels, languages = corpus.person_label, corpus.person_lang
         target, source_language = corpus.job_label[probe_id], corpus.job_lang[probe_id]
         job = jobs_by_ids(session, [probe_id])[probe_id]
         text = " ".join([job.title, *job.required_skills, *job.preferred_skills])
     else:
-        task, source_index, target_index = (
-            "candidate→jobs",
-            runtime.candidates_index,
-            runtime.jobs_index,
-        )
+        task, source, target_kind = "candidate→jobs", EntityKind.CANDIDATE, EntityKind.JOB
         labels, languages = corpus.job_label, corpus.job_lang
         target, source_language = corpus.person_label[probe_id], corpus.person_lang[probe_id]
         person = candidates_by_ids(session, [probe_id])[probe_id]
         text = " ".join(
             [*CandidateProfile.from_row(person, with_texts=False).titles, *person.skills]
         )
-    stored = source_index.stored_fields([probe_id])[probe_id]
+    stored = runtime.vectors[source].stored_fields([probe_id])[probe_id]
     results: dict[str, list[int]] = {}
     for system, mode in SYSTEMS:
-        hits = HybridSearch(target_index).search(SearchQuery(viewer_tenant="eval", text=text, vector=stored.vector, limit=100,
+        hits = runtime.search[target_kind].search(SearchQuery(viewer_tenant="eval", text=text, vector=stored.vector, limit=100,
                                                mode=mode, collapse_duplicates=False))  # fmt: skip
         results[system] = [h.id for h in hits.hits]
     for system, model in rerankers.items():

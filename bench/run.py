@@ -8,9 +8,11 @@ Method (one process, single client, this machine):
   "ingest with embedding" = the same on a sample with a cold cache, next to the encoder's own
   time on the same texts (the pipeline's overhead over the encoder);
 - search: hybrid queries (zh, en, mixed) with random filters, the query-vector LRU cleared
-  before each so every query is encoded; the full route logic (rows, highlights) without HTTP;
-- match: candidate → postings and posting → candidates through the route logic: retrieval,
-  the tenant's ranker model, breakdown, skill evidence and localized reasons.
+  before each so every query is encoded; the search service (understanding, encoding, the
+  pipeline over the index), without the page's rows, highlights and HTTP;
+- match: candidate → postings and posting → candidates through the matching services:
+  retrieval, vectors, scoring every retrieved pair by the ranker, the top 20 (without the
+  routes' explanations and HTTP).
 """
 
 from __future__ import annotations
@@ -30,19 +32,20 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from api.routers.matches import candidates_for_job, jobs_for_candidate
 from api.runtime import Runtime
 from api.schemas import CandidateRead, SearchRequest
 from api.views import candidate_view
+from core.domain import EntityKind
 from core.settings import Settings
 from ingestion.archetypes import ARCHETYPES
 from ingestion.resume_text import with_resume_extraction
 from ingestion.sample_data import generate_candidates, generate_jobs
 from matching import search as search_service
+from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
 from representation.encoders import HashingEncoder, UniversalSentenceEncoder
 from store.candidates import candidates_by_ids, upsert_candidate
 from store.db import Database
-from store.jobs import jobs_by_ids, upsert_jobs
+from store.jobs import jobs_by_ids, upsert_jobs, visible_jobs_by_ids
 from store.keys import (
     ROLE_DEFAULT_SCOPES,
     Principal,
@@ -120,6 +123,26 @@ def bench_queries(count: int, seed: int = 99) -> list[dict[str, Any]]:
             }
         )
     return bodies
+
+
+def match_jobs(runtime: Runtime, candidate_id: int) -> None:
+    """Postings for one candidate, as the match route ranks them (top 20)."""
+    with runtime.db.session() as session:
+        candidate = candidates_by_ids(session, [candidate_id])[candidate_id]
+        rank_jobs_for_candidate(
+            candidate, sources=runtime.matching, limit=20,
+            load_jobs=lambda ids: visible_jobs_by_ids(session, ids, viewer_tenant=TENANTS[0]),
+        )  # fmt: skip
+
+
+def match_candidates(runtime: Runtime, job_id: int) -> None:
+    """The benchmark tenant's candidates for one posting, as the match route ranks them."""
+    with runtime.db.session() as session:
+        job = jobs_by_ids(session, [job_id])[job_id]
+        rank_candidates_for_job(
+            job, tenant_id=TENANTS[0], sources=runtime.matching, limit=20,
+            load_candidates=lambda ids: candidates_by_ids(session, ids, full=False),
+        )  # fmt: skip
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -225,7 +248,7 @@ def bench_size(
             request = SearchRequest.model_validate(body)
             runtime.encode_query.clear()
             search_times.append(timed(partial(
-                search_service.search_postings, runtime.jobs_index, runtime.encode_query,
+                search_service.search_postings, runtime.search[EntityKind.JOB], runtime.encode_query,
                 viewer_tenant=principal.tenant_id, request=request,
             )))  # fmt: skip
 
@@ -239,11 +262,10 @@ def bench_size(
         c2j: list[float] = []
         j2c: list[float] = []
         for _ in range(min(queries, len(candidate_ids))):
-            # The routes themselves: retrieval, ranker, breakdown, skill evidence, reasons.
-            c2j.append(timed(partial(jobs_for_candidate, rng.choice(candidate_ids), principal,
-                                     runtime, limit=20, blind=False, accept_language="zh")))  # fmt: skip
-            j2c.append(timed(partial(candidates_for_job, rng.choice(job_ids), principal,
-                                     runtime, limit=20, blind=False, accept_language="en")))  # fmt: skip
+            # The matching services: retrieval, vectors, scoring by the ranker (the routes add
+            # explanations and views to the 20 shown).
+            c2j.append(timed(partial(match_jobs, runtime, rng.choice(candidate_ids))))
+            j2c.append(timed(partial(match_candidates, runtime, rng.choice(job_ids))))
         print(f"[{size}] auth and redaction…", flush=True)
         security = measure_security_overhead(runtime, queries)
         runtime.close()
@@ -284,7 +306,7 @@ def measure_security_overhead(runtime: Runtime, queries: int) -> dict[str, float
     for body in bench_queries(min(queries, 200)):
         request = SearchRequest.model_validate(body)
         runtime.encode_query.clear()
-        search = partial(search_service.search_candidates, runtime.candidates_index,
+        search = partial(search_service.search_candidates, runtime.search[EntityKind.CANDIDATE],
                          runtime.encode_query, viewer_tenant=TENANTS[0], request=request)  # fmt: skip
         searches.append(timed(search))
         result = search().result

@@ -110,6 +110,10 @@ class SearchSettings(BaseModel):
     # At start-up the server waits at most this long for the index to catch up with the
     # database before it answers; a larger backlog is indexed while it serves.
     startup_wait_s: float = 2.0
+    # Where matching and re-ranking read documents' full-precision vectors: "auto" takes
+    # them from the engine when it holds them (the embedded index keeps them in memory),
+    # else from the database (document_vectors + the embedding cache); "database" always.
+    vectors: Literal["auto", "database"] = "auto"
     embedded: EmbeddedSearchSettings = Field(default_factory=EmbeddedSearchSettings)
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
 

@@ -18,7 +18,6 @@ from core.errors import InvalidInput
 from search_index.hybrid import HybridSearch
 from search_index.protocol import (
     Facet,
-    SearchBackend,
     SearchFilters,
     SearchMode,
     SearchQuery,
@@ -155,7 +154,7 @@ def to_search_filters(f: FilterInput) -> SearchFilters:
 
 
 def _search(
-    index: SearchBackend, encode_query: QueryEncoder, viewer_tenant: str, request: SearchInput,
+    search: HybridSearch, encode_query: QueryEncoder, viewer_tenant: str, request: SearchInput,
     only_ids: tuple[int, ...] | None, reranker: SearchReranker | None,
 ) -> SearchOutcome:  # fmt: skip
     filters = replace(to_search_filters(request.filters), ids=only_ids)
@@ -168,7 +167,7 @@ def _search(
             interpreted["city"] = [c.short_name for c in parsed.cities]
             text = parsed.text
     vector = encode_query(text) if text and request.mode != "keyword" else None
-    result = HybridSearch(index).search(
+    result = search.search(
         SearchQuery(
             viewer_tenant=viewer_tenant,
             text=text,
@@ -188,20 +187,20 @@ def _search(
 
 
 def search_postings(
-    index: SearchBackend, encode_query: QueryEncoder, *, viewer_tenant: str,
+    search: HybridSearch, encode_query: QueryEncoder, *, viewer_tenant: str,
     request: SearchInput, only_ids: tuple[int, ...] | None = None,
 ) -> SearchOutcome:  # fmt: skip
     """Posting search (``only_ids``: e.g. one fair's postings), re-ranked by the weights
     fitted and evaluated for it. Encodes the query: call it from a worker thread."""
-    return _search(index, encode_query, viewer_tenant, request, only_ids,
+    return _search(search, encode_query, viewer_tenant, request, only_ids,
                    default_search_reranker())  # fmt: skip
 
 
 def search_candidates(
-    index: SearchBackend, encode_query: QueryEncoder, *, viewer_tenant: str,
+    search: HybridSearch, encode_query: QueryEncoder, *, viewer_tenant: str,
     request: SearchInput,
 ) -> SearchOutcome:  # fmt: skip
     """Candidate search in RRF order (no labelled set to fit re-ranking weights on yet)."""
     if request.facets:
         raise InvalidInput("facets are counted for posting search only", field="facets")
-    return _search(index, encode_query, viewer_tenant, request, None, None)
+    return _search(search, encode_query, viewer_tenant, request, None, None)

@@ -168,7 +168,7 @@ class CachedEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         hashes = [content_hash(t) for t in texts]
-        known = self._lookup(sorted(set(hashes)))
+        known = self.cached(sorted(set(hashes)))
         missing = list(dict.fromkeys(h for h in hashes if h not in known))
         if missing:
             text_of = dict(zip(hashes, texts, strict=True))  # equal hashes, equal texts
@@ -178,7 +178,10 @@ class CachedEncoder:
             known.update(new)
         return np.stack([known[h] for h in hashes])
 
-    def _lookup(self, hashes: list[str]) -> dict[str, np.ndarray]:
+    def cached(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached vectors of these text hashes (``core.fingerprints.content_hash``) under
+        this model; hashes never encoded (or erased since) are left out."""
+        hashes = list(hashes)
         found: dict[str, np.ndarray] = {}
         with self._db.session() as session:
             for start in range(0, len(hashes), 500):

@@ -27,6 +27,7 @@ from core.settings import SearchSettings
 from search_index.fusion import reciprocal_rank_fusion
 from search_index.protocol import (
     FACET_FILTERS,
+    DocumentVectors,
     Facet,
     SearchBackend,
     SearchFilters,
@@ -50,9 +51,20 @@ def _without_filters(filters: SearchFilters, names: Sequence[str]) -> SearchFilt
 class HybridSearch:
     """Keyword + semantic search over one backend (see the module docstring)."""
 
-    def __init__(self, backend: SearchBackend, settings: SearchSettings | None = None) -> None:
+    def __init__(
+        self,
+        backend: SearchBackend,
+        settings: SearchSettings | None = None,
+        *,
+        vectors: DocumentVectors | None = None,
+    ) -> None:
+        """``vectors``: where re-ranking reads documents' vectors; by default the backend,
+        when it holds them."""
         self.backend = backend
         self.settings = settings or backend.settings
+        if vectors is None and isinstance(backend, DocumentVectors):
+            vectors = backend
+        self.vectors = vectors
 
     def search(self, query: SearchQuery) -> SearchResult:
         """One page of the result, its total (exact or a lower bound) and facet counts."""
@@ -195,7 +207,9 @@ class HybridSearch:
 
     def _rerank(self, fused: Ranked, keyword: Ranked, query: SearchQuery) -> Ranked:
         """The fused documents ordered by the re-ranker's score (see ``search_index.rerank``)."""
-        stored = self.backend.stored_fields([doc_id for doc_id, _ in fused])
+        if self.vectors is None:
+            raise TypeError(f"re-ranking on {type(self.backend).__name__} needs vectors=")
+        stored = self.vectors.stored_fields([doc_id for doc_id, _ in fused])
         ids = stored.ids
         if not ids:
             return []

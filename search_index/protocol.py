@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -65,6 +65,9 @@ class IndexDocument:
     group_id: int | None = None
     company: str | None = None
     language: str | None = None  # zh / en: search re-ranking weighs cross-language BM25 apart
+    # Hashes of the two embedded texts (content, title): the vectors' keys in the embedding
+    # cache, through which ``search_index.vectors.DatabaseVectors`` finds them again.
+    text_hashes: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -208,11 +211,24 @@ class StoredFields:
         return self[doc_id] if doc_id in self._rows else None
 
 
+@runtime_checkable
+class DocumentVectors(Protocol):
+    """Where re-ranking and matching read the full-precision vectors (and skills, language) of
+    a few hundred retrieved documents. An engine that holds them in memory serves them itself
+    (``search_index.embedded``); for one that does not (a cluster keeps quantized copies)
+    ``search_index.vectors.DatabaseVectors`` reads them from the embedding cache."""
+
+    def stored_fields(self, ids: Sequence[int]) -> StoredFields:
+        """The fields of the known ``ids``, in the order asked (unknown ids left out)."""
+        ...
+
+
 class SearchBackend(Protocol):
     """One entity kind's index in one engine. Implementations: ``search_index.embedded``.
 
     Calls take and return the project's types (never engine dicts) and stay small: no call
-    returns every id or every vector, so a backend can be a cluster of 10M documents.
+    returns every id, and none returns vectors (that is ``DocumentVectors``, which a backend
+    may also implement), so a backend can be a cluster of 10M documents.
     Reads see what was committed; ``checkpoint`` makes it durable.
 
     Example::
@@ -281,11 +297,6 @@ class SearchBackend(Protocol):
 
     def group_ids(self, ids: Sequence[int]) -> dict[int, int]:
         """The duplicate group of each known document (its own id when alone)."""
-        ...
-
-    def stored_fields(self, ids: Sequence[int]) -> StoredFields:
-        """What re-ranking needs of a few retrieved documents, in the order asked (unknown
-        ids left out)."""
         ...
 
     def count(self) -> int:

@@ -13,89 +13,108 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
 from core.encoder import Encoder
+from core.fingerprints import content_hash
 from core.log_safety import describe_failure
 from representation.profiles import CandidateProfile, JobProfile
 from search_index.protocol import IndexDocument, SearchIndex
 from search_index.rerank import text_language
+from search_index.vectors import DatabaseVectors
 from store import outbox
 from store.candidates import candidates_by_ids
 from store.db import Database
 from store.jobs import jobs_by_ids
 from store.models import Candidate, Job, OutboxEvent, utcnow
+from store.vector_refs import (
+    VectorRef,
+    delete_orphan_refs,
+    delete_vector_refs,
+    save_vector_refs,
+    vector_refs,
+)
 
 log = logging.getLogger(__name__)
 
 
-def _encode_profiles(
-    profiles: Sequence[JobProfile] | Sequence[CandidateProfile], encode: Callable[[list[str]], list]
-) -> tuple[list, list]:
-    """Content and title vectors of the profiles, encoded in one batch."""
-    texts = [p.embedding_text() for p in profiles] + [p.title_text() for p in profiles]
-    vectors = encode(texts) if texts else []
-    return vectors[: len(profiles)], vectors[len(profiles) :]
+Encode = Callable[[list[str]], list]
 
 
-def job_documents(jobs: Sequence[Job], encode: Callable[[list[str]], list]) -> list[IndexDocument]:
-    """Index documents for postings, encoding content and titles in one batch."""
-    profiles = [JobProfile.from_row(job) for job in jobs]
-    contents, titles = _encode_profiles(profiles, encode)
-    return [
-        IndexDocument(
-            id=p.id,
-            tenant_id=p.tenant_id,
-            private=p.private,
-            title=p.title,
-            text=p.keyword_text(list(job.required_skills or []) + list(job.preferred_skills or [])),
-            vector=contents[i],
-            title_vector=titles[i],
-            timestamp=p.timestamp,
-            city_code=p.city_code,
-            district_code=p.district_code,
-            salary_min=p.salary_min,
-            salary_max=p.salary_max,
-            employment_type=p.employment_type,
-            education_rank=p.education_rank,
-            years=p.min_years,
-            skills=p.skills,
-            group_id=job.duplicate_of or job.id,
-            company=(job.company or "").strip() or None,
-            language=(job.language or "")[:2].lower()
-            or text_language(f"{job.title} {job.description[:200]}"),
-        )
-        for i, (p, job) in enumerate(zip(profiles, jobs, strict=True))
-    ]
-
-
-def candidate_documents(
-    candidates: Sequence[Candidate], encode: Callable[[list[str]], list]
+def _documents(
+    profiles: Sequence[JobProfile | CandidateProfile],
+    encode: Encode,
+    fields: Callable[[int], dict[str, Any]],
 ) -> list[IndexDocument]:
-    profiles = [CandidateProfile.from_row(c) for c in candidates]
-    contents, titles = _encode_profiles(profiles, encode)
+    """Index documents of the profiles: content and title texts encoded in one batch (their
+    hashes kept: the vectors' keys in the embedding cache), the fields every entity shares,
+    and ``fields(i)``, the i-th entity's own."""
+    contents = [p.embedding_text() for p in profiles]
+    titles = [p.title_text() for p in profiles]
+    vectors = encode(contents + titles) if profiles else []
     return [
         IndexDocument(
             id=p.id,
             tenant_id=p.tenant_id,
-            private=True,  # candidates never leave their tenant
-            title=p.title_text(),
-            text=p.keyword_text(),
-            vector=contents[i],
-            title_vector=titles[i],
+            vector=vectors[i],
+            title_vector=vectors[len(profiles) + i],
+            text_hashes=(content_hash(contents[i]), content_hash(titles[i])),
             timestamp=p.timestamp,
             city_code=p.city_code,
-            salary_min=p.desired_salary_min,
-            salary_max=p.desired_salary_min,
             education_rank=p.education_rank,
-            years=p.years,
             skills=p.skills,
+            **fields(i),
         )
         for i, p in enumerate(profiles)
     ]
+
+
+def job_documents(jobs: Sequence[Job], encode: Encode) -> list[IndexDocument]:
+    """Index documents for postings."""
+    profiles = [JobProfile.from_row(job) for job in jobs]
+
+    def fields(i: int) -> dict[str, Any]:
+        p, job = profiles[i], jobs[i]
+        skills = list(job.required_skills or []) + list(job.preferred_skills or [])
+        return {
+            "private": p.private,
+            "title": p.title,
+            "text": p.keyword_text(skills),
+            "district_code": p.district_code,
+            "salary_min": p.salary_min,
+            "salary_max": p.salary_max,
+            "employment_type": p.employment_type,
+            "years": p.min_years,
+            "group_id": job.duplicate_of or job.id,
+            "company": (job.company or "").strip() or None,
+            "language": (job.language or "")[:2].lower()
+            or text_language(f"{job.title} {job.description[:200]}"),
+        }
+
+    return _documents(profiles, encode, fields)
+
+
+def candidate_documents(candidates: Sequence[Candidate], encode: Encode) -> list[IndexDocument]:
+    """Index documents for candidates (never visible outside their tenant)."""
+    profiles = [CandidateProfile.from_row(c) for c in candidates]
+
+    def fields(i: int) -> dict[str, Any]:
+        p = profiles[i]
+        return {
+            "private": True,
+            "title": p.title_text(),
+            "text": p.keyword_text(),
+            # A candidate states one desired pay: a point range.
+            "salary_min": p.desired_salary_min,
+            "salary_max": p.desired_salary_min,
+            "years": p.years,
+        }
+
+    return _documents(profiles, encode, fields)
 
 
 @dataclass
@@ -118,8 +137,12 @@ class IndexSync:
         checkpoint_interval_s: float = 30.0,
         checkpoint_every_events: int = 5000,
         purge_interval_s: float = 600.0,
+        database_vectors: dict[EntityKind, DatabaseVectors] | None = None,
     ) -> None:
         self.db = db
+        # Kinds whose vectors matching reads from the database: their documents' text hashes
+        # are recorded as they are indexed (``search_index.vectors``).
+        self.database_vectors = database_vectors or {}
         self.purge_interval_s = purge_interval_s
         self._last_purge = time.monotonic()
         self.encoder = encoder
@@ -250,6 +273,28 @@ class IndexSync:
         gone = [i for i in ids if i not in present]
         if gone:
             index.delete(gone)
+        if kind in self.database_vectors:
+            self._record_vectors(session, kind, documents, gone)
+
+    def _record_vectors(
+        self, session: Session, kind: EntityKind, documents: list[IndexDocument], gone: list[int]
+    ) -> None:
+        """Where the documents' vectors are in the embedding cache; gone documents' rows and
+        in-memory vectors dropped."""
+        save_vector_refs(
+            session, kind,
+            [
+                VectorRef(d.id, *d.text_hashes, skills=d.skills, language=d.language)
+                for d in documents
+                if d.text_hashes is not None
+            ],
+        )  # fmt: skip
+        if gone:
+            old = vector_refs(session, kind, gone)
+            delete_vector_refs(session, kind, gone)
+            self.database_vectors[kind].forget(
+                [h for ref in old.values() for h in (ref.content_hash, ref.title_hash)]
+            )
 
     def _checkpoint_due(self) -> bool:
         return self._since_checkpoint >= self.checkpoint_every_events or (
@@ -290,6 +335,9 @@ class IndexSync:
                         self._apply(session, kind, ids[start : start + batch_size])
                     total += len(ids[start : start + batch_size])
                 index.commit()
+                if kind in self.database_vectors:
+                    with self.db.session() as session:
+                        delete_orphan_refs(session, kind)
             self._checkpoint_locked()
         return total
 

@@ -27,6 +27,7 @@ from search_index.errors import SearchBackendError
 from search_index.hybrid import HybridSearch
 from search_index.protocol import (
     SALARY_BANDS,
+    DocumentVectors,
     IndexDocument,
     SearchFilters,
     SearchIndex,
@@ -282,6 +283,8 @@ class SearchIndexContract:
         assert 2 not in semantic
 
     def test_stored_fields(self, loaded: SearchIndex) -> None:
+        if not isinstance(loaded, DocumentVectors):
+            pytest.skip("this backend serves no vectors: matching reads them from the database")
         stored = loaded.stored_fields([1, 42])
         assert set(stored) == {1}
         np.testing.assert_allclose(stored[1].vector, CORPUS[0].vector, rtol=1e-2, atol=1e-2)

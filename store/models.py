@@ -274,6 +274,22 @@ class EmbeddingCacheEntry(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class DocumentVectorRef(Base):
+    """Where a document's vectors live in the embedding cache (the hashes of the texts they
+    embed), with the fields re-ranking reads beside them. Written as documents are indexed,
+    for engines that keep no full-precision copy to hand back (Elasticsearch holds quantized
+    vectors): matching and re-ranking read the vectors through these rows instead."""
+
+    __tablename__ = "document_vectors"
+
+    entity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title_hash: Mapped[str] = mapped_column(String(64))
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+
+
 class Feedback(Base):
     """What a recruiter or a job seeker did with a match (shortlisted, hired, applied…).
     One row per (tenant, posting, candidate, actor, action): recording it again changes

@@ -33,9 +33,8 @@ def post_feedback(
     candidate = get_candidate(session, body.candidate_id, tenant_id=principal.tenant_id)
     try:
         features = pair_features(
-            job, candidate, actor=body.actor, job_index=runtime.jobs_index,
-            candidate_index=runtime.candidates_index, settings=runtime.settings.match,
-        ).features()  # fmt: skip
+            job, candidate, actor=body.actor, sources=runtime.matching
+        ).features()
     except IndexUnavailable:  # not indexed yet: training recomputes the pair later
         features = None
     row, created = record_feedback(

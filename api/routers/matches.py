@@ -3,9 +3,10 @@ score, factor breakdown, skill evidence and reasons in the caller's language."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 
 from api.deps import MatchCandidates, MatchJobs, RuntimeDep
 from api.schemas import (
@@ -73,17 +74,32 @@ def _match_fields(
     }
 
 
-@router.get("/v1/jobs/{job_id}/matches", response_model=CandidateMatches)
-def candidates_for_job(
-    job_id: PathId,
-    principal: MatchCandidates,
-    runtime: RuntimeDep,
+@dataclass(frozen=True)
+class MatchOptions:
+    """How a match list is asked for: its length, blind or not, the language of reasons."""
+
+    limit: int
+    blind: bool
+    language: str
+
+
+def match_options(
     limit: int = Query(20, ge=1, le=100),
     blind: Blind = False,
     accept_language: AcceptLanguage = None,
+) -> MatchOptions:
+    return MatchOptions(limit=limit, blind=blind, language=preferred_language(accept_language))
+
+
+Options = Annotated[MatchOptions, Depends(match_options)]
+
+
+@router.get("/v1/jobs/{job_id}/matches", response_model=CandidateMatches)
+def candidates_for_job(
+    job_id: PathId, principal: MatchCandidates, runtime: RuntimeDep, options: Options
 ) -> CandidateMatches:
     """The tenant's candidates ranked for a posting it can see."""
-    language = preferred_language(accept_language)
+    limit, blind, language = options.limit, options.blind, options.language
     model = runtime.ranker_for(principal.tenant_id)
     with runtime.db.session() as session:
         job = get_visible_job(
@@ -92,10 +108,8 @@ def candidates_for_job(
         ranked = rank_candidates_for_job(
             job,
             tenant_id=principal.tenant_id,
-            job_index=runtime.jobs_index,
-            candidate_index=runtime.candidates_index,
+            sources=runtime.matching,
             load_candidates=lambda ids: candidates_by_ids(session, ids, full=False),
-            settings=runtime.settings.match,
             limit=limit,
             model=model,
         )
@@ -113,29 +127,21 @@ def candidates_for_job(
 
 @router.get("/v1/candidates/{candidate_id}/matches", response_model=JobMatches)
 def jobs_for_candidate(
-    candidate_id: PathId,
-    principal: MatchJobs,
-    runtime: RuntimeDep,
-    limit: int = Query(20, ge=1, le=100),
-    blind: Blind = False,
-    accept_language: AcceptLanguage = None,
+    candidate_id: PathId, principal: MatchJobs, runtime: RuntimeDep, options: Options
 ) -> JobMatches:
     """Postings ranked for one of the tenant's candidates."""
-    language = preferred_language(accept_language)
+    limit, blind, language = options.limit, options.blind, options.language
     model = runtime.ranker_for(principal.tenant_id)
     with runtime.db.session() as session:
         candidate = get_candidate(session, candidate_id, tenant_id=principal.tenant_id)
         ranked = rank_jobs_for_candidate(
             candidate,
-            job_index=runtime.jobs_index,
-            candidate_index=runtime.candidates_index,
+            sources=runtime.matching,
             load_jobs=lambda ids: visible_jobs_by_ids(
                 session, ids, viewer_tenant=principal.tenant_id, fair_id=principal.fair_id
             ),
-            settings=runtime.settings.match,
             limit=limit,
             model=model,
-            job_profiles=runtime.job_profiles,
         )
         views = job_views(session, [j for j, _ in ranked], principal)
         matches = [

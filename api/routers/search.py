@@ -18,6 +18,7 @@ from api.schemas import (
     SearchRequest,
 )
 from api.views import candidate_view, job_views
+from core.domain import EntityKind
 from matching import search as search_service
 from matching.explain import preferred_language
 from search_index.highlight import highlight
@@ -60,7 +61,7 @@ def search_jobs(
         with runtime.db.session() as session:
             only_ids = tuple(visible_job_ids(session, viewer_tenant=principal.tenant_id,
                                              fair_id=principal.fair_id))  # fmt: skip
-    outcome = search_service.search_postings(runtime.jobs_index, runtime.encode_query,
+    outcome = search_service.search_postings(runtime.search[EntityKind.JOB], runtime.encode_query,
                               viewer_tenant=principal.tenant_id, request=body, only_ids=only_ids)  # fmt: skip
     result = outcome.result
     with runtime.db.session() as session:
@@ -108,7 +109,7 @@ def search_candidates(
         False, description="hide name, contacts, age, gender, photo and other protected attributes"
     ),
 ) -> CandidateSearchResponse:
-    outcome = search_service.search_candidates(runtime.candidates_index, runtime.encode_query,
+    outcome = search_service.search_candidates(runtime.search[EntityKind.CANDIDATE], runtime.encode_query,
                                 viewer_tenant=principal.tenant_id, request=body)  # fmt: skip
     result = outcome.result
     with runtime.db.session() as session:
