@@ -47,14 +47,6 @@ _FORMAT_VERSION = 5  # 5: the outbox marker (applied_through)
 _NO_CODE = -1
 
 
-@dataclass(frozen=True)
-class StoredVectors:
-    """A document's embeddings as this backend holds them (backend-only, for tools)."""
-
-    vector: np.ndarray
-    title_vector: np.ndarray
-
-
 def _acquire_directory_lock(path: Path) -> IO[bytes]:
     """One writer per index directory across processes (tantivy's own lock does not stop a
     second process here). The lock lives as long as the returned file stays open."""
@@ -435,17 +427,6 @@ class EmbeddedIndex:
 
     def count(self) -> int:
         return len(self._slot_of)
-
-    def vectors(self, ids: Sequence[int]) -> dict[int, StoredVectors]:
-        with self._lock:
-            found: dict[int, StoredVectors] = {}
-            for doc_id in ids:
-                slot = self._slot_of.get(int(doc_id))
-                if slot is not None:
-                    found[int(doc_id)] = StoredVectors(
-                        self._columns.vectors[slot].copy(), self._columns.title_vectors[slot].copy()
-                    )
-            return found
 
     def keyword_search(
         self, viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int,
