@@ -105,7 +105,9 @@ class FacetValue(BaseModel):
     city: str | None = None
 
 
-class JobSearchResponse(BaseModel):
+class SearchPage(BaseModel):
+    """What every search answers besides its hits."""
+
     total: int
     # "eq": total is the number of results; "gte": at least that many (hybrid and semantic
     # results beyond each retriever's depth are not counted).
@@ -113,16 +115,12 @@ class JobSearchResponse(BaseModel):
     page: int
     page_size: int
     interpreted: dict[str, list[str]] = {}
+
+
+class JobSearchResponse(SearchPage):
     hits: list[JobHit]
     facets: dict[str, list[FacetValue]] = {}
 
 
-class CandidateSearchResponse(BaseModel):
-    total: int
-    # "eq": total is the number of results; "gte": at least that many (hybrid and semantic
-    # results beyond each retriever's depth are not counted).
-    total_relation: Literal["eq", "gte"] = "eq"
-    page: int
-    page_size: int
-    interpreted: dict[str, list[str]] = {}
+class CandidateSearchResponse(SearchPage):
     hits: list[CandidateHit]
