@@ -29,27 +29,40 @@ def check_api(port: int = 8000) -> str | None:
         return f"/readyz: {exc}"
 
 
-def _main_process_problem() -> str | None:
-    stat = Path("/proc/1/stat").read_text(encoding="ascii")
+def process_problem(pid: int = 1) -> str | None:
+    """None when process ``pid`` (the container's main one) is a running worker."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return "the main process is gone"
     # The state follows the command name, which is in parentheses and may hold spaces.
     state = stat.rsplit(")", 1)[1].split()[0]
     if state in ("Z", "X", "T"):
         return f"the main process is in state {state}"
-    command = Path("/proc/1/cmdline").read_bytes().split(b"\0")
+    command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     if b"worker" not in command:
         return "the main process is not the worker"
     return None
 
 
-def check_worker() -> str | None:
+def check_worker(pid: int = 1) -> str | None:
     """None when the worker process runs and its database and search engine answer."""
-    from sqlalchemy import create_engine, text
-
     from core.settings import Settings
 
-    if problem := _main_process_problem():
+    if problem := process_problem(pid):
         return problem
     settings = Settings()
+    if problem := database_problem(settings):
+        return problem
+    if settings.search.backend == "elasticsearch":
+        return _elasticsearch_problem(settings)
+    return None
+
+
+def database_problem(settings: Settings) -> str | None:
+    """None when the configured database answers a query within the timeout."""
+    from sqlalchemy import create_engine, text
+
     engine = create_engine(settings.database_url, connect_args=_connect_timeout(settings))
     try:
         with engine.connect() as connection:
@@ -58,8 +71,6 @@ def check_worker() -> str | None:
         return f"database: {type(exc).__name__}"
     finally:
         engine.dispose()
-    if settings.search.backend == "elasticsearch":
-        return _elasticsearch_problem(settings)
     return None
 
 
