@@ -365,14 +365,14 @@ def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
 
 
 def build_stage() -> list[tuple[str, str]]:
-    """The Dockerfile stage that builds the project's wheel."""
+    """The Dockerfile stage that builds the project (the one that copies pyproject.toml)."""
     stages: list[list[tuple[str, str]]] = []
     for keyword, args in dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8")):
         if keyword == "FROM":
             stages.append([])
         if stages:
             stages[-1].append((keyword, args))
-    (stage,) = [s for s in stages if any(k == "RUN" and "pip wheel" in a for k, a in s)]
+    (stage,) = [s for s in stages if any(k == "COPY" and "pyproject.toml" in a for k, a in s)]
     return stage
 
 
@@ -520,8 +520,9 @@ def test_the_installed_wheel_finds_its_data_and_migrates_a_database(
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
+    packages = sorted({path.split("/")[0] for path in expected_wheel_files()})
     probe = """
-import json, sys
+import importlib, json, sys
 from importlib import resources
 import widget, store.db
 from matching.ranker import default_model
@@ -530,7 +531,7 @@ from taxonomy.occupations import csco_occupations
 from taxonomy.regions import region_directory
 from taxonomy.skills import skill_vocabulary
 print(json.dumps({
-    "widget": widget.__file__,
+    "packages": {name: importlib.import_module(name).__file__ for name in sys.argv[1:]},
     "migrations": str(store.db.MIGRATIONS),
     "widget_js": len(resources.files("widget").joinpath("talentmatch.js").read_bytes()),
     "demo_html": len(resources.files("widget").joinpath("demo.html").read_bytes()),
@@ -547,12 +548,15 @@ print(json.dumps({
     env["PYTHONPATH"] = str(site)
     env["TALENTMATCH_DATA_DIR"] = str(tmp_path / "data")
     run = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
-        timeout=300,
+        [sys.executable, "-c", probe, *packages], cwd=tmp_path, env=env, capture_output=True,
+        text=True, timeout=300,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     found = json.loads(run.stdout)
-    assert Path(found["widget"]).is_relative_to(site)
+    # Every package from the wheel, none from the worktree's editable install.
+    assert sorted(found["packages"]) == packages
+    for name, module_file in found["packages"].items():
+        assert Path(module_file).is_relative_to(site), name
     assert Path(found["migrations"]).is_relative_to(site)
     assert found["widget_js"] > 0 and found["demo_html"] > 0
     assert found["regions"] > 0 and found["skills"] > 0 and found["occupations"] > 0
