@@ -6,6 +6,9 @@
 # hnswlib is published as source only, so its wheel is compiled here, where the compiler
 # is, and the runtime image stays without one.
 FROM python:3.11-slim AS build
+# hnswlib compiles with -march=native unless told not to: the image would then crash with
+# SIGILL on a host whose CPU lacks an instruction set the build host had.
+ENV HNSWLIB_NO_NATIVE=1
 RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*

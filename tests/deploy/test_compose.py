@@ -207,6 +207,42 @@ def test_named_volumes_are_declared() -> None:
         assert document["services"][name].get("volumes"), name
 
 
+def compose_command() -> list[str] | None:
+    """``docker compose`` (v2) or ``docker-compose`` (v1), whichever is installed."""
+    docker = shutil.which("docker")
+    if (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+    ):
+        return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    return [legacy] if legacy else None
+
+
+@pytest.mark.skipif(compose_command() is None, reason="no docker compose here")
+def test_compose_itself_accepts_the_file_and_refuses_it_without_secrets(tmp_path: Path) -> None:
+    command = compose_command()
+    assert command
+    base = [*command, "--file", str(COMPOSE_FILE), "--project-directory", str(ROOT)]
+    clean = {key: value for key, value in os.environ.items() if key not in REQUIRED_SECRETS}
+    # No .env is read from the project directory unless one is there; point it elsewhere.
+    clean["COMPOSE_PROJECT_NAME"] = "talentmatch-test"
+    env_file = tmp_path / "empty.env"
+    env_file.write_text("", encoding="utf-8")
+    base += ["--env-file", str(env_file)]
+    refused = subprocess.run(
+        [*base, "config", "--quiet"], env=clean, capture_output=True, text=True
+    )
+    assert refused.returncode != 0
+    assert any(secret in refused.stderr for secret in REQUIRED_SECRETS)
+    accepted = subprocess.run(
+        [*base, "config"], env={**clean, **strong_secrets()}, capture_output=True, text=True
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    resolved = yaml.safe_load(accepted.stdout)
+    assert set(SERVICES) <= set(resolved["services"])
+
+
 # --- settings and secrets ---------------------------------------------------------------
 
 
@@ -568,6 +604,12 @@ print(json.dumps({
     assert keys.returncode == 0, keys.stderr
     assert keys.stdout.strip().startswith("tm_")
     assert (tmp_path / "data" / "talentmatch.db").is_file()
+
+
+def test_the_build_compiles_hnswlib_for_any_cpu() -> None:
+    # A wheel built with -march=native dies with SIGILL on an older CPU than the builder's.
+    environment = " ".join(args for keyword, args in build_stage() if keyword == "ENV")
+    assert re.search(r"\bHNSWLIB_NO_NATIVE=1\b", environment)
 
 
 def test_the_image_runs_as_a_user_with_a_writable_metrics_directory() -> None:
