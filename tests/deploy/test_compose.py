@@ -695,6 +695,7 @@ def test_worker_health_check_needs_a_running_worker_and_a_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     healthcheck = load_healthcheck()
+    postgres_url = os.environ.get("TALENTMATCH_TEST_POSTGRES_URL")
     for variable in [key for key in os.environ if key.startswith("TALENTMATCH_")]:
         monkeypatch.delenv(variable)
     monkeypatch.setenv("TALENTMATCH_DATA_DIR", str(tmp_path))
@@ -711,6 +712,17 @@ def test_worker_health_check_needs_a_running_worker_and_a_database(
             assert "state T" in healthcheck.check_worker(worker.pid)
         finally:
             worker.send_signal(signal.SIGCONT)
+        if postgres_url:
+            monkeypatch.setenv("TALENTMATCH_DB__URL", postgres_url)
+            assert healthcheck.check_worker(worker.pid) is None
+        # An Elasticsearch that does not answer.
+        monkeypatch.setenv("TALENTMATCH_SEARCH__BACKEND", "elasticsearch")
+        monkeypatch.setenv(
+            "TALENTMATCH_SEARCH__ELASTICSEARCH__URL", f"http://127.0.0.1:{free_port()}"
+        )
+        monkeypatch.setenv("TALENTMATCH_SEARCH__ELASTICSEARCH__USERNAME", "elastic")
+        monkeypatch.setenv("TALENTMATCH_SEARCH__ELASTICSEARCH__PASSWORD", "not-a-secret")
+        assert "elasticsearch" in healthcheck.check_worker(worker.pid)
         # A database that does not answer.
         monkeypatch.setenv(
             "TALENTMATCH_DB__URL", "postgresql+psycopg://nobody:none@127.0.0.1:9/none"
