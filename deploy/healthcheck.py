@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -83,12 +83,14 @@ def _elasticsearch_problem(settings: Settings) -> str | None:
     from elasticsearch import Elasticsearch
 
     group = settings.search.elasticsearch
-    auth: dict[str, object] = {}
+    options: dict[str, Any] = {"request_timeout": TIMEOUT_S}
     if group.api_key is not None:
-        auth["api_key"] = group.api_key.get_secret_value()
+        options["api_key"] = group.api_key.get_secret_value()
     elif group.username and group.password is not None:
-        auth["basic_auth"] = (group.username, group.password.get_secret_value())
-    client = Elasticsearch(group.url, ca_certs=group.ca_certs, request_timeout=TIMEOUT_S, **auth)
+        options["basic_auth"] = (group.username, group.password.get_secret_value())
+    if group.ca_certs:
+        options["ca_certs"] = group.ca_certs
+    client = Elasticsearch(group.url, **options)
     try:
         return None if client.ping() else "elasticsearch: no answer"
     finally:
