@@ -185,7 +185,9 @@ def _embedding_overhead_once(encoder: Any, records: list[Any]) -> tuple[float, f
     alone on exactly the texts the pipeline encoded."""
     from representation.profiles import JobProfile
 
-    with tempfile.TemporaryDirectory() as tmp:
+    # tantivy may still be finishing a segment merge in its own thread when the runtime is
+    # closed; a leftover file must not fail the measurement.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         runtime = Runtime(bench_settings(Path(tmp)), encoder=encoder)
         runtime.start(background=False)
         with runtime.db.session() as session:
