@@ -493,16 +493,19 @@ class ElasticsearchIndex:
     def _is_compatible(self) -> bool:
         """Whether the alias holds an index of this model (reads of another one answer
         nothing: its vectors are of another space)."""
-        if self._compatible is None:
+        # Only a yes is remembered: another process (a reindex) may create the index later.
+        if not self._compatible:
             self._compatible = meta_matches(self._meta(), dim=self.dim, model_id=self.model_id)
-        return self._compatible
+        return bool(self._compatible)
 
     def _create(self, name: str) -> None:
         with _unavailable(f"creating index {name}"):
             self.client.indices.create(
                 index=name,
-                settings=index_settings(self.es),
-                mappings=mapping(dim=self.dim, model_id=self.model_id, es=self.es),
+                body={
+                    "settings": index_settings(self.es),
+                    "mappings": mapping(dim=self.dim, model_id=self.model_id, es=self.es),
+                },
             )
 
     def _write_target(self) -> str:
@@ -537,7 +540,7 @@ class ElasticsearchIndex:
             old = [name for name, aliased in self._versions().items() if aliased and name != new]
             with _unavailable("switching the alias"):
                 self.client.indices.refresh(index=new)
-                self.client.indices.update_aliases(**alias_switch(self.alias, old, new))
+                self.client.indices.update_aliases(body=alias_switch(self.alias, old, new))
                 for name in old:
                     self.client.indices.delete(index=name, ignore_unavailable=True)
             self._rebuilding = None
@@ -603,7 +606,7 @@ class ElasticsearchIndex:
                 return
             meta = index_meta(dim=self.dim, model_id=self.model_id, applied_through=applied_through)
             with _unavailable("storing the checkpoint marker"):
-                self.client.indices.put_mapping(index=target, meta=meta)
+                self.client.indices.put_mapping(index=target, body={"_meta": meta})
 
     def applied_through(self) -> int | None:
         """The marker of the last checkpoint; None without an index of this model."""
@@ -635,7 +638,8 @@ class ElasticsearchIndex:
             return None
         with _unavailable(what):
             try:
-                return dict(self.client.search(index=self.alias, **body).body)
+                # body= sends the golden-tested JSON as is (REST names: from, _source).
+                return dict(self.client.search(index=self.alias, body=body).body)
             except NotFoundError:
                 self._compatible = None
                 return None
