@@ -25,9 +25,7 @@ def create_search_index(
             settings=settings.search,
         )  # fmt: skip
     if backend == "elasticsearch":
-        return ElasticsearchIndex(
-            kind.value, dim=dim, model_id=model_id, settings=settings.search
-        )
+        return ElasticsearchIndex(kind.value, dim=dim, model_id=model_id, settings=settings.search)
     raise ValueError(
         f"unknown search backend {backend!r} in search.backend (TALENTMATCH_SEARCH__BACKEND); "
         f"known: {', '.join(BACKENDS)}"
