@@ -84,11 +84,28 @@ class ElasticsearchSettings(BaseModel):
     password: SecretStr | None = None
     # PEM file of the CA that signed the cluster's certificate.
     ca_certs: str | None = None
-    # Indexes are <prefix>-<entity>-v<n> behind the alias <prefix>-<entity>.
+    # Indexes are <prefix>-<kind>s-v<n> behind the alias <prefix>-<kind>s (talentmatch-jobs).
     index_prefix: str = "talentmatch"
     number_of_shards: int = 1
     number_of_replicas: int = 1
     request_timeout_s: float = 10.0
+    # Retries of one request on connection errors, and of bulk items refused with 429
+    # (back-pressure); small, so a cluster that is down answers "unavailable" quickly.
+    max_retries: int = 2
+    # First wait before a bulk retry after 429; doubles on each retry.
+    initial_backoff_s: float = 1.0
+    # Upper bound of one bulk request's body: far below http.max_content_length (100 MB) and
+    # small enough that a 429 retry resends little.
+    bulk_chunk_bytes: int = 10 * 1024 * 1024
+    # kNN looks at max(100, factor x k) candidates per shard: more is better recall, slower.
+    num_candidates_factor: int = 2
+    # int8_hnsw (the ES default for < 384 dims): d+4 bytes a vector in memory, near float
+    # recall; bbq_hnsw: d/8+14 bytes, lower raw recall (ES rescores by oversampling);
+    # hnsw: full float, 4d bytes. See docs/elasticsearch.md.
+    vector_index_type: Literal["int8_hnsw", "bbq_hnsw", "hnsw"] = "int8_hnsw"
+    # An extra Chinese subfield, only when the cluster has that plugin installed (the
+    # mapping is refused otherwise): ik (analysis-ik) or smartcn (analysis-smartcn).
+    chinese_analyzer: Literal["none", "ik", "smartcn"] = "none"
 
 
 class SearchSettings(BaseModel):
