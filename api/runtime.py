@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from api.rate_limit import FailedAuthThrottle, RateLimiter
 from core.domain import EntityKind
 from core.encoder import Encoder
+from core.errors import IndexUnavailable
 from core.log_safety import describe_failure
 from core.settings import Settings
 from ingestion.readers import ReaderLimits
@@ -216,6 +217,9 @@ class Runtime:
         self.sync.stop()
         try:
             self.sync.drain()
+        except IndexUnavailable as exc:
+            # The outbox keeps the events: the next start (or a worker) applies them.
+            log.warning("stopping with outbox events not indexed: %s", describe_failure(exc))
         finally:
             for index in self.indexes.values():
                 index.close()

@@ -46,7 +46,6 @@ from search_index.protocol import (
     ListedPage,
     SearchFilters,
     SearchHit,
-    StoredFields,
 )
 from search_index.tokenize import segment
 
@@ -855,11 +854,3 @@ class ElasticsearchIndex:
             for hit in found["hits"]["hits"] if found else []:
                 groups[int(hit["_id"])] = int(hit["_source"]["group_id"])
         return groups
-
-    def stored_fields(self, ids: Sequence[int]) -> StoredFields:
-        """Not served by this backend: re-ranking reads vectors from the SQL embedding cache
-        (the vector source that replaces this call), not from the engine."""
-        raise SearchBackendError(
-            "the Elasticsearch backend does not return stored vectors; re-ranking reads them "
-            "from the embedding cache"
-        )

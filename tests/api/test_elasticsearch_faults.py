@@ -150,12 +150,6 @@ async def test_the_api_stores_writes_and_answers_searches_with_503_while_the_clu
 
 
 @async_test
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexUnavailable,
-    reason="Runtime.close (api/runtime.py) drains pending outbox events into the index "
-    "before closing and lets the backend's IndexUnavailable escape the lifespan",
-)
 async def test_the_api_stops_while_the_cluster_is_down(
     app_factory: Callable[..., Any], es_down_settings: Settings
 ) -> None:

@@ -76,11 +76,6 @@ class TestElasticsearchIndex(SearchIndexContract):
     def reopen(self, prefix: str) -> Callable[[], ElasticsearchIndex]:
         return lambda: open_es(prefix)
 
-    def test_stored_fields(self, loaded: ElasticsearchIndex) -> None:  # type: ignore[override]
-        pytest.skip(
-            "stored_fields is leaving the backend protocol (vectors come from the SQL cache)"
-        )
-
 
 def test_congruence_with_the_embedded_backend(prefix: str, tmp_path: Path) -> None:
     embedded = EmbeddedIndex(
