@@ -71,7 +71,13 @@ async def test_one_line_per_request_with_route_template_and_no_personal_data(
     assert (lines[1]["tenant_id"], lines[1]["key_id"]) == ("acme", key_id)
     assert "tenant_id" not in lines[2]  # no key, no tenant
     logged = caplog.text + "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
-    for secret in (person["email"], person["phone"], person["name"], "note=", f"/candidates/{candidate_id}"):
+    for secret in (
+        person["email"],
+        person["phone"],
+        person["name"],
+        "note=",
+        f"/candidates/{candidate_id}",
+    ):
         assert secret not in logged
 
 
