@@ -105,11 +105,14 @@ class RequestLog:
         for observe in self.observers:
             observe(finished)
         log.info(
-            "%s %s %d %.1f ms",
+            "%s %s %d %.1f ms request_id=%s tenant=%s key=%s",
             finished.method,
             finished.route,
             finished.status,
             finished.seconds * 1000,
+            finished.request_id,
+            finished.tenant_id or "-",
+            finished.key_id or "-",
             extra={"request": finished},
         )
 
