@@ -40,7 +40,7 @@ def _ping_redis(url: str) -> None:
 def check_readiness(runtime: Runtime) -> Readiness:
     """Run every check; the service is ready when all pass."""
     checks: dict[str, ReadinessCheck] = {}
-    pending = 0
+    pending: int | None = None
     try:
         with runtime.db.session() as session:
             database_answers(session)
@@ -61,8 +61,12 @@ def check_readiness(runtime: Runtime) -> Readiness:
         detail="caught up with the database" if caught_up else "catching up after the start",
     )
     limit = runtime.settings.readiness_max_backlog
-    checks["outbox_backlog"] = ReadinessCheck(
-        ok=pending <= limit, detail=f"{pending} events waiting (not ready above {limit})"
+    checks["outbox_backlog"] = (
+        ReadinessCheck(ok=False, detail="unknown: the database does not answer")
+        if pending is None
+        else ReadinessCheck(
+            ok=pending <= limit, detail=f"{pending} events waiting (not ready above {limit})"
+        )
     )
     if runtime.settings.redis_url:
         try:

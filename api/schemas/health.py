@@ -36,4 +36,5 @@ class Readiness(BaseModel):
 
     status: Literal["ready", "not_ready"]
     checks: dict[str, ReadinessCheck]
-    outbox_backlog: int
+    # None while the database does not answer.
+    outbox_backlog: int | None

@@ -152,6 +152,8 @@ async def test_readyz_is_503_while_the_database_refuses_connections(
             database = ready.json()["checks"]["database"]
             assert database["ok"] is False
             assert database["detail"] == "OperationalError"
+            assert ready.json()["outbox_backlog"] is None
+            assert ready.json()["checks"]["outbox_backlog"]["ok"] is False
             assert name not in ready.text  # no connection details to anonymous callers
             assert (await api.client.get("/livez")).status_code == 200
         finally:
