@@ -10,7 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.body_limit import BodySizeLimit
 from api.cors import cors_middleware
+from api.docs_assets import install_offline_docs
 from api.errors import UnhandledErrors, install_error_handlers
+from api.metrics import HttpMetrics
+from api.request_log import RequestLog
 from api.routers import (
     admin,
     bulk,
@@ -50,7 +53,11 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         description="Bilingual job matching and talent search: hybrid keyword + semantic search "
         "and explained two-way matching.",
         lifespan=lifespan,
+        # Served by install_offline_docs from local assets instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    app.state.metrics = metrics = HttpMetrics()
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
@@ -58,7 +65,9 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     )
     app.add_middleware(ControlCharactersInUrl)
     app.middleware("http")(cors_middleware)
-    app.add_middleware(UnhandledErrors)  # added last: the outermost, it sees every error
+    app.add_middleware(UnhandledErrors)  # the outermost but one: it sees every error
+    # Outside UnhandledErrors, so its 500s carry the request id and are logged and counted.
+    app.add_middleware(RequestLog, observers=(metrics.observe,))
     install_error_handlers(app)
     # files first: its literal paths (/v1/jobs/files) must win over /v1/jobs/{job_id}.
     for module in (
@@ -75,4 +84,6 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         widget,
     ):
         app.include_router(module.router)
+    app.include_router(health.metrics_router(settings))
+    install_offline_docs(app)
     return app

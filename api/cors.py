@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import error_body
+from api.request_log import request_id_of
 
 ALLOW_METHODS = "GET, POST, OPTIONS"
-ALLOW_HEADERS = "Authorization, Content-Type, Accept-Language"
+ALLOW_HEADERS = "Authorization, Content-Type, Accept-Language, X-Request-ID"
 
 
 async def cors_middleware(
@@ -29,7 +30,8 @@ async def cors_middleware(
     if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
         if not allowed:
             return JSONResponse(
-                error_body("origin_not_allowed", f"no key allows origin {origin}"), 403,
+                error_body("origin_not_allowed", f"no key allows origin {origin}",
+                           request_id=request_id_of(request.scope)), 403,
                 headers={"Vary": "Origin"},
             )  # fmt: skip
         return Response(
@@ -45,6 +47,6 @@ async def cors_middleware(
     response = await call_next(request)
     if allowed:
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After, X-Request-ID"
     response.headers["Vary"] = "Origin"
     return response

@@ -10,6 +10,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.runtime import Runtime
@@ -72,7 +73,18 @@ def client_address(request: Request, trusted_proxies: list[str]) -> str:
     return peer
 
 
-def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+# Declares the bearer scheme in the OpenAPI document (so the interactive docs can send a
+# key); it never refuses a request itself: get_principal reads the header and decides.
+bearer_scheme = HTTPBearer(
+    scheme_name="bearerAuth", auto_error=False, description="an API key: tm_<key id>_<secret>"
+)
+
+
+def get_principal(
+    request: Request,
+    runtime: RuntimeDep,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
+) -> Principal:
     """The caller behind the bearer key: valid, unexpired, unrevoked, from an allowed page
     origin (browser keys), within its rate limit, and not from an address (or for a key
     id) that failed to authenticate too often."""
@@ -92,6 +104,8 @@ def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
         runtime.auth_throttle.failed(client, named.group(1) if named else None)
         raise
     runtime.auth_throttle.succeeded(client, principal.key_id)
+    # The request log names the tenant and key id (never the secret) of every line after this.
+    request.state.principal = principal
     if principal.origins:
         # A browser key works only from its pages. Browsers send Origin on every cross-origin
         # request and on same-origin POSTs; a same-origin GET (a page served by this host,

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.request_log import request_id_of
 from core.errors import (
     Conflict,
     Forbidden,
@@ -37,8 +38,14 @@ STATUS_BY_ERROR: dict[type[TalentMatchError], int] = {
 }
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
+def error_body(
+    code: str, message: str, details: Any = None, *, request_id: str | None = None
+) -> dict[str, Any]:
+    """The error envelope; ``request_id`` lets a caller's report be found in the logs."""
+    error: dict[str, Any] = {"code": code, "message": message, "details": details}
+    if request_id is not None:
+        error["request_id"] = request_id
+    return {"error": error}
 
 
 def _status_for(exc: TalentMatchError) -> int:
@@ -57,17 +64,20 @@ def _field_path(location: tuple[Any, ...]) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TalentMatchError)
-    async def _domain_error(_request: Request, exc: TalentMatchError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: TalentMatchError) -> JSONResponse:
         status = _status_for(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:
             headers = {"Retry-After": "1"}
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after_s)}
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status, headers=headers)
+        body = error_body(
+            exc.code, exc.message, exc.details, request_id=request_id_of(request.scope)
+        )
+        return JSONResponse(body, status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = []
         for error in exc.errors():
             message = str(error.get("msg", "invalid value"))
@@ -82,16 +92,22 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         fields = ", ".join(dict.fromkeys(d["field"] for d in details))
         return JSONResponse(
-            error_body("validation_error", f"invalid request: {fields}", details), 422
+            error_body(
+                "validation_error",
+                f"invalid request: {fields}",
+                details,
+                request_id=request_id_of(request.scope),
+            ),
+            422,
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
         return JSONResponse(
-            error_body(code, str(exc.detail)),
+            error_body(code, str(exc.detail), request_id=request_id_of(request.scope)),
             exc.status_code,
             headers=getattr(exc, "headers", None),
         )
@@ -125,7 +141,11 @@ class UnhandledErrors:
             if started:  # too late for a response of our own; the connection just ends
                 return
             response = JSONResponse(
-                error_body("internal_error", "an internal error occurred; it has been logged"),
+                error_body(
+                    "internal_error",
+                    "an internal error occurred; it has been logged",
+                    request_id=request_id_of(scope),
+                ),
                 500,
             )
             await response(scope, receive, send)

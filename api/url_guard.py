@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_body
+from api.request_log import request_id_of
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -28,7 +29,7 @@ class ControlCharactersInUrl:
                 if _CONTROL.search(value):
                     message = f"the URL's {field} contains control characters"
                     body = error_body("invalid_input", message, [{"field": field,
-                                                                   "message": message}])  # fmt: skip
+                                      "message": message}], request_id=request_id_of(scope))  # fmt: skip
                     await JSONResponse(body, 422)(scope, receive, send)
                     return
         await self.app(scope, receive, send)

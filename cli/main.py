@@ -44,6 +44,8 @@ def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, An
     """How ``serve`` runs uvicorn. Forwarded headers (X-Forwarded-For/-Proto) count only from
     the proxies ``TALENTMATCH_TRUSTED_PROXIES`` names: uvicorn would otherwise trust any
     local peer, and whoever sets the header picks the client address rate limits count."""
+    from api.request_log import logging_config
+
     trusted = settings.trusted_proxies
     return {
         "host": host,
@@ -51,6 +53,10 @@ def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, An
         "log_level": "info",
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": ",".join(trusted),
+        # One request line from the app instead of uvicorn's access line (which has query
+        # strings); uvicorn applies log_config in each worker process too.
+        "log_config": logging_config(settings),
+        "access_log": False,
     }
 
 

@@ -240,6 +240,16 @@ class Settings(BaseSettings):
     # Redis for state several API processes share (rate limits, failed-auth throttling):
     # redis://host:6379/0. Unset: in this process's memory.
     redis_url: str | None = None
+    # Request logs: one JSON object a line, or plain text for a terminal. None: JSON in
+    # production, text elsewhere.
+    log_format: Literal["json", "text"] | None = None
+    # /metrics answers without an API key (scrapers on the internal network); by default it
+    # needs an admin key, since route latencies and counts say what customers do.
+    metrics_public: bool = False
+    # /readyz says not ready while more outbox events than this wait to be indexed: the
+    # backlog is reported always, but a normal burst of writes must not pull every replica
+    # out of the load balancer at once.
+    readiness_max_backlog: int = 100_000
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -291,6 +301,13 @@ class Settings(BaseSettings):
         if self.db.url:
             return self.db.url
         return f"sqlite:///{(self.data_dir / 'talentmatch.db').resolve()}"
+
+    @property
+    def request_log_format(self) -> Literal["json", "text"]:
+        """The request log format in effect (``log_format``, else by environment)."""
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "text"
 
     @property
     def index_dir(self) -> Path:

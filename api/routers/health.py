@@ -1,14 +1,34 @@
-"""Liveness and readiness."""
+"""Liveness, readiness, health and metrics: no API key on the probes, and nothing
+personal in any of them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request, Response
 
-from api.deps import RuntimeDep
+from api.deps import RuntimeDep, require
+from api.readiness import check_readiness
 from api.schemas import Health
+from api.schemas.health import Liveness, Readiness
+from core.settings import Settings
 from store.outbox import backlog
 
 router = APIRouter(tags=["health"])
+
+
+@router.get("/livez", response_model=Liveness)
+async def livez() -> Liveness:
+    """200 while the process serves requests; it checks no dependency, so a database outage
+    does not get every replica restarted."""
+    return Liveness(status="alive")
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+def readyz(runtime: RuntimeDep, response: Response) -> Readiness:
+    """200 when every check passes, else 503; the body lists each check and why it failed."""
+    readiness = check_readiness(runtime)
+    if readiness.status != "ready":
+        response.status_code = 503
+    return readiness
 
 
 @router.get("/healthz", response_model=Health)
@@ -25,3 +45,22 @@ def healthz(runtime: RuntimeDep) -> Health:
         outbox_backlog=pending,
         embedding_model=runtime.encoder.model_id,
     )
+
+
+def metrics_router(settings: Settings) -> APIRouter:
+    """``GET /metrics``: open when ``metrics_public`` (scrapers on an internal network),
+    else for admin keys only."""
+    dependencies = [] if settings.metrics_public else [Depends(require("admin"))]
+    metrics = APIRouter(tags=["health"], dependencies=dependencies)
+
+    @metrics.get(
+        "/metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    )
+    def prometheus_metrics(request: Request, runtime: RuntimeDep) -> Response:
+        """Prometheus metrics in the text exposition format."""
+        body = request.app.state.metrics.render(runtime)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return metrics

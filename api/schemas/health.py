@@ -18,3 +18,23 @@ class Health(BaseModel):
     candidates_indexed: int
     outbox_backlog: int
     embedding_model: str
+
+
+class Liveness(BaseModel):
+    status: Literal["alive"]
+
+
+class ReadinessCheck(BaseModel):
+    ok: bool
+    # Why it failed, or what was seen: never a stack trace or stored data.
+    detail: str
+
+
+class Readiness(BaseModel):
+    """Each check by name: ``database``, ``index.job``, ``index.candidate``,
+    ``index_caught_up``, ``outbox_backlog`` and, when Redis is configured, ``redis``."""
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, ReadinessCheck]
+    # None while the database does not answer.
+    outbox_backlog: int | None
