@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 
 from core.domain import EntityKind
@@ -276,6 +276,30 @@ def unfinished_jobs(db: Database) -> list[str]:
                 .order_by(IngestJob.created_at)
             )
         )
+
+
+def queued_jobs(db: Database) -> list[str]:
+    """Loads no runner has started, oldest first."""
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(IngestJob.id)
+                .where(IngestJob.status == "queued")
+                .order_by(IngestJob.created_at)
+            )
+        )
+
+
+def claim_queued_job(db: Database, job_id: str) -> bool:
+    """Mark a queued load running; False when another worker process started it first (the
+    conditional update lets exactly one of them through)."""
+    with db.session() as session:
+        result = session.execute(
+            update(IngestJob)
+            .where(IngestJob.id == job_id, IngestJob.status == "queued")
+            .values(status="running", started_at=utcnow())
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 def _external_id(fields: dict[str, Any]) -> str:

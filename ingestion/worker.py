@@ -1,4 +1,5 @@
-"""Runs bulk loads in the server process, one at a time, resuming unfinished ones at start."""
+"""Runs bulk loads, one at a time, resuming unfinished ones at start: in the server process,
+or in ``talentmatch worker`` processes, which also pick up loads other processes queued."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.log_safety import describe_failure
-from ingestion.bulk import run_ingest_job, unfinished_jobs
+from ingestion.bulk import claim_queued_job, queued_jobs, run_ingest_job, unfinished_jobs
 from ingestion.readers import ReaderLimits
 from store.db import Database
 from store.models import IngestJob
@@ -32,17 +33,36 @@ class IngestWorker:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self, *, poll_interval_s: float | None = None) -> None:
+        """Resume unfinished loads, then run submitted ones; ``poll_interval_s``: also look
+        this often for loads queued by other processes (API processes on a shared backend
+        leave their loads to the workers)."""
         for job_id in unfinished_jobs(self._db):
             self._queue.put(job_id)
-        self._thread = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(poll_interval_s,), name="ingest-worker", daemon=True
+        )
         self._thread.start()
 
     def submit(self, job_id: str) -> None:
         self._queue.put(job_id)
 
-    def _run(self) -> None:
-        while (job_id := self._queue.get()) is not None:
+    def _next_job(self, poll_interval_s: float | None) -> str | None:
+        """The next load to run (None: stop), waiting for one."""
+        while True:
+            try:
+                return self._queue.get(timeout=poll_interval_s)
+            except queue.Empty:
+                pass
+            try:
+                for job_id in queued_jobs(self._db):
+                    if claim_queued_job(self._db, job_id):
+                        return job_id
+            except Exception as exc:  # the database is away: look again next round
+                log.error("looking for queued bulk loads failed: %s", describe_failure(exc))
+
+    def _run(self, poll_interval_s: float | None) -> None:
+        while (job_id := self._next_job(poll_interval_s)) is not None:
             try:
                 run_ingest_job(
                     self._db,
