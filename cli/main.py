@@ -1,5 +1,5 @@
-"""The ``talentmatch`` command: serve, demo, keys, ingest, reindex, ranker, data-key, bench,
-eval."""
+"""The ``talentmatch`` command: serve, worker, demo, keys, ingest, reindex, ranker, data-key,
+bench, eval."""
 
 from __future__ import annotations
 
@@ -58,8 +58,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from cli.worker import embedded_backend_refusal
 
     settings = _settings()
+    refusal = embedded_backend_refusal(settings, "serve --workers N (N > 1)")
+    if args.workers > 1 and refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
     # Refuse a wrong data key here, with one line, rather than as a start-up traceback.
     _database(settings).dispose()
     if args.demo:
@@ -72,7 +77,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         print(f"Career-fair widget demo: http://{shown}:{args.port}/widget/demo", flush=True)
-    uvicorn.run(create_app(settings), **uvicorn_options(settings, host=args.host, port=args.port))
+    options = uvicorn_options(settings, host=args.host, port=args.port)
+    if args.workers > 1:
+        # Each uvicorn worker process builds its own app (and settings, from the environment).
+        uvicorn.run("api.app:create_app", factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
+    return 0
+
+
+def cmd_worker(_args: argparse.Namespace) -> int:
+    """Apply the outbox and run bulk loads until SIGTERM or SIGINT, then finish cleanly."""
+    import signal
+    import threading
+
+    from cli.worker import embedded_backend_refusal, run_worker
+
+    settings = _settings()
+    refusal = embedded_backend_refusal(settings, "talentmatch worker")
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_worker(settings, stop)
     return 0
 
 
@@ -407,7 +436,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="load sample data and print a demo key first"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="HTTP worker processes (more than one needs a shared search backend and "
+        "'talentmatch worker' processes to apply the outbox)",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="apply index changes and run bulk loads on a shared search backend (no HTTP)",
+    )
+    worker.set_defaults(func=cmd_worker)
 
     demo = commands.add_parser("demo", help="load the bilingual sample data")
     demo.add_argument("--jobs", type=int, default=300)

@@ -1,0 +1,141 @@
+"""``talentmatch worker`` and ``serve --workers``: refused on the embedded backend (one process
+owns its index), and on a shared backend the worker is what indexes: API processes write the
+database and the outbox only, the worker applies the outbox and runs their bulk loads, and
+stops cleanly when told to."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from api.app import create_app
+from core.domain import EntityKind
+from core.settings import Settings
+from representation.encoders import HashingEncoder
+from store.db import Database
+from store.outbox import backlog
+from tests.conftest import Api
+from tests.processes.recording import RecordingIndex
+from tests.test_cli import talentmatch
+
+
+def test_worker_on_the_embedded_backend_refuses_with_the_reason(tmp_path: Path) -> None:
+    result = talentmatch("worker", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "talentmatch worker needs a shared search backend" in result.stderr
+    assert "TALENTMATCH_SEARCH__BACKEND=elasticsearch" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_with_several_workers_on_the_embedded_backend_refuses(tmp_path: Path) -> None:
+    result = talentmatch("serve", "--workers", "2", "--port", "1", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "serve --workers N (N > 1) needs a shared search backend" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def shared_backend(
+    tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Settings, list[RecordingIndex]]:
+    """Settings for a shared search backend, whose indexes (one set per process's runtime,
+    in the order the runtimes start) record what each process applies to them."""
+    made: list[RecordingIndex] = []
+
+    def recording_index(kind: EntityKind, settings: Settings, **_: Any) -> RecordingIndex:
+        made.append(RecordingIndex())
+        return made[-1]
+
+    monkeypatch.setattr("api.runtime.create_search_index", recording_index)
+    settings = Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        db={"url": database_url},
+        search={"backend": "elasticsearch", "outbox_poll_interval_s": 0.1, "startup_wait_s": 30},
+    )
+    return settings, made
+
+
+@pytest.fixture
+async def api_process(
+    shared_backend: tuple[Settings, list[RecordingIndex]],
+) -> AsyncIterator[Api]:
+    settings, _ = shared_backend
+    app = create_app(settings, encoder=HashingEncoder(64))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Api(client, settings, app)
+
+
+async def _wait_for(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await anyio.sleep(0.05)
+    return condition()
+
+
+@pytest.mark.anyio
+async def test_the_worker_applies_what_api_processes_write_and_stops_cleanly(
+    shared_backend: tuple[Settings, list[RecordingIndex]], api_process: Api
+) -> None:
+    from cli.worker import run_worker
+
+    settings, made = shared_backend
+    api_indexes = list(made)
+    before = await api_process.create_job("acme", title="Before the worker")
+    # The API process answered without indexing (and runs no outbox thread).
+    await anyio.sleep(0.5)
+    assert all(not index.upserted for index in api_indexes)
+
+    stop = threading.Event()
+    worker = threading.Thread(target=run_worker, args=(settings, stop),
+                              kwargs={"encoder": HashingEncoder(64)})  # fmt: skip
+    worker.start()
+    try:
+        assert await _wait_for(lambda: len(made) > len(api_indexes))
+        worker_jobs = made[len(api_indexes)]  # the worker's job index (created first)
+        assert await _wait_for(lambda: before["id"] in worker_jobs.upserted)
+        during = await api_process.create_job("acme", title="While the worker runs")
+        assert await _wait_for(lambda: during["id"] in worker_jobs.upserted)
+
+        lines = [json.dumps({"title": f"Bulk posting {n}", "description": f"Load {n}",
+                             "city": "深圳", "external_id": f"bulk-{n}"}) for n in range(3)]  # fmt: skip
+        load = await api_process.client.post(
+            "/v1/jobs:bulk", headers=api_process.auth("acme"),
+            files={"file": ("jobs.jsonl", "\n".join(lines).encode())},
+        )  # fmt: skip
+        assert load.status_code == 202, load.text
+        url = f"/v1/ingest-jobs/{load.json()['id']}"
+
+        async def finished() -> dict[str, Any]:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                state = dict((await api_process.get(url, "acme")).json())
+                if state["status"] not in ("queued", "running"):
+                    return state
+                await anyio.sleep(0.1)
+            raise AssertionError("the worker never ran the bulk load")
+
+        state = await finished()
+        assert (state["status"], state["succeeded"]) == ("done", 3), state
+        assert await _wait_for(lambda: len(set(worker_jobs.upserted)) == 5)
+    finally:
+        stop.set()
+        worker.join(60)
+    assert not worker.is_alive()  # stopped when told to, after draining
+    assert all(not index.upserted for index in api_indexes)
+    db = Database(settings)
+    with db.session() as session:
+        assert backlog(session) == 0
+    db.dispose()
