@@ -14,7 +14,7 @@ import numpy as np
 from fastapi import Response
 from sqlalchemy.orm import Session
 
-from api.rate_limit import FailedAuthThrottle, RateLimiter
+from api.rate_limit import FailedAuthThrottle, RateLimiter, StorageWindowCounter, count_store
 from core.domain import EntityKind
 from core.encoder import Encoder
 from core.log_safety import describe_failure
@@ -113,10 +113,13 @@ class Runtime:
         self.ingest = IngestWorker(
             self.db, settings.files_dir, self.limits, after_batch=lambda _job: index_now(self)
         )
-        self.rate_limiter = RateLimiter(settings.auth.rate_limits_per_minute)
+        # Shared by every API process when TALENTMATCH_REDIS_URL is set.
+        limits_store = count_store(settings.redis_url)
+        self.rate_limiter = RateLimiter(settings.auth.rate_limits_per_minute, limits_store)
         self.auth_throttle = FailedAuthThrottle(
             per_address=settings.auth.failed_auth_per_minute_per_address,
             per_key=settings.auth.failed_auth_per_minute_per_key,
+            counter=StorageWindowCounter(limits_store),
         )
         self._browser_origins: tuple[set[str], float] = (set(), -1e9)
         self._rankers: dict[str, tuple[RankerModel, float]] = {}
