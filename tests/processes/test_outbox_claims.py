@@ -4,10 +4,12 @@ consumer never overwrites a newer version of a document with the older row it re
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ from store.keys import get_or_create_tenant
 from store.models import OutboxEvent
 from tests.conftest import POSTGRES_URL, fresh_postgres_database, job_payload
 from tests.processes.recording import RecordingIndex
+from tests.processes.recording_worker import recorded, start_worker_process
 
 pytestmark = pytest.mark.skipif(
     POSTGRES_URL is None, reason="needs PostgreSQL (TALENTMATCH_TEST_POSTGRES_URL)"
@@ -150,3 +153,66 @@ def test_a_newer_event_waits_for_the_consumer_indexing_an_older_version(
     for sync in (slow_sync, quick_sync):
         sync.db.dispose()
     writer_db.dispose()
+
+
+def test_two_worker_processes_apply_every_event_exactly_once(
+    pg_settings: Settings, tmp_path: Path
+) -> None:
+    """The same with two real ``talentmatch worker`` processes polling one database."""
+    writer_db = Database(pg_settings)
+    with writer_db.session() as session:
+        get_or_create_tenant(session, TENANT)
+    dirs = [tmp_path / "worker-1", tmp_path / "worker-2"]
+    often = {
+        "TALENTMATCH_SEARCH__OUTBOX_POLL_INTERVAL_S": "0.05",
+        # No checkpoint forgets the applied events: the test counts them afterwards.
+        "TALENTMATCH_SEARCH__EMBEDDED__CHECKPOINT_INTERVAL_S": "1000000",
+        "TALENTMATCH_SEARCH__EMBEDDED__CHECKPOINT_EVERY_EVENTS": "100000000",
+    }
+    workers = [start_worker_process(pg_settings, path, **often) for path in dirs]
+    try:
+        # Each has recovered (its start-up checkpoint) before the writes begin.
+        assert _wait_until(lambda: all("checkpoint" in recorded(path) for path in dirs))
+        written: list[list[int]] = [[] for _ in range(4)]
+
+        def write(slot: int) -> None:
+            written[slot] = _write(writer_db, range(slot * 60, slot * 60 + 60))
+
+        writers = [threading.Thread(target=write, args=(slot,)) for slot in range(4)]
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            thread.join()
+        job_ids = sorted(i for ids in written for i in ids)
+
+        def applied() -> Counter[int]:
+            lines = [line for path in dirs for line in recorded(path)]
+            return Counter(int(line.split()[1]) for line in lines if line.startswith("upsert"))
+
+        assert _wait_until(lambda: set(applied()) >= set(job_ids), timeout_s=120)
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            _, stderr = worker.communicate(timeout=60)
+            assert worker.returncode == 0, stderr
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    with writer_db.session() as session:
+        events = Counter(session.scalars(select(OutboxEvent.entity_id)))
+        pending = session.scalar(select(func.count()).where(OutboxEvent.applied.is_(False)))
+    assert events == Counter(job_ids) and pending == 0
+    twice = sorted(i for i, n in applied().items() if n > 1)
+    assert twice == []
+    assert sorted(applied()) == job_ids
+    writer_db.dispose()
+
+
+def _wait_until(condition: Callable[[], bool], timeout_s: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()

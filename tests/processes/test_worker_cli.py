@@ -6,6 +6,7 @@ stops cleanly when told to."""
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +25,7 @@ from store.db import Database
 from store.outbox import backlog
 from tests.conftest import Api
 from tests.processes.recording import RecordingIndex
+from tests.processes.recording_worker import recorded, start_worker_process
 from tests.test_cli import talentmatch
 
 
@@ -135,6 +137,34 @@ async def test_the_worker_applies_what_api_processes_write_and_stops_cleanly(
         worker.join(60)
     assert not worker.is_alive()  # stopped when told to, after draining
     assert all(not index.upserted for index in api_indexes)
+    db = Database(settings)
+    with db.session() as session:
+        assert backlog(session) == 0
+    db.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_worker_process_applies_the_outbox_and_drains_before_exiting_on_sigterm(
+    shared_backend: tuple[Settings, list[RecordingIndex]], api_process: Api, tmp_path: Path
+) -> None:
+    settings, made = shared_backend
+    first = await api_process.create_job("acme", title="Written before the worker starts")
+    # Polling rarely: only its start-up recovery and its drain on exit apply anything.
+    worker = start_worker_process(
+        settings, tmp_path / "worker", TALENTMATCH_SEARCH__OUTBOX_POLL_INTERVAL_S="600"
+    )
+    try:
+        assert await _wait_for(lambda: f"upsert {first['id']}" in recorded(tmp_path / "worker"))
+        last = await api_process.create_job("acme", title="Written just before SIGTERM")
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert f"upsert {last['id']}" in recorded(tmp_path / "worker")
+    assert all(not index.upserted for index in made)  # the API process indexed nothing
     db = Database(settings)
     with db.session() as session:
         assert backlog(session) == 0
