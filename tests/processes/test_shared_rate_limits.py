@@ -1,12 +1,17 @@
 """Request limits and the failed-authentication throttle hold across API processes: two real
-uvicorn servers over one database and one Redis spend one allowance together, not one
-each. Without Redis reachable the API keeps serving (fail open)."""
+``talentmatch serve`` processes over one database and one Redis spend one allowance
+together, not one each. Without Redis reachable the API keeps serving (fail open)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +22,9 @@ import redis
 from api.app import create_app
 from core.settings import Settings
 from representation.encoders import HashingEncoder
-from tests.conftest import Api, free_port, start_server
+from store.db import Database
+from tests.conftest import Api, free_port
+from tests.test_cli import cli_env
 
 pytestmark = pytest.mark.anyio
 REDIS_URL = os.environ.get("TALENTMATCH_TEST_REDIS_URL")
@@ -38,25 +45,55 @@ def _settings(tmp_path: Path, name: str, database_url: str | None, **changes: ob
     )  # fmt: skip
 
 
+def _serve(settings: Settings, shared_db: str, port: int) -> subprocess.Popen[str]:
+    """``talentmatch serve`` as its own process: its own data dir, the shared database and
+    Redis, a small agency limit (a burst of 5 per 10 s)."""
+    env = cli_env(settings.data_dir)
+    env.update({
+        "TALENTMATCH_DB__URL": shared_db,
+        "TALENTMATCH_REDIS_URL": str(REDIS_URL),
+        "TALENTMATCH_AUTH__RATE_LIMITS_PER_MINUTE": json.dumps({"agency": 30}),
+    })  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def two_servers(tmp_path: Path, database_url: str | None) -> Iterator[tuple[list[str], Api]]:
-    """Two API servers sharing the database and Redis; and a key minter."""
+    """Two API server processes sharing the database and Redis; and a key minter."""
     assert REDIS_URL is not None
     shared = redis.Redis.from_url(REDIS_URL)
     # Earlier tests' failures from 127.0.0.1 would count against this one.
     for key in shared.scan_iter("talentmatch*"):
         shared.delete(key)
     shared.close()
-    urls, servers = [], []
-    for name in ("one", "two"):
-        settings = _settings(tmp_path, name, database_url, redis_url=REDIS_URL)
-        url, server, thread = start_server(create_app(settings, encoder=HashingEncoder(64)))
-        urls.append(url)
-        servers.append((server, thread))
-    yield urls, Api(httpx.AsyncClient(), settings)
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(30)
+    shared_db = database_url or f"sqlite:///{tmp_path / 'shared.db'}"
+    settings = _settings(tmp_path, "one", database_url)
+    Database(settings).dispose()  # the schema, before two servers race to create it
+    ports = [free_port(), free_port()]
+    servers = [
+        _serve(_settings(tmp_path, name, database_url), shared_db, port)
+        for name, port in zip(("one", "two"), ports, strict=True)
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for url, server in zip(urls, servers, strict=True):
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and server.poll() is None:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            assert server.poll() is None, server.communicate()[1]
+        yield urls, Api(httpx.AsyncClient(), settings)
+    finally:
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.communicate(timeout=60)
 
 
 def _wrong_secret(key: str) -> str:
