@@ -60,6 +60,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
     from cli.worker import embedded_backend_refusal
 
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 1
     settings = _settings()
     refusal = embedded_backend_refusal(settings, "serve --workers N (N > 1)")
     if args.workers > 1 and refusal:

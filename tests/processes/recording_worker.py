@@ -4,6 +4,7 @@ applied changes are appended to ``<dir>/<entity>s.log``. Usage:
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,15 +39,27 @@ def recorded(record_dir: Path, entity: str = "job") -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
-def main(record_dir: Path) -> int:
-    import api.runtime
-    from cli.main import main as talentmatch
+def install_recording_backend(record_dir: Path, *, per_process: bool = False) -> None:
+    """Make this process's runtimes build recording indexes that log to ``record_dir``
+    (``per_process``: in files named after the process id, and a ``started-<pid>`` file)."""
+    import search_index.factory
 
     def recording_index(kind: EntityKind, settings: Settings, **_: Any) -> RecordingIndex:
-        return RecordingIndex(log=record_dir / f"{kind.value}s.log")
+        suffix = f"-{os.getpid()}" if per_process else ""
+        if per_process:
+            (record_dir / f"started{suffix}").touch()
+        return RecordingIndex(log=record_dir / f"{kind.value}s{suffix}.log")
 
-    # The engine is not what these tests are about: the process, its signals and its claims.
-    api.runtime.create_search_index = recording_index  # type: ignore[assignment]
+    # The engine is not what these tests are about: the processes, their signals and claims.
+    search_index.factory.create_search_index = recording_index  # type: ignore[assignment]
+    if "api.runtime" in sys.modules:
+        sys.modules["api.runtime"].create_search_index = recording_index
+
+
+def main(record_dir: Path) -> int:
+    install_recording_backend(record_dir)
+    from cli.main import main as talentmatch
+
     return talentmatch(["worker"])
 
 

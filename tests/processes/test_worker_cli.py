@@ -6,7 +6,10 @@ stops cleanly when told to."""
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -23,10 +26,10 @@ from core.settings import Settings
 from representation.encoders import HashingEncoder
 from store.db import Database
 from store.outbox import backlog
-from tests.conftest import Api
+from tests.conftest import Api, free_port, job_payload
 from tests.processes.recording import RecordingIndex
 from tests.processes.recording_worker import recorded, start_worker_process
-from tests.test_cli import talentmatch
+from tests.test_cli import cli_env, talentmatch
 
 
 def test_worker_on_the_embedded_backend_refuses_with_the_reason(tmp_path: Path) -> None:
@@ -169,3 +172,66 @@ async def test_a_worker_process_applies_the_outbox_and_drains_before_exiting_on_
     with db.session() as session:
         assert backlog(session) == 0
     db.dispose()
+
+
+def test_serve_with_two_workers_on_a_shared_backend_runs_two_api_processes(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """``serve --workers 2`` on a shared (here: recording) backend: two uvicorn worker
+    processes each build the app; they write the database and the outbox, index nothing."""
+    records, hook = tmp_path / "records", tmp_path / "hook"
+    records.mkdir()
+    hook.mkdir()
+    # uvicorn starts its workers as fresh interpreters: each installs the recording backend.
+    (hook / "sitecustomize.py").write_text(
+        "import os\nfrom pathlib import Path\n"
+        "from tests.processes.recording_worker import install_recording_backend\n"
+        "install_recording_backend(Path(os.environ['TM_TEST_RECORDS']), per_process=True)\n"
+    )
+    settings = Settings(environment="test", data_dir=tmp_path / "data", db={"url": database_url})
+    env = cli_env(settings.data_dir)
+    env.update({"TALENTMATCH_SEARCH__BACKEND": "elasticsearch", "TM_TEST_RECORDS": str(records),
+                "PYTHONPATH": os.pathsep.join([str(hook), str(Path.cwd())])})  # fmt: skip
+    if database_url:
+        env["TALENTMATCH_DB__URL"] = database_url
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "serve", "--workers", "2", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert _wait_blocking(lambda: len(list(records.glob("started-*"))) == 2, 120)
+        assert _wait_blocking(lambda: _answers(f"{base}/healthz"), 60)
+        api = Api(httpx.AsyncClient(), settings)
+        headers = {"Authorization": f"Bearer {api.key('acme')}"}
+        created = httpx.post(f"{base}/v1/jobs", json=job_payload(), headers=headers, timeout=30)
+        assert created.status_code == 201, created.text
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode in (0, -signal.SIGTERM), stderr
+    assert "Traceback" not in stderr
+    assert len({path.name for path in records.glob("started-*")}) == 2
+    assert all("upsert" not in path.read_text() for path in records.glob("*.log"))
+    db = Database(settings)
+    with db.session() as session:
+        assert backlog(session) == 1  # left for a worker process
+    db.dispose()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _wait_blocking(condition: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
