@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,15 @@ import pytest
 from api.app import create_app
 from core.domain import EntityKind
 from core.settings import Settings
+from ingestion.bulk import create_ingest_job, load_lease
+from ingestion.readers import ReaderLimits
+from ingestion.worker import IngestWorker
 from representation.encoders import HashingEncoder
 from store.db import Database
+from store.keys import get_or_create_tenant
+from store.models import IngestJob
 from store.outbox import backlog
-from tests.conftest import Api, free_port, job_payload
+from tests.conftest import POSTGRES_URL, Api, free_port, fresh_postgres_database, job_payload
 from tests.processes.recording import RecordingIndex
 from tests.processes.recording_worker import recorded, start_worker_process
 from tests.test_cli import cli_env, talentmatch
@@ -235,3 +240,57 @@ def _wait_blocking(condition: Callable[[], bool], timeout_s: float) -> bool:
             return True
         time.sleep(0.1)
     return condition()
+
+
+@pytest.fixture
+def pg_settings(tmp_path: Path) -> Iterator[Settings]:
+    for url in fresh_postgres_database():
+        yield Settings(environment="test", data_dir=tmp_path / "data", db={"url": url})
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="needs PostgreSQL (TALENTMATCH_TEST_POSTGRES_URL)")
+def test_worker_processes_share_bulk_loads_by_lease(pg_settings: Settings) -> None:
+    """A load another worker holds is left alone until it lets go; a load left "running" by
+    a worker that died (nobody holds it) is resumed."""
+    settings = pg_settings
+    db, worker_db = Database(settings), Database(settings)
+    with db.session() as session:
+        get_or_create_tenant(session, "acme")
+    limits = ReaderLimits.from_settings(settings.uploads)
+
+    def load(name: str) -> str:
+        lines = [json.dumps({"title": f"{name} posting {n}", "description": f"{name} {n}",
+                             "external_id": f"{name}-{n}"}) for n in range(3)]  # fmt: skip
+        return create_ingest_job(
+            db, settings.files_dir, tenant_id="acme", entity=EntityKind.JOB,
+            filename=f"{name}.jsonl", content="\n".join(lines).encode(), limits=limits,
+        ).id  # fmt: skip
+
+    def state(job_id: str) -> tuple[str, int]:
+        with db.session() as session:
+            job = session.get(IngestJob, job_id)
+            assert job is not None
+            return job.status, job.succeeded
+
+    held, orphaned = load("held"), load("orphaned")
+    with db.session() as session:
+        job = session.get(IngestJob, orphaned)
+        assert job is not None
+        job.status = "running"  # its worker was killed mid-load
+    runner = IngestWorker(worker_db, settings.files_dir, limits, after_batch=lambda _: None)
+    with load_lease(db, held) as ours:  # another worker process runs this one
+        assert ours
+        runner.start(poll_interval_s=0.1)
+        try:
+            assert _wait_blocking(lambda: state(orphaned) == ("done", 3), 60)
+            time.sleep(1.0)
+            assert state(held) == ("queued", 0)
+        except BaseException:
+            runner.stop()
+            raise
+    try:
+        assert _wait_blocking(lambda: state(held) == ("done", 3), 60)
+    finally:
+        runner.stop()
+    worker_db.dispose()
+    db.dispose()
