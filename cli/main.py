@@ -161,7 +161,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     import time
 
     from core.domain import EntityKind
-    from ingestion.bulk import create_ingest_job, run_ingest_job
+    from ingestion.bulk import create_ingest_job, load_lease, run_ingest_job
     from ingestion.readers import ReaderLimits
     from store.keys import get_or_create_tenant
     from store.models import IngestJob
@@ -191,7 +191,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"\r[{bar:<30}] {done}/{current.total} {rate:,.0f}/s ETA {eta:,.0f}s "
               f"failed {current.failed}", end="", file=sys.stderr, flush=True)  # fmt: skip
 
-    final = run_ingest_job(db, settings.files_dir, job.id, limits=limits, after_batch=progress)
+    # Worker processes resume unfinished loads: the lease keeps them off this one meanwhile.
+    with load_lease(db, job.id) as ours:
+        if not ours:
+            print(f"load {job.id} is being run by a worker process", file=sys.stderr)
+            db.dispose()
+            return 0
+        final = run_ingest_job(db, settings.files_dir, job.id, limits=limits, after_batch=progress)
     print(file=sys.stderr)
     print(f"{final.id}: {final.succeeded} loaded, {final.failed} failed of {final.total}")
     for error in (final.errors or [])[:20]:

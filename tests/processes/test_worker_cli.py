@@ -242,13 +242,18 @@ def _wait_blocking(condition: Callable[[], bool], timeout_s: float) -> bool:
     return condition()
 
 
+needs_postgres = pytest.mark.skipif(
+    POSTGRES_URL is None, reason="needs PostgreSQL (TALENTMATCH_TEST_POSTGRES_URL)"
+)
+
+
 @pytest.fixture
 def pg_settings(tmp_path: Path) -> Iterator[Settings]:
     for url in fresh_postgres_database():
         yield Settings(environment="test", data_dir=tmp_path / "data", db={"url": url})
 
 
-@pytest.mark.skipif(POSTGRES_URL is None, reason="needs PostgreSQL (TALENTMATCH_TEST_POSTGRES_URL)")
+@needs_postgres
 def test_worker_processes_share_bulk_loads_by_lease(pg_settings: Settings) -> None:
     """A load another worker holds is left alone until it lets go; a load left "running" by
     a worker that died (nobody holds it) is resumed."""
@@ -293,4 +298,34 @@ def test_worker_processes_share_bulk_loads_by_lease(pg_settings: Settings) -> No
     finally:
         runner.stop()
     worker_db.dispose()
+    db.dispose()
+
+
+@needs_postgres
+def test_the_ingest_command_leaves_a_load_a_worker_runs_alone(
+    pg_settings: Settings, tmp_path: Path
+) -> None:
+    db = Database(pg_settings)
+    with db.session() as session:
+        get_or_create_tenant(session, "acme")
+    source = tmp_path / "postings.jsonl"
+    source.write_text(json.dumps({"title": "Loaded twice?", "description": "Once only"}))
+    job_id = create_ingest_job(
+        db, pg_settings.files_dir, tenant_id="acme", entity=EntityKind.JOB,
+        filename=source.name, content=source.read_bytes(),
+        limits=ReaderLimits.from_settings(pg_settings.uploads),
+    ).id  # fmt: skip
+    env = cli_env(pg_settings.data_dir)
+    env["TALENTMATCH_DB__URL"] = str(pg_settings.db.url)
+    with load_lease(db, job_id) as ours:  # a worker process runs it
+        assert ours
+        result = subprocess.run(
+            [sys.executable, "-m", "cli.main", "ingest", str(source), "--kind", "jobs",
+             "--tenant", "acme"], capture_output=True, text=True, env=env, timeout=300,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"load {job_id} is being run by a worker process" in result.stderr
+    with db.session() as session:
+        job = session.get(IngestJob, job_id)
+        assert job is not None and (job.status, job.succeeded) == ("queued", 0)
     db.dispose()
