@@ -76,6 +76,8 @@ def count_store(redis_url: str | None) -> CountStore:
 
 
 class RateLimiter:
+    """Request limits per key (and client, for public keys), by role, per minute."""
+
     def __init__(self, per_minute_by_role: dict[str, int], store: CountStore | None = None) -> None:
         self._per_minute = per_minute_by_role
         self._store = store or count_store(None)
@@ -89,6 +91,7 @@ class RateLimiter:
                                       namespace="rate")  # fmt: skip
 
     def check(self, role: str, key_id: str, client: str) -> None:
+        """Count one request; raises ``RateLimited`` (with Retry-After) past the limit."""
         per_minute = self._per_minute.get(role, 0)
         if per_minute <= 0:
             return
