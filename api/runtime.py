@@ -14,7 +14,7 @@ import numpy as np
 from fastapi import Response
 from sqlalchemy.orm import Session
 
-from api.rate_limit import FailedAuthThrottle, RateLimiter
+from api.rate_limit import FailedAuthThrottle, RateLimiter, StorageWindowCounter, count_store
 from core.domain import EntityKind
 from core.encoder import Encoder
 from core.errors import IndexUnavailable
@@ -39,6 +39,9 @@ from taxonomy.occupations import code_title
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# ``api``: serves HTTP; ``worker``: applies the outbox and runs bulk loads (``talentmatch
+# worker``). On the embedded backend one process owns the index files and does both.
+ProcessRole = Literal["api", "worker"]
 # Ranker models and browser origins written by another process are read again this often.
 REFRESH_S = 5.0
 
@@ -76,8 +79,13 @@ class Runtime:
         *,
         encoder: Encoder | None = None,
         cache_db: Database | None = None,
+        role: ProcessRole = "api",
     ) -> None:
         self.settings = settings
+        self.role = role
+        # Who applies the outbox: every process on the embedded backend (one owns it), and
+        # only worker processes on a shared backend, where API processes never index inline.
+        self.consumes_outbox = role == "worker" or settings.search.backend == "embedded"
         self.db = Database(settings)
         try:
             # Before anything reads or writes personal data: a wrong key must stop the start.
@@ -108,10 +116,13 @@ class Runtime:
         self.ingest = IngestWorker(
             self.db, settings.files_dir, self.limits, after_batch=lambda _job: index_now(self)
         )
-        self.rate_limiter = RateLimiter(settings.auth.rate_limits_per_minute)
+        # Shared by every API process when TALENTMATCH_REDIS_URL is set.
+        limits_store = count_store(settings.redis_url)
+        self.rate_limiter = RateLimiter(settings.auth.rate_limits_per_minute, limits_store)
         self.auth_throttle = FailedAuthThrottle(
             per_address=settings.auth.failed_auth_per_minute_per_address,
             per_key=settings.auth.failed_auth_per_minute_per_key,
+            counter=StorageWindowCounter(limits_store),
         )
         self._browser_origins: tuple[set[str], float] = (set(), -1e9)
         self._rankers: dict[str, tuple[RankerModel, float]] = {}
@@ -197,13 +208,22 @@ class Runtime:
         encrypted_files = encrypt_legacy_files(self.settings.files_dir, key=self.db.data_key)
         if encrypted_files:
             log.info("encrypted %d stored files written before encryption", encrypted_files)
+        if not self.consumes_outbox:
+            # Workers recover and fill the shared index; this process only reads it.
+            self.sync.recovered.set()
+            return
         if not background:
             self.sync.recover_now()
             return
         # Index the backlog in the background: the service answers at once (health says
         # the index is catching up) instead of after the whole backlog is embedded.
         self.sync.start(self.settings.search.outbox_poll_interval_s, recover_first=True)
-        self.ingest.start()
+        # A worker also runs loads that API processes queued (they do not run any).
+        self.ingest.start(
+            poll_interval_s=self.settings.search.outbox_poll_interval_s
+            if self.role == "worker"
+            else None
+        )
         if not self.sync.recovered.wait(self.settings.search.startup_wait_s):
             log.info("serving while the index catches up with the database")
 
@@ -216,7 +236,8 @@ class Runtime:
         self.ingest.stop()
         self.sync.stop()
         try:
-            self.sync.drain()
+            if self.consumes_outbox:
+                self.sync.drain()
         except IndexUnavailable as exc:
             # The outbox keeps the events: the next start (or a worker) applies them.
             log.warning("stopping with outbox events not indexed: %s", describe_failure(exc))
@@ -230,8 +251,9 @@ def index_now(runtime: Runtime) -> None:
     """Apply just-committed changes to the indexes so the caller can search them at once.
     A failure here loses nothing: the outbox keeps the events and the poller retries.
     While the index catches up after a start, the background thread indexes them instead:
-    draining here would wait for the whole backlog."""
-    if not runtime.sync.recovered.is_set():
+    draining here would wait for the whole backlog. API processes on a shared backend leave
+    every change to the workers."""
+    if not runtime.consumes_outbox or not runtime.sync.recovered.is_set():
         return
     try:
         runtime.sync.drain()

@@ -1,5 +1,5 @@
-"""The ``talentmatch`` command: serve, demo, keys, ingest, reindex, ranker, data-key, bench,
-eval."""
+"""The ``talentmatch`` command: serve, worker, demo, keys, ingest, reindex, ranker, data-key,
+bench, eval."""
 
 from __future__ import annotations
 
@@ -64,8 +64,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from cli.worker import embedded_backend_refusal
 
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 1
     settings = _settings()
+    refusal = embedded_backend_refusal(settings, "serve --workers N (N > 1)")
+    if args.workers > 1 and refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
     # Refuse a wrong data key here, with one line, rather than as a start-up traceback.
     _database(settings).dispose()
     if args.demo:
@@ -78,7 +86,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         print(f"Career-fair widget demo: http://{shown}:{args.port}/widget/demo", flush=True)
-    uvicorn.run(create_app(settings), **uvicorn_options(settings, host=args.host, port=args.port))
+    options = uvicorn_options(settings, host=args.host, port=args.port)
+    if args.workers > 1:
+        # Each uvicorn worker process builds its own app (and settings, from the environment).
+        uvicorn.run("api.app:create_app", factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
+    return 0
+
+
+def cmd_worker(_args: argparse.Namespace) -> int:
+    """Apply the outbox and run bulk loads until SIGTERM or SIGINT, then finish cleanly."""
+    import signal
+    import threading
+
+    from cli.worker import embedded_backend_refusal, run_worker
+
+    settings = _settings()
+    refusal = embedded_backend_refusal(settings, "talentmatch worker")
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_worker(settings, stop)
     return 0
 
 
@@ -135,7 +167,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     import time
 
     from core.domain import EntityKind
-    from ingestion.bulk import create_ingest_job, run_ingest_job
+    from ingestion.bulk import create_ingest_job, load_lease, run_ingest_job
     from ingestion.readers import ReaderLimits
     from store.keys import get_or_create_tenant
     from store.models import IngestJob
@@ -165,7 +197,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"\r[{bar:<30}] {done}/{current.total} {rate:,.0f}/s ETA {eta:,.0f}s "
               f"failed {current.failed}", end="", file=sys.stderr, flush=True)  # fmt: skip
 
-    final = run_ingest_job(db, settings.files_dir, job.id, limits=limits, after_batch=progress)
+    # Worker processes resume unfinished loads: the lease keeps them off this one meanwhile.
+    with load_lease(db, job.id) as ours:
+        if not ours:
+            print(f"load {job.id} is being run by a worker process", file=sys.stderr)
+            db.dispose()
+            return 0
+        final = run_ingest_job(db, settings.files_dir, job.id, limits=limits, after_batch=progress)
     print(file=sys.stderr)
     print(f"{final.id}: {final.succeeded} loaded, {final.failed} failed of {final.total}")
     for error in (final.errors or [])[:20]:
@@ -413,7 +451,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="load sample data and print a demo key first"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="HTTP worker processes (more than one needs a shared search backend and "
+        "'talentmatch worker' processes to apply the outbox)",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="apply index changes and run bulk loads on a shared search backend (no HTTP)",
+    )
+    worker.set_defaults(func=cmd_worker)
 
     demo = commands.add_parser("demo", help="load the bilingual sample data")
     demo.add_argument("--jobs", type=int, default=300)

@@ -20,12 +20,13 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 
 from core.domain import EntityKind
@@ -276,6 +277,33 @@ def unfinished_jobs(db: Database) -> list[str]:
                 .order_by(IngestJob.created_at)
             )
         )
+
+
+# The first of PostgreSQL's two advisory lock keys for loads being run (the second: the id's hash).
+_LOAD_LOCK_SPACE = 74152641
+
+
+@contextmanager
+def load_lease(db: Database, job_id: str) -> Iterator[bool]:
+    """Whether this process may run the load now. On PostgreSQL several worker processes
+    share the loads: the one holding the load's session advisory lock runs it, and the lock
+    goes with its connection, so a load whose worker died is resumed by another, and a load
+    a live worker runs is left alone. SQLite: one process runs every load."""
+    if db.engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = {"space": _LOAD_LOCK_SPACE, "id": job_id}
+    with db.engine.connect() as connection:
+        held = bool(connection.execute(
+            text("SELECT pg_try_advisory_lock(:space, hashtext(:id))"), key
+        ).scalar())  # fmt: skip
+        connection.commit()  # the lock outlives the transaction; no transaction stays open
+        try:
+            yield held and job_id in unfinished_jobs(db)
+        finally:
+            if held:
+                connection.execute(text("SELECT pg_advisory_unlock(:space, hashtext(:id))"), key)
+                connection.commit()
 
 
 def _external_id(fields: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command from a fresh checkout to the whole check: install, lint, type-check, start a
-# throwaway PostgreSQL, run the test suite on SQLite and PostgreSQL.
+# throwaway PostgreSQL and Redis, run the test suite on SQLite and PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
@@ -8,10 +8,22 @@ scripts/setup.sh --dev
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports
+stops=()
+trap 'for stop in "${stops[@]}"; do $stop; done' EXIT
 if PGURL="$(scripts/test-postgres.sh start)"; then
   export TALENTMATCH_TEST_POSTGRES_URL="$PGURL"
-  trap 'scripts/test-postgres.sh stop' EXIT
+  stops+=("scripts/test-postgres.sh stop")
 else
   echo "warning: no PostgreSQL server could be started; PostgreSQL tests are skipped" >&2
+fi
+# Rate limits shared by several API processes are tested against a real Redis.
+if REDISURL="$(scripts/test-redis.sh start)"; then
+  export TALENTMATCH_TEST_REDIS_URL="$REDISURL"
+  stops+=("scripts/test-redis.sh stop")
+elif [ "${TALENTMATCH_REQUIRE_REDIS:-}" = 1 ]; then
+  echo "error: no Redis server could be started (TALENTMATCH_REQUIRE_REDIS=1)" >&2
+  exit 1
+else
+  echo "warning: no Redis server could be started; shared rate limit tests are skipped" >&2
 fi
 .venv/bin/python -m pytest "$@"

@@ -216,9 +216,17 @@ class IndexSync:
         with self._lock:
             while max_batches is None or batches < max_batches:
                 with self.db.session() as session:
-                    events = outbox.pending_events(session, limit=self.batch_size)
-                    if not events:
+                    # Claimed rows stay locked through the index update and the commit that
+                    # marks them applied: another consumer never applies them as well.
+                    claimed = outbox.claim_pending(session, limit=self.batch_size)
+                    if not claimed:
                         break
+                    held = outbox.lock_entities(
+                        session, {(EntityKind(e.entity), e.entity_id) for e in claimed}
+                    )
+                    events = [e for e in claimed if (EntityKind(e.entity), e.entity_id) in held]
+                    if not events:
+                        break  # another consumer is indexing these entities; retried next poll
                     by_kind: dict[EntityKind, set[int]] = {}
                     for event in events:
                         by_kind.setdefault(EntityKind(event.entity), set()).add(event.entity_id)

@@ -3,7 +3,9 @@ transaction, so the search index can never silently miss a change."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
@@ -15,16 +17,47 @@ def record_change(session: Session, entity: EntityKind, entity_id: int) -> None:
     session.add(OutboxEvent(entity=entity.value, entity_id=entity_id))
 
 
-def pending_events(session: Session, *, limit: int) -> list[OutboxEvent]:
-    """Events not yet applied to the index, oldest first."""
-    return list(
-        session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.applied.is_(False))
-            .order_by(OutboxEvent.id)
-            .limit(limit)
-        )
+def claim_pending(session: Session, *, limit: int) -> list[OutboxEvent]:
+    """Events not yet applied to the index, oldest first, held by this transaction until it
+    ends. On PostgreSQL the rows stay locked (``FOR UPDATE SKIP LOCKED``): a concurrent
+    consumer skips them and claims the next ones, so no two consumers apply one event, and
+    none waits on another. SQLite has one writer at a time, which serializes consumers."""
+    query = (
+        select(OutboxEvent)
+        .where(OutboxEvent.applied.is_(False))
+        .order_by(OutboxEvent.id)
+        .limit(limit)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+# Advisory lock namespaces (the first of PostgreSQL's two int4 keys) of entities being indexed.
+_ENTITY_LOCK_SPACE = {EntityKind.JOB: 74152631, EntityKind.CANDIDATE: 74152632}
+
+
+def lock_entities(
+    session: Session, entities: Iterable[tuple[EntityKind, int]]
+) -> set[tuple[EntityKind, int]]:
+    """The entities this transaction may index now: on PostgreSQL, those whose advisory lock
+    it could take (held until it ends); another consumer indexing the others may have read
+    an older row, and applying a newer event before it finishes would let it overwrite the
+    index with that older row. Events of the entities left out stay pending. SQLite: all."""
+    wanted = set(entities)
+    if not wanted or session.get_bind().dialect.name != "postgresql":
+        return wanted
+    spaces = {space: kind for kind, space in _ENTITY_LOCK_SPACE.items()}
+    ordered = sorted(wanted, key=lambda item: (item[0].value, item[1]))
+    rows = session.execute(
+        text(
+            "SELECT space, id FROM unnest(CAST(:spaces AS int[]), CAST(:ids AS int[]))"
+            " AS wanted(space, id) WHERE pg_try_advisory_xact_lock(space, id)"
+        ),
+        {"spaces": [_ENTITY_LOCK_SPACE[kind] for kind, _ in ordered],
+         "ids": [entity_id for _, entity_id in ordered]},
+    )  # fmt: skip
+    return {(spaces[space], entity_id) for space, entity_id in rows}
 
 
 def mark_applied(session: Session, event_ids: list[int]) -> None:
