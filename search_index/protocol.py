@@ -312,5 +312,24 @@ class SearchBackend(Protocol):
         ...
 
 
+@runtime_checkable
+class RebuildsBehindAlias(Protocol):
+    """A backend that rebuilds into a new index while searches keep using the current one
+    (Elasticsearch: a versioned index behind an alias, switched in one call). ``reindex``
+    uses it instead of ``clear``, so a full rebuild has no empty window."""
+
+    def begin_rebuild(self) -> str:
+        """Start a new index: writes (and checkpoints) go to it, searches stay on the old."""
+        ...
+
+    def finish_rebuild(self) -> None:
+        """Switch searches to the new index and drop the old."""
+        ...
+
+    def abort_rebuild(self) -> None:
+        """Drop the new index; searches keep the old."""
+        ...
+
+
 # The name the rest of the project uses for a backend.
 SearchIndex = SearchBackend

@@ -23,7 +23,7 @@ from core.encoder import Encoder
 from core.fingerprints import content_hash
 from core.log_safety import describe_failure
 from representation.profiles import CandidateProfile, JobProfile
-from search_index.protocol import IndexDocument, SearchIndex
+from search_index.protocol import IndexDocument, RebuildsBehindAlias, SearchIndex
 from search_index.rerank import text_language
 from search_index.vectors import DatabaseVectors
 from store import outbox
@@ -334,20 +334,37 @@ class IndexSync:
             self._applied_through = max(self._applied_through or 0, issued)
             for kind in kinds or list(self.indexes):
                 index = self.indexes[kind]
-                index.clear()
-                model = Job if kind is EntityKind.JOB else Candidate
-                with self.db.session() as session:
-                    ids = list(session.scalars(select(model.id).order_by(model.id)))
-                for start in range(0, len(ids), batch_size):
-                    with self.db.session() as session:
-                        self._apply(session, kind, ids[start : start + batch_size])
-                    total += len(ids[start : start + batch_size])
-                index.commit()
+                # Behind an alias the old index answers searches until the new one is whole;
+                # otherwise the index is emptied and refilled.
+                behind_alias = isinstance(index, RebuildsBehindAlias)
+                if behind_alias:
+                    index.begin_rebuild()
+                else:
+                    index.clear()
+                try:
+                    total += self._refill(kind, batch_size)
+                except Exception:
+                    if behind_alias:
+                        index.abort_rebuild()
+                    raise
+                if behind_alias:
+                    index.finish_rebuild()
                 if kind in self.database_vectors:
                     with self.db.session() as session:
                         delete_orphan_refs(session, kind)
             self._checkpoint_locked()
         return total
+
+    def _refill(self, kind: EntityKind, batch_size: int) -> int:
+        """Write every row of ``kind`` to its index, in batches; returns how many."""
+        model = Job if kind is EntityKind.JOB else Candidate
+        with self.db.session() as session:
+            ids = list(session.scalars(select(model.id).order_by(model.id)))
+        for start in range(0, len(ids), batch_size):
+            with self.db.session() as session:
+                self._apply(session, kind, ids[start : start + batch_size])
+        self.indexes[kind].commit()
+        return len(ids)
 
     # -- background worker -------------------------------------------------------------------
 
