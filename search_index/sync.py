@@ -336,19 +336,19 @@ class IndexSync:
                 index = self.indexes[kind]
                 # Behind an alias the old index answers searches until the new one is whole;
                 # otherwise the index is emptied and refilled.
-                behind_alias = isinstance(index, RebuildsBehindAlias)
-                if behind_alias:
-                    index.begin_rebuild()
+                rebuild = index if isinstance(index, RebuildsBehindAlias) else None
+                if rebuild is not None:
+                    rebuild.begin_rebuild()
                 else:
                     index.clear()
                 try:
                     total += self._refill(kind, batch_size)
                 except Exception:
-                    if behind_alias:
-                        index.abort_rebuild()
+                    if rebuild is not None:
+                        rebuild.abort_rebuild()
                     raise
-                if behind_alias:
-                    index.finish_rebuild()
+                if rebuild is not None:
+                    rebuild.finish_rebuild()
                 if kind in self.database_vectors:
                     with self.db.session() as session:
                         delete_orphan_refs(session, kind)
