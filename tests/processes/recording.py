@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from core.settings import SearchSettings
 from search_index.protocol import IndexDocument
 
 
@@ -21,6 +22,7 @@ class RecordingIndex:
         log: Path | None = None,
     ) -> None:
         self.log = log
+        self.settings = SearchSettings()  # what the shared pipeline reads (none searches here)
         self.upserted: list[int] = []
         self.deleted: list[int] = []
         self.titles: dict[int, str] = {}
