@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from core.domain import EntityKind
 from core.settings import Settings
-from search_index.elasticsearch import ElasticsearchIndex
 from search_index.embedded import EmbeddedIndex
 from search_index.protocol import SearchIndex
 
@@ -25,6 +24,9 @@ def create_search_index(
             settings=settings.search,
         )  # fmt: skip
     if backend == "elasticsearch":
+        # Imported here: the embedded default never loads the cluster client.
+        from search_index.elasticsearch import ElasticsearchIndex
+
         return ElasticsearchIndex(kind.value, dim=dim, model_id=model_id, settings=settings.search)
     raise ValueError(
         f"unknown search backend {backend!r} in search.backend (TALENTMATCH_SEARCH__BACKEND); "
