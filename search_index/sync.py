@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -331,6 +332,7 @@ class IndexSync:
             # Events issued from here on may be missed by the rows read below: they stay
             # pending and are applied next, so the marker is the id issued before reading.
             issued = self._last_issued_event()
+            started = utcnow()
             self._applied_through = max(self._applied_through or 0, issued)
             for kind in kinds or list(self.indexes):
                 index = self.indexes[kind]
@@ -349,11 +351,34 @@ class IndexSync:
                     raise
                 if rebuild is not None:
                     rebuild.finish_rebuild()
+                    # Other processes kept applying changes to the old index while this one
+                    # was filled: apply everything that changed since, now to the new one.
+                    self._reapply_changed_since(kind, issued, started)
                 if kind in self.database_vectors:
                     with self.db.session() as session:
                         delete_orphan_refs(session, kind)
             self._checkpoint_locked()
         return total
+
+    def _reapply_changed_since(self, kind: EntityKind, issued: int, started: datetime) -> None:
+        """Index again every ``kind`` row changed since a rebuild began: rows updated since
+        ``started``, and entities of outbox events after ``issued`` that the database still
+        holds (deletions among them)."""
+        model = Job if kind is EntityKind.JOB else Candidate
+        with self.db.session() as session:
+            ids = set(session.scalars(select(model.id).where(model.updated_at >= started)))
+            ids.update(
+                session.scalars(
+                    select(OutboxEvent.entity_id).where(
+                        OutboxEvent.entity == kind.value, OutboxEvent.id > issued
+                    )
+                )
+            )
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 512):
+            with self.db.session() as session:
+                self._apply(session, kind, ordered[start : start + 512])
+        self.indexes[kind].commit()
 
     def _refill(self, kind: EntityKind, batch_size: int) -> int:
         """Write every row of ``kind`` to its index, in batches; returns how many."""

@@ -7,7 +7,7 @@ engine)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from search_index.sync import IndexSync
 from store.db import Database
 from store.jobs import upsert_job
 from store.keys import get_or_create_tenant
+from store.models import Job
 from tests.conftest import job_payload
 from tests.processes.recording import RecordingIndex
 
@@ -28,8 +29,11 @@ from tests.processes.recording import RecordingIndex
 class AliasedIndex(RecordingIndex):
     """``titles`` is what searches see (the alias); a rebuild writes a second generation."""
 
-    def __init__(self, fail_after: int | None = None) -> None:
+    def __init__(
+        self, fail_after: int | None = None, during_rebuild: Callable[[], None] | None = None
+    ) -> None:
         super().__init__()
+        self.during_rebuild = during_rebuild
         self.building: dict[int, str] | None = None
         self.seen_during_rebuild: list[int] = []  # searchable documents at each rebuild write
         self.calls: list[str] = []
@@ -61,6 +65,9 @@ class AliasedIndex(RecordingIndex):
             raise RuntimeError("the cluster went away mid-rebuild")
         self.seen_during_rebuild.append(len(self.titles))
         self.building.update({d.id: d.title for d in documents})
+        if self.during_rebuild is not None:
+            hook, self.during_rebuild = self.during_rebuild, None
+            hook()
 
 
 @pytest.fixture
@@ -113,3 +120,27 @@ def test_a_failed_rebuild_leaves_the_old_index(db: Database) -> None:
         sync.reindex(kinds=[EntityKind.JOB], batch_size=4)
     assert index.calls == ["begin", "abort"]
     assert index.titles == before
+
+
+def test_changes_other_processes_made_during_the_rebuild_reach_the_new_index(
+    db: Database,
+) -> None:
+    """Another worker applies writes to the alias's (old) index while this process fills the
+    new one; after the switch the new index has them too."""
+    index = AliasedIndex()
+    sync = sync_over(db, index)
+    write_postings(db, 8)
+    sync.drain()
+    first = min(index.titles)
+
+    def another_worker_writes() -> None:
+        with db.session() as session:
+            job = session.get(Job, first)
+            assert job is not None
+            job.title = "Renamed while rebuilding"
+        write_postings(db, 1)  # and a new posting
+
+    index.during_rebuild = another_worker_writes
+    sync.reindex(kinds=[EntityKind.JOB], batch_size=4)
+    assert index.titles[first] == "Renamed while rebuilding"
+    assert len(index.titles) == 9
