@@ -197,18 +197,7 @@ def document_source(doc: IndexDocument) -> dict[str, Any]:
         "content": f"{doc.title}\n{doc.text}",
         "skills": list(doc.skills),
     }
-    optional = {
-        "city_code": doc.city_code,
-        "district_code": doc.district_code,
-        "salary_min": doc.salary_min,
-        "salary_max": doc.salary_max,
-        "employment_type": doc.employment_type,
-        "education_rank": doc.education_rank,
-        "years": doc.years,
-        "company": doc.company,
-        "language": doc.language,
-    }
-    source.update({name: value for name, value in optional.items() if value is not None})
+    source.update(doc.known_filter_values())
     vector = np.asarray(doc.vector, dtype=np.float32)
     # Cosine refuses a zero vector (an empty text): such a document has no semantic match.
     if float(np.linalg.norm(vector)) > 0.0:

@@ -372,18 +372,8 @@ class EmbeddedIndex:
             "body": f"{title_tokens} {title_tokens} {segment(doc.text)}",
             "skills": list(doc.skills),
         }
-        optional = {
-            "city_code": doc.city_code,
-            "district_code": doc.district_code,
-            "salary_min": doc.salary_min,
-            "salary_max": doc.salary_max,
-            "employment_type": doc.employment_type,
-            "company": doc.company,
-            "education_rank": doc.education_rank,
-            "years": doc.years,
-        }
-        for name, value in optional.items():
-            if value is not None:
+        for name, value in doc.known_filter_values().items():
+            if name != "language":  # kept in a column, not searched by tantivy
                 fields[name] = (
                     float(value) if name in {"salary_min", "salary_max", "years"} else value
                 )

@@ -69,6 +69,22 @@ class IndexDocument:
     # cache, through which ``search_index.vectors.DatabaseVectors`` finds them again.
     text_hashes: tuple[str, str] | None = None
 
+    def known_filter_values(self) -> dict[str, Any]:
+        """The optional filter fields this document has a value for, by name (a backend
+        indexes these; an unknown value never passes a filter on its field)."""
+        values = {
+            "city_code": self.city_code,
+            "district_code": self.district_code,
+            "salary_min": self.salary_min,
+            "salary_max": self.salary_max,
+            "employment_type": self.employment_type,
+            "education_rank": self.education_rank,
+            "years": self.years,
+            "company": self.company,
+            "language": self.language,
+        }
+        return {name: value for name, value in values.items() if value is not None}
+
 
 @dataclass(frozen=True)
 class SearchFilters:
