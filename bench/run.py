@@ -382,7 +382,9 @@ def render(results: dict[str, Any]) -> str:
         "",
         f"`talentmatch bench` on {results['machine']}, {results['date']}, encoder `{results['encoder']}`, "
         "embedded default (SQLite + tantivy + HNSW). Latencies are single-client, in-process "
-        "(route logic without HTTP), search including query encoding.",
+        "(the search and matching services, without the routes' views and HTTP), search "
+        "including query encoding. Data: generated postings and candidates (demo and load "
+        "data, not a quality measurement).",
         "",
         "## Ingest with embedding (cold cache)",
         "",
