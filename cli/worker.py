@@ -5,9 +5,21 @@ outbox events and loads so that each is taken by one of them."""
 from __future__ import annotations
 
 import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.encoder import Encoder
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from search_index.sync import IndexSync
+
+# The heartbeat (``settings.worker_heartbeat_file``) is touched this often while the outbox
+# consumer runs and makes progress; deploy/healthcheck.py reads its age.
+HEARTBEAT_EVERY_S = 5.0
+# A consumer that made no progress (no poll round, no batch) for this long has stalled.
+STALLED_AFTER_S = 120.0
 
 
 def embedded_backend_refusal(settings: Settings, what: str) -> str | None:
@@ -32,6 +44,16 @@ def run_worker(
     runtime = Runtime(settings, encoder=encoder, role="worker")
     try:
         runtime.start()
-        stop.wait()
+        beat(runtime.sync, settings.worker_heartbeat_file)
+        while not stop.wait(HEARTBEAT_EVERY_S):
+            beat(runtime.sync, settings.worker_heartbeat_file)
     finally:
         runtime.close()
+
+
+def beat(sync: IndexSync, heartbeat: Path) -> bool:
+    """Touch the heartbeat file when the consumer runs and made progress lately."""
+    alive = sync.running and time.monotonic() - sync.last_progress < STALLED_AFTER_S
+    if alive:
+        heartbeat.touch()
+    return alive

@@ -10,6 +10,7 @@ import binascii
 import ipaddress
 import json
 import re
+import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -240,6 +241,9 @@ class Settings(BaseSettings):
     # Redis for state several API processes share (rate limits, failed-auth throttling):
     # redis://host:6379/0. Unset: in this process's memory.
     redis_url: str | None = None
+    # ``talentmatch worker`` touches this file every few seconds while its outbox consumer
+    # makes progress; the container health check reads its age. Per container (its /tmp).
+    worker_heartbeat_file: Path = Path(tempfile.gettempdir()) / "talentmatch-worker.heartbeat"
     # Request logs: one JSON object a line, or plain text for a terminal. None: JSON in
     # production, text elsewhere.
     log_format: Literal["json", "text"] | None = None

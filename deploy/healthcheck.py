@@ -1,10 +1,11 @@
 """Container health checks: ``python healthcheck.py api`` or ``python healthcheck.py worker``.
 
 Exit status 0 is healthy. The API is asked its own readiness (``/readyz``). The worker has
-no HTTP endpoint, so its check says what can be said from outside it: the worker process
-(PID 1 of its container) is running, and the two things it works between, the database
-(where the outbox is) and the search engine, answer. A worker stuck in a loop while both
-answer is not detected; a heartbeat file the worker touches each poll would be.
+no HTTP endpoint, so its check reads what it leaves outside: the worker process (PID 1 of
+its container) is running, its heartbeat file is fresh (the worker touches it every few
+seconds while its outbox consumer runs and makes progress, so a stalled or dead consumer
+stops it), and the two things it works between, the database (where the outbox is) and the
+search engine, answer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 TIMEOUT_S = 5.0
+# The worker touches its heartbeat every 5 s; a minute without one is a stall.
+HEARTBEAT_MAX_AGE_S = 60.0
 
 
 def check_api(port: int = 8000) -> str | None:
@@ -45,13 +48,29 @@ def process_problem(pid: int = 1) -> str | None:
     return None
 
 
-def check_worker(pid: int = 1) -> str | None:
-    """None when the worker process runs and its database and search engine answer."""
+def heartbeat_problem(path: Path) -> str | None:
+    """None when the worker's heartbeat file was touched within the last minute."""
+    import time
+
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return "no heartbeat yet (the worker has not started its outbox consumer)"
+    if age > HEARTBEAT_MAX_AGE_S:
+        return f"no heartbeat for {age:.0f} s: the outbox consumer stalled or stopped"
+    return None
+
+
+def check_worker(pid: int = 1, heartbeat: Path | None = None) -> str | None:
+    """None when the worker process runs, its consumer beats, and its database and search
+    engine answer."""
     from core.settings import Settings
 
     if problem := process_problem(pid):
         return problem
     settings = Settings()
+    if problem := heartbeat_problem(heartbeat or settings.worker_heartbeat_file):
+        return problem
     if problem := database_problem(settings):
         return problem
     if settings.search.backend == "elasticsearch":

@@ -162,6 +162,9 @@ class IndexSync:
         # Set once start-up recovery has run: until then the index is catching up and
         # serves what it holds, and writers leave their events to the background thread.
         self.recovered = threading.Event()
+        # When this consumer last made progress (a poll round, a batch applied, a batch of a
+        # rebuild): a worker's heartbeat stops when it stalls.
+        self.last_progress = time.monotonic()
 
     def _encode(self, texts: list[str]) -> list:
         return list(self.encoder.encode(texts))
@@ -241,6 +244,7 @@ class IndexSync:
                     )
                 applied += len(events)
                 batches += 1
+                self.last_progress = time.monotonic()
                 self._since_checkpoint += len(events)
             self.stats.applied += applied
             if self._checkpoint_due():
@@ -388,6 +392,7 @@ class IndexSync:
         for start in range(0, len(ids), batch_size):
             with self.db.session() as session:
                 self._apply(session, kind, ids[start : start + batch_size])
+            self.last_progress = time.monotonic()
         self.indexes[kind].commit()
         return len(ids)
 
@@ -419,12 +424,18 @@ class IndexSync:
                 self.stats.last_error = describe_failure(exc)
                 log.error("index recovery failed: %s", self.stats.last_error)
         while not self._stop.wait(poll_interval_s):
+            self.last_progress = time.monotonic()
             try:
                 self.drain()
                 self.stats.last_error = None
             except Exception as exc:  # keep polling: the next round retries the same events
                 self.stats.last_error = describe_failure(exc)
                 log.error("outbox sync failed: %s", self.stats.last_error)
+
+    @property
+    def running(self) -> bool:
+        """Whether the polling thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:
         self._stop.set()

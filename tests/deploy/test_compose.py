@@ -21,6 +21,7 @@ import time
 import tomllib
 import zipfile
 from collections.abc import Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -701,20 +702,28 @@ def test_worker_health_check_needs_a_running_worker_and_a_database(
     monkeypatch.setenv("TALENTMATCH_DATA_DIR", str(tmp_path))
     worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "worker"])
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    beat = tmp_path / "heartbeat"
+    check = partial(healthcheck.check_worker, heartbeat=beat)
     try:
-        assert healthcheck.check_worker(worker.pid) is None
-        assert "not the worker" in healthcheck.check_worker(other.pid)
+        assert "no heartbeat" in check(worker.pid)
+        beat.touch()
+        assert check(worker.pid) is None
+        stale = time.time() - 61
+        os.utime(beat, (stale, stale))
+        assert "no heartbeat for" in check(worker.pid)
+        beat.touch()
+        assert "not the worker" in check(other.pid)
         worker.send_signal(signal.SIGSTOP)
         try:
             deadline = time.monotonic() + 10
-            while healthcheck.check_worker(worker.pid) is None and time.monotonic() < deadline:
+            while check(worker.pid) is None and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert "state T" in healthcheck.check_worker(worker.pid)
+            assert "state T" in check(worker.pid)
         finally:
             worker.send_signal(signal.SIGCONT)
         if postgres_url:
             monkeypatch.setenv("TALENTMATCH_DB__URL", postgres_url)
-            assert healthcheck.check_worker(worker.pid) is None
+            assert check(worker.pid) is None
         # An Elasticsearch that does not answer.
         monkeypatch.setenv("TALENTMATCH_SEARCH__BACKEND", "elasticsearch")
         monkeypatch.setenv(
@@ -722,14 +731,14 @@ def test_worker_health_check_needs_a_running_worker_and_a_database(
         )
         monkeypatch.setenv("TALENTMATCH_SEARCH__ELASTICSEARCH__USERNAME", "elastic")
         monkeypatch.setenv("TALENTMATCH_SEARCH__ELASTICSEARCH__PASSWORD", "not-a-secret")
-        assert "elasticsearch" in healthcheck.check_worker(worker.pid)
+        assert "elasticsearch" in check(worker.pid)
         # A database that does not answer.
         monkeypatch.setenv(
             "TALENTMATCH_DB__URL", "postgresql+psycopg://nobody:none@127.0.0.1:9/none"
         )
-        assert "database" in healthcheck.check_worker(worker.pid)
+        assert "database" in check(worker.pid)
     finally:
         for process in (worker, other):
             process.kill()
             process.wait()
-    assert "gone" in healthcheck.check_worker(worker.pid)
+    assert "gone" in check(worker.pid)

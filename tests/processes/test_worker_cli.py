@@ -158,11 +158,15 @@ async def test_a_worker_process_applies_the_outbox_and_drains_before_exiting_on_
     settings, made = shared_backend
     first = await api_process.create_job("acme", title="Written before the worker starts")
     # Polling rarely: only its start-up recovery and its drain on exit apply anything.
+    heartbeat = tmp_path / "heartbeat"
     worker = start_worker_process(
-        settings, tmp_path / "worker", TALENTMATCH_SEARCH__OUTBOX_POLL_INTERVAL_S="600"
-    )
+        settings, tmp_path / "worker", TALENTMATCH_SEARCH__OUTBOX_POLL_INTERVAL_S="600",
+        TALENTMATCH_WORKER_HEARTBEAT_FILE=str(heartbeat),
+    )  # fmt: skip
     try:
         assert await _wait_for(lambda: f"upsert {first['id']}" in recorded(tmp_path / "worker"))
+        # Its consumer runs: the container health check sees a fresh heartbeat.
+        assert await _wait_for(heartbeat.exists)
         last = await api_process.create_job("acme", title="Written just before SIGTERM")
         worker.send_signal(signal.SIGTERM)
         _, stderr = worker.communicate(timeout=60)
