@@ -525,12 +525,15 @@ class ElasticsearchIndex:
             new = self._rebuilding
             if new is None:
                 return
-            old = [name for name, aliased in self._versions().items() if aliased and name != new]
+            versions = self._versions()
+            old = [name for name, aliased in versions.items() if aliased and name != new]
             with _unavailable("switching the alias"):
                 self.client.indices.refresh(index=new)
                 self.client.indices.update_aliases(body=alias_switch(self.alias, old, new))
-                for name in old:
-                    self.client.indices.delete(index=name, ignore_unavailable=True)
+                # The replaced index, and any a crashed rebuild left without the alias.
+                for name in versions:
+                    if name != new:
+                        self.client.indices.delete(index=name, ignore_unavailable=True)
             self._rebuilding = None
             self._compatible = True
 
