@@ -54,6 +54,11 @@ def store_document(
         )
     else:
         fields = posting_fields(document.text, rates_to_cny=limits.rates_to_cny)
+        if not fields.get("title"):
+            raise InvalidInput(
+                "no title found: start the posting with its title on a line of its own "
+                "(or a line 职位：…)", field="title",
+            )  # fmt: skip
         fields["external_id"] = external_id
         record, created = upsert_job(session, tenant_id=tenant_id, fields=fields)  # type: ignore[assignment]
     record_file(

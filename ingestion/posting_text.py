@@ -57,6 +57,25 @@ def _first(pattern: re.Pattern[str], text: str, confidence: float) -> Extracted 
     return Extracted(match.group(1).strip(), match.start(1), match.end(1), confidence)
 
 
+# Where a long first line's leading clause ends: a title is followed by its qualifier or a
+# sentence ("高级Java开发工程师（跨境电商）招聘启事，……").
+_CLAUSE_END = re.compile(r"[，,。；;：:（(【\[|｜!！?？]")
+
+
+def _title_from_first_line(text: str) -> Extracted | None:
+    """The first non-empty line as the title (a short one), or its leading clause (a long
+    one, with less confidence); None when neither is a plausible title."""
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    stripped = first_line.strip()
+    start = text.find(stripped)
+    if 2 <= len(stripped) <= 60:
+        return Extracted(stripped, start, start + len(stripped), 0.6)
+    clause = _CLAUSE_END.split(stripped, maxsplit=1)[0].strip()
+    if 2 <= len(clause) <= 60:
+        return Extracted(clause, start, start + len(clause), 0.4)
+    return None
+
+
 def extract_from_posting(
     text: str, *, rates_to_cny: dict[str, float] | None = None
 ) -> ResumeExtraction:
@@ -64,10 +83,7 @@ def extract_from_posting(
     result = ResumeExtraction()
     title = _first(_TITLE_RE, text, 0.9)
     if title is None:
-        first_line = next((line for line in text.splitlines() if line.strip()), "")
-        if 2 <= len(first_line.strip()) <= 60:
-            start = text.find(first_line)
-            title = Extracted(first_line.strip(), start, start + len(first_line), 0.6)
+        title = _title_from_first_line(text)
     if title:
         result.fields["title"] = title
     company = _first(_COMPANY_RE, text, 0.9)
