@@ -31,7 +31,10 @@ class Salary:
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _RANGE = re.compile(rf"{_NUMBER}\s*([kK千wW万]?)\s*(?:[-~～—–至到]|to)\s*{_NUMBER}\s*([kK千wW万]?)")
 _SINGLE = re.compile(rf"{_NUMBER}\s*([kK千wW万]?)")
-_MONTHS = re.compile(r"(\d{2})\s*薪|(\d{2})\s*(?:months|month salary)", re.IGNORECASE)
+# "13薪", "14 months", and a multiplier after the monthly range: "10k-15k*14", "x 14", "×13".
+_MONTHS = re.compile(
+    r"(\d{2})\s*薪|(\d{2})\s*(?:months|month salary)|[*xX×]\s*(1[2-8])(?!\d)", re.IGNORECASE
+)
 _WAN_DIGIT = re.compile(r"(\d+)万(\d)(?![\d.])")  # "1万5" = 1.5万
 _CURRENCY_MARKS = re.compile(r"HK\$|[$€£¥]|\b(?:RMB|CNY|USD|HKD|EUR|GBP)\b", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
@@ -76,7 +79,7 @@ def parse_salary(text: str, *, rates_to_cny: dict[str, float] | None = None) -> 
     if _NEGOTIABLE.search(text) and not re.search(r"\d", text):
         return Salary(None, None, negotiable=True)
     months_match = _MONTHS.search(text)
-    months = int(months_match.group(1) or months_match.group(2)) if months_match else 12
+    months = int(next(group for group in months_match.groups() if group)) if months_match else 12
     body = _THOUSANDS.sub("", _MONTHS.sub(" ", text))
     body = _WAN_DIGIT.sub(r"\1.\2万", body).replace("过万", "10000以上")
     currency = _currency(body)
