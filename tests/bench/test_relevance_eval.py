@@ -133,8 +133,12 @@ def test_graded_ndcg_at_k_on_a_hand_computed_ranking() -> None:
     ideal = 3 / math.log2(2) + 3 / math.log2(3) + 1 / math.log2(4)
     assert ndcg_at([10, 11, 13], grades, 3) == pytest.approx(dcg / ideal)
     assert ndcg_at([11, 12, 10], grades, 3) == pytest.approx(1.0)
-    # Only the top k count.
+    # Only the top k count, in the ranking and in the ideal.
     assert ndcg_at([13, 14, 11], grades, 2) == 0.0
+    many = {10: 2, 11: 2, 12: 2, 13: 1}
+    assert ndcg_at([13, 10], many, 2) == pytest.approx(
+        (1 + 3 / math.log2(3)) / (3 + 3 / math.log2(3))
+    )
     assert ndcg_at([1, 2], {}, 10) == 0.0
 
 
