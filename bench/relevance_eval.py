@@ -373,9 +373,9 @@ def run_relevance_evaluation(
         "`bench/relevance_eval.py` (k1 1.2, b 0.75, bigrams of each lower-cased word). Nothing in the "
         "product was tuned on this set.",
         "",
-        "Short titles often tie on keyword score, and the keyword index orders ties as its segments "
-        "happen to lie: *keyword* and *hybrid, RRF only* move by up to about 0.003 between runs of "
-        "the same set; the other rows repeat exactly.",
+        "*keyword* and *hybrid, RRF only* moved by up to 0.003 between three runs of the same set "
+        "(short titles often tie on keyword score, and the index does not fix the order of ties); "
+        "the other rows repeated exactly.",
         "",
         "## Reporting half",
         "",
