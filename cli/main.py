@@ -427,6 +427,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bench.encoder_quality import run_encoder_evaluation
     from bench.intake_eval import run_intake_evaluation
     from bench.ranking_eval import run_ranking_evaluation
+    from bench.relevance_eval import run_relevance_evaluation
 
     status = 0
     if args.suite in ("all", "ranking"):
@@ -437,6 +438,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         status |= run_intake_evaluation(output="bench/results/intake.md")
     if args.suite in ("all", "encoders"):
         status |= run_encoder_evaluation(output="bench/results/encoders.md")
+    if args.suite in ("all", "relevance"):
+        status |= run_relevance_evaluation(output="bench/results/relevance.md")
     return status
 
 
@@ -555,10 +558,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
 
     evaluate = commands.add_parser(
-        "eval", help="quality reports: intake, ranking (MAP, nDCG@10, P@5, recall@100), encoders"
+        "eval",
+        help="quality reports: intake, ranking (MAP, nDCG@10, P@5, recall@100), encoders, "
+        "relevance (real job titles)",
     )
     evaluate.add_argument(
-        "suite", nargs="?", choices=["all", "intake", "ranking", "encoders"], default="all"
+        "suite",
+        nargs="?",
+        choices=["all", "intake", "ranking", "encoders", "relevance"],
+        default="all",
     )
     evaluate.add_argument(
         "--fit-default",
