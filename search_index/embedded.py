@@ -724,7 +724,11 @@ class EmbeddedIndex:
         vector side drops exactly what the keyword side drops)."""
         query = self._text_query(Clause(should=tuple(excluded)))
         searcher = self._keyword.searcher()
-        found = searcher.search(query, limit=max(1, searcher.num_docs), count=False).hits
+        # Count first: a top-k as deep as the whole index would be allocated in full.
+        matching = int(searcher.search(query, limit=1, count=True).count or 0)  # type: ignore[attr-defined]
+        if matching == 0:
+            return np.array([], dtype=np.int64)
+        found = searcher.search(query, limit=matching, count=False).hits
         slots = [self._slot_of.get(doc_id) for doc_id, _ in self._keyword_hits(searcher, found)]
         return np.array([s for s in slots if s is not None], dtype=np.int64)
 

@@ -219,7 +219,9 @@ class _Parser:
         if token.kind == "phrase":
             return _Term(token.text, field or "body", phrase=True)
         if token.kind == "open":
-            if (nxt := self.peek()) is not None and nxt.kind == "close":
+            if (nxt := self.peek()) is None:
+                raise QuerySyntaxError("unbalanced parenthesis: ( is not closed", token.position)
+            if nxt.kind == "close":
                 raise QuerySyntaxError("empty parentheses", token.position)
             inner = self.any_of()
             closing = self.peek()
