@@ -96,6 +96,9 @@ class SearchInput(Protocol):
 class SearchOutcome:
     result: SearchResult
     interpreted: dict[str, list[str]]  # what was read out of the query, e.g. a city
+    # The words the query searches for (highlighted): without operators, exclusions and
+    # field prefixes.
+    searched: str = ""
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -198,7 +201,8 @@ def _search(
             keyword_query=syntax.keyword if not syntax.plain else None,
         )
     )
-    return SearchOutcome(result=result, interpreted=interpreted)
+    searched = request.query if syntax.plain else syntax.positive_text
+    return SearchOutcome(result=result, interpreted=interpreted, searched=searched)
 
 
 def search_postings(

@@ -196,3 +196,14 @@ async def test_candidate_search_syntax(api: Api) -> None:
     assert set(await keys("skill:django OR title:java -外包", "keyword")) == {"java", "python"}
     # A candidate's employers are in the text: company: matches them there.
     assert await keys("company:华为", "keyword") == ["java"]
+
+
+async def test_highlights_mark_the_searched_words_not_the_syntax(
+    api: Api, corpus: dict[int, str]
+) -> None:
+    await api.create_job("acme", title="Title designer", description="Not a title for everyone.")
+    result = await api.search_jobs("globex", "title:designer AND NOT java", mode="keyword")
+    [hit] = result["hits"]
+    marked = " ".join(s for snippets in hit["highlights"].values() for s in snippets)
+    assert "<em>designer</em>" in marked.lower()
+    assert "<em>title</em>" not in marked.lower() and "<em>not</em>" not in marked.lower()
