@@ -23,6 +23,7 @@ from search_index.protocol import (
     SearchQuery,
     SearchResult,
 )
+from search_index.query_syntax import QuerySyntaxError, parse_search
 from search_index.query_understanding import parse_query, skills_in
 from search_index.rerank import SearchReranker, default_search_reranker
 from taxonomy.regions import region_directory
@@ -95,6 +96,9 @@ class SearchInput(Protocol):
 class SearchOutcome:
     result: SearchResult
     interpreted: dict[str, list[str]]  # what was read out of the query, e.g. a city
+    # The words the query searches for (highlighted): without operators, exclusions and
+    # field prefixes.
+    searched: str = ""
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -155,12 +159,25 @@ def to_search_filters(f: FilterInput) -> SearchFilters:
 
 def _search(
     search: HybridSearch, encode_query: QueryEncoder, viewer_tenant: str, request: SearchInput,
-    only_ids: tuple[int, ...] | None, reranker: SearchReranker | None,
+    only_ids: tuple[int, ...] | None, reranker: SearchReranker | None, *,
+    company_field: bool = True,
 ) -> SearchOutcome:  # fmt: skip
     filters = replace(to_search_filters(request.filters), ids=only_ids)
     text = request.query.strip()
+    try:
+        syntax = parse_search(text, company_field=company_field)
+    except QuerySyntaxError as exc:
+        raise InvalidInput(
+            f"query: {exc}",
+            details=[{"field": "query", "message": exc.reason, "position": exc.position}],
+        ) from exc
     interpreted: dict[str, list[str]] = {}
-    if text and request.interpret_places and not filters.city_codes:
+    if not syntax.plain:
+        # Operators, phrases and fields go to keyword retrieval as a structure, exclusions
+        # to both retrievers as a filter; the vector encodes the positive words only.
+        text = syntax.positive_text
+        filters = replace(filters, exclude=syntax.excluded)
+    elif text and request.interpret_places and not filters.city_codes:
         parsed = parse_query(text)
         if parsed.cities:
             filters = replace(filters, city_codes=tuple(c.code for c in parsed.cities))
@@ -181,9 +198,11 @@ def _search(
             # Hybrid results are re-scored from each signal's strength (search_index.rerank).
             rerank=reranker if request.mode == "hybrid" else None,
             skills=skills_in(text),
+            keyword_query=syntax.keyword if not syntax.plain else None,
         )
     )
-    return SearchOutcome(result=result, interpreted=interpreted)
+    searched = request.query if syntax.plain else syntax.positive_text
+    return SearchOutcome(result=result, interpreted=interpreted, searched=searched)
 
 
 def search_postings(
@@ -203,4 +222,5 @@ def search_candidates(
     """Candidate search in RRF order (no labelled set to fit re-ranking weights on yet)."""
     if request.facets:
         raise InvalidInput("facets are counted for posting search only", field="facets")
-    return _search(search, encode_query, viewer_tenant, request, None, None)
+    # Candidates have no company field: their employers are in the text.
+    return _search(search, encode_query, viewer_tenant, request, None, None, company_field=False)

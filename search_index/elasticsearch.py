@@ -47,11 +47,13 @@ from search_index.protocol import (
     SearchFilters,
     SearchHit,
 )
+from search_index.query_syntax import KeywordQuery, Match
 from search_index.tokenize import segment
 
 # Bumped when the mapping or the document shape changes: an index of an older version is
 # rebuilt, like one of another model.
-MAPPING_VERSION = 1
+# 2: positions in the segmented text and a segmented title field (phrases, title:).
+MAPPING_VERSION = 2
 # index.max_result_window's default: from + size beyond it is refused by Elasticsearch.
 MAX_RESULT_WINDOW = 10_000
 # kNN's num_candidates ceiling (per shard).
@@ -143,7 +145,7 @@ def mapping(*, dim: int, model_id: str, es: ElasticsearchSettings) -> dict[str, 
         "_meta": index_meta(dim=dim, model_id=model_id),
         # Text and vectors are searched, never read back: keeping them out of _source saves
         # space and keeps a second readable copy of profile text out of the cluster.
-        "_source": {"excludes": ["body", "content", "vector"]},
+        "_source": {"excludes": ["body", "title", "content", "vector"]},
         "properties": {
             "id": {"type": "long"},
             "tenant_id": {"type": "keyword"},
@@ -164,7 +166,9 @@ def mapping(*, dim: int, model_id: str, es: ElasticsearchSettings) -> dict[str, 
             "duplicate": {"type": "boolean"},
             "timestamp": {"type": "double"},
             # jieba-segmented title (twice) and text, as the embedded backend indexes them.
-            "body": {"type": "text", "analyzer": "tm_tokens", "index_options": "freqs"},
+            # Positions (the default index_options) for match_phrase.
+            "body": {"type": "text", "analyzer": "tm_tokens"},
+            "title": {"type": "text", "analyzer": "tm_tokens"},
             # The raw title and text for analyzers that need unsegmented input (cjk_bigram
             # pairs only adjacent characters, and segmentation spaces break adjacency).
             "content": content,
@@ -194,6 +198,7 @@ def document_source(doc: IndexDocument) -> dict[str, Any]:
         "duplicate": group != doc.id,
         # The title counts twice: a title match is worth more than a passing mention.
         "body": f"{title} {title} {segment(doc.text)}",
+        "title": title,
         "content": f"{doc.title}\n{doc.text}",
         "skills": list(doc.skills),
     }
@@ -264,7 +269,35 @@ def filter_clauses(viewer_tenant: str, f: SearchFilters) -> list[dict[str, Any]]
     clauses += [{"term": {"skills": skill}} for skill in f.skills_all]
     if f.skills_any:
         clauses.append({"terms": {"skills": list(f.skills_any)}})
+    if f.exclude:
+        # In every body's filter, knn.filter too: an excluded document is no neighbour.
+        clauses.append({"bool": {"must_not": [syntax_clause(q) for q in f.exclude]}})
     return clauses
+
+
+def syntax_clause(query: KeywordQuery) -> dict[str, Any]:
+    """A parsed query (``search_index.query_syntax``) as Query DSL: ``term`` per token,
+    ``match_phrase`` on the segmented field for a phrase, ``bool`` must/should/must_not."""
+    if isinstance(query, Match):
+        if query.phrase:
+            return {"match_phrase": {query.field: {"query": " ".join(query.tokens)}}}
+        if len(query.tokens) == 1:
+            return {"term": {query.field: query.tokens[0]}}
+        return {
+            "bool": {
+                "should": [{"term": {query.field: token}} for token in query.tokens],
+                "minimum_should_match": 1,
+            }
+        }
+    body: dict[str, Any] = {}
+    if query.must:
+        body["must"] = [syntax_clause(q) for q in query.must]
+    if query.should:
+        body["should"] = [syntax_clause(q) for q in query.should]
+        body["minimum_should_match"] = 1
+    if query.must_not:
+        body["must_not"] = [syntax_clause(q) for q in query.must_not]
+    return {"bool": body}
 
 
 def text_clause(terms: Sequence[str]) -> dict[str, Any]:
@@ -278,14 +311,16 @@ def text_clause(terms: Sequence[str]) -> dict[str, Any]:
 
 
 def keyword_query(
-    viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int
-) -> dict[str, Any]:
-    """The BM25 search body: scored text clause, every filter in ``bool.filter``, the exact
-    total (``track_total_hits``), ids only."""
+    viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int,
+    query: KeywordQuery | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The BM25 search body: scored text clause (any of ``terms``, or the parsed ``query``),
+    every filter in ``bool.filter``, the exact total (``track_total_hits``), ids only."""
+    text = text_clause(terms) if query is None else syntax_clause(query)
     return {
         "query": {
             "bool": {
-                "must": [text_clause(terms)],
+                "must": [text],
                 "filter": filter_clauses(viewer_tenant, filters),
             }
         },
@@ -647,14 +682,16 @@ class ElasticsearchIndex:
 
     def keyword_search(
         self, viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int,
-        count_groups: bool = False,
+        count_groups: bool = False, query: KeywordQuery | None = None,
     ) -> KeywordHits:  # fmt: skip
         """BM25 hits (pages past the result window follow ``search_after``), the exact
         total, and with ``count_groups`` the exact number of groups (see
         ``_folded_groups``)."""
-        if (filters.ids is not None and not filters.ids) or not terms:
+        if (filters.ids is not None and not filters.ids) or not (terms or query):
             return KeywordHits(hits=[], total=0, groups=0 if count_groups else None)
-        body = keyword_query(viewer_tenant, terms, filters, limit=min(limit, MAX_RESULT_WINDOW))
+        body = keyword_query(
+            viewer_tenant, terms, filters, limit=min(limit, MAX_RESULT_WINDOW), query=query
+        )
         found = self._search(body, "a keyword search")
         if found is None:
             return KeywordHits(hits=[], total=0, groups=0 if count_groups else None)

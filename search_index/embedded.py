@@ -39,11 +39,14 @@ from search_index.protocol import (
     SearchHit,
     StoredFields,
 )
+from search_index.query_syntax import Clause, KeywordQuery, Match
 from search_index.tokenize import segment
 
 log = logging.getLogger(__name__)
 
-_FORMAT_VERSION = 5  # 5: the outbox marker (applied_through)
+# 5: the outbox marker (applied_through); 6: positions in the text and a title field
+# (phrases, title:), so older indexes rebuild
+_FORMAT_VERSION = 6
 _NO_CODE = -1
 
 
@@ -75,7 +78,9 @@ def _build_schema() -> tantivy.Schema:
     builder.add_text_field("skills", tokenizer_name="raw")
     builder.add_integer_field("timestamp", indexed=True, fast=True)
     # Pre-segmented by jieba; the whitespace tokenizer only splits on the spaces we put in.
-    builder.add_text_field("body", tokenizer_name="whitespace", index_option="freq")
+    # Positions: phrase queries ("Spring Cloud") need them.
+    builder.add_text_field("body", tokenizer_name="whitespace", index_option="position")
+    builder.add_text_field("title", tokenizer_name="whitespace", index_option="position")
     return builder.build()
 
 
@@ -370,6 +375,7 @@ class EmbeddedIndex:
             "timestamp": int(doc.timestamp),
             # The title counts twice: a title match is worth more than a passing mention.
             "body": f"{title_tokens} {title_tokens} {segment(doc.text)}",
+            "title": title_tokens,
             "skills": list(doc.skills),
         }
         for name, value in doc.known_filter_values().items():
@@ -420,12 +426,12 @@ class EmbeddedIndex:
 
     def keyword_search(
         self, viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int,
-        count_groups: bool = False,
+        count_groups: bool = False, query: KeywordQuery | None = None,
     ) -> KeywordHits:  # fmt: skip
-        if filters.ids is not None and not filters.ids or not terms:
+        if filters.ids is not None and not filters.ids or not (terms or query):
             return KeywordHits(hits=[], total=0, groups=0 if count_groups else None)
         with self._lock:
-            full = self._keyword_query(list(terms), viewer_tenant, filters)
+            full = self._keyword_query(list(terms), viewer_tenant, filters, query)
             searcher = self._keyword.searcher()
             result = searcher.search(full, limit=max(limit, 1), count=True)
             total = int(result.count or 0)  # type: ignore[attr-defined]  # missing from the stubs
@@ -610,6 +616,9 @@ class EmbeddedIndex:
             mask &= known_education & (c["education_rank"] >= f.education_min_rank)
         if f.education_max_rank is not None:
             mask &= known_education & (c["education_rank"] <= f.education_max_rank)
+        if f.exclude:
+            excluded = self._excluded_slots(f.exclude)
+            mask[excluded[excluded < len(mask)]] = False
         for skill in f.skills_all:
             mask &= self._skill_mask(skill)
         if f.skills_any:
@@ -674,18 +683,54 @@ class EmbeddedIndex:
         if f.skills_any:
             clauses.append(any_of("skills", f.skills_any))
         # Filters must not add to BM25: wrap them in a zero constant score.
-        return [(tantivy.Occur.Must, Q.const_score_query(c, 0.0)) for c in clauses]
+        musts = [(tantivy.Occur.Must, Q.const_score_query(c, 0.0)) for c in clauses]
+        return musts + [(tantivy.Occur.MustNot, self._text_query(q)) for q in f.exclude]
 
     # -- retrieval -------------------------------------------------------------------------
 
-    def _keyword_query(self, terms: list[str], viewer_tenant: str, filters: SearchFilters) -> Any:
+    def _keyword_query(
+        self, terms: list[str], viewer_tenant: str, filters: SearchFilters,
+        query: KeywordQuery | None = None,
+    ) -> Any:  # fmt: skip
         schema = self._schema
-        text_query = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in terms]
-        )
+        if query is not None:
+            text_query = self._text_query(query)
+        else:
+            text_query = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in terms]
+            )
         return tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, text_query), *self._keyword_filter(viewer_tenant, filters)]
         )
+
+    def _text_query(self, query: KeywordQuery) -> Any:
+        """``query`` (``search_index.query_syntax``) as a scored tantivy query."""
+        Q, Occur, schema = tantivy.Query, tantivy.Occur, self._schema
+        if isinstance(query, Match):
+            if query.phrase:
+                return Q.phrase_query(schema, query.field, list(query.tokens))
+            return Q.boolean_query(
+                [(Occur.Should, Q.term_query(schema, query.field, t)) for t in query.tokens]
+            )
+        clauses = [(Occur.Must, self._text_query(q)) for q in query.must]
+        if query.should:
+            any_of = [(Occur.Should, self._text_query(q)) for q in query.should]
+            clauses.append((Occur.Must, Q.boolean_query(any_of)))
+        clauses += [(Occur.MustNot, self._text_query(q)) for q in query.must_not]
+        return Q.boolean_query(clauses)
+
+    def _excluded_slots(self, excluded: Sequence[KeywordQuery]) -> np.ndarray:
+        """The slots of documents matching any of ``excluded`` (a tantivy query, so the
+        vector side drops exactly what the keyword side drops)."""
+        query = self._text_query(Clause(should=tuple(excluded)))
+        searcher = self._keyword.searcher()
+        # Count first: a top-k as deep as the whole index would be allocated in full.
+        matching = int(searcher.search(query, limit=1, count=True).count or 0)  # type: ignore[attr-defined]
+        if matching == 0:
+            return np.array([], dtype=np.int64)
+        found = searcher.search(query, limit=matching, count=False).hits
+        slots = [self._slot_of.get(doc_id) for doc_id, _ in self._keyword_hits(searcher, found)]
+        return np.array([s for s in slots if s is not None], dtype=np.int64)
 
     def _vector_search(
         self, vector: np.ndarray, mask: np.ndarray, depth: int

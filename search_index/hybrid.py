@@ -36,6 +36,7 @@ from search_index.protocol import (
     SearchResult,
     TotalRelation,
 )
+from search_index.query_syntax import body_tokens
 from search_index.rerank import rerank_signals, text_language
 from search_index.tokenize import tokenize
 
@@ -101,8 +102,12 @@ class HybridSearch:
     def _search(self, query: SearchQuery) -> tuple[SearchResult, list[int] | None]:
         """One page, and the ids of the whole (collapsed) text result; None for a listing."""
         depth = max(self.settings.candidate_depth, query.offset + query.limit)
-        terms = list(dict.fromkeys(tokenize(query.text))) if query.text.strip() else []
-        if not terms and query.vector is None:
+        if query.keyword_query is not None:
+            terms = body_tokens(query.keyword_query)
+        else:
+            terms = list(dict.fromkeys(tokenize(query.text))) if query.text.strip() else []
+        searches_keywords = bool(terms) or query.keyword_query is not None
+        if not searches_keywords and query.vector is None:
             page = self.backend.list_recent(
                 query.viewer_tenant, query.filters, offset=query.offset, limit=query.limit,
                 collapse_duplicates=query.collapse_duplicates,
@@ -111,7 +116,7 @@ class HybridSearch:
         keyword: Ranked = []
         keyword_total = 0  # documents, or groups when collapsing
         keyword_exact = keyword_complete = True
-        if terms and query.mode in ("hybrid", "keyword"):
+        if searches_keywords and query.mode in ("hybrid", "keyword"):
             keyword, keyword_total, keyword_exact, keyword_complete = self._keyword(
                 terms, query, depth
             )
@@ -139,10 +144,16 @@ class HybridSearch:
         (groups when collapsing), whether that number is exact and whether the hits hold
         every match."""
         while True:
-            found = self.backend.keyword_search(
-                query.viewer_tenant, terms, query.filters, limit=depth,
-                count_groups=query.collapse_duplicates,
-            )  # fmt: skip
+            if query.keyword_query is None:
+                found = self.backend.keyword_search(
+                    query.viewer_tenant, terms, query.filters, limit=depth,
+                    count_groups=query.collapse_duplicates,
+                )  # fmt: skip
+            else:
+                found = self.backend.keyword_search(
+                    query.viewer_tenant, terms, query.filters, limit=depth,
+                    count_groups=query.collapse_duplicates, query=query.keyword_query,
+                )  # fmt: skip
             complete = len(found.hits) >= found.total
             if query.mode != "keyword" or complete:
                 break

@@ -21,6 +21,8 @@ it). Every field given must hold (AND); within one field:
 - ``education_min_rank``/``education_max_rank``, ``years_min``/``years_max``: inclusive bounds;
 - ``skills_all``: every listed canonical skill id; ``skills_any``: at least one;
 - a document whose value is unknown never passes a filter on that field;
+- ``exclude``: the document matches none of these keyword queries (``NOT``/``-term`` of the
+  query syntax, ``search_index.query_syntax``), in keyword and vector retrieval alike;
 - filters apply inside retrieval, before any top-k cut.
 
 Duplicates: documents with the same ``group_id`` are near-duplicates; ``group_ids`` tells the
@@ -40,6 +42,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from core.settings import SearchSettings
+from search_index.query_syntax import KeywordQuery
 from search_index.rerank import SearchReranker
 
 
@@ -102,6 +105,8 @@ class SearchFilters:
     companies: tuple[str, ...] = ()  # exact company names
     # Only these documents (e.g. the postings of one career fair); None: no restriction.
     ids: tuple[int, ...] | None = None
+    # Documents matching any of these are left out (the query's NOT / -term).
+    exclude: tuple[KeywordQuery, ...] = ()
 
 
 SearchMode = Literal["hybrid", "keyword", "semantic"]
@@ -140,6 +145,9 @@ class SearchQuery:
     # Re-score the fused hybrid result (``search_index.rerank``); None: RRF order.
     rerank: SearchReranker | None = None
     skills: tuple[str, ...] = ()  # canonical skills the query names (a re-ranking signal)
+    # The structured keyword query (``search_index.query_syntax``); None: any term of
+    # ``text``. ``text`` then holds the positive words only (what the vector encodes).
+    keyword_query: KeywordQuery | None = None
 
 
 TotalRelation = Literal["eq", "gte"]
@@ -282,10 +290,11 @@ class SearchBackend(Protocol):
 
     def keyword_search(
         self, viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int,
-        count_groups: bool = False,
+        count_groups: bool = False, query: KeywordQuery | None = None,
     ) -> KeywordHits:  # fmt: skip
-        """BM25 over the segmented text: documents with any of ``terms``, under ``filters``;
-        the best ``limit`` and the exact number of matches."""
+        """BM25 over the segmented text: documents with any of ``terms`` (or, when given,
+        matching ``query``: AND/OR/NOT, phrases, fields), under ``filters``; the best
+        ``limit`` and the exact number of matches."""
         ...
 
     def vector_search(

@@ -78,7 +78,7 @@ def search_jobs(
                 duplicates=hit.duplicates,
                 # Highlights quote the posting as this caller is shown it (contacts masked).
                 highlights=highlight(
-                    body.query,
+                    outcome.searched,
                     {"title": view.title, "description": view.description, "company": view.company},
                 ),
                 retrieval=_retrieval(hit),
@@ -124,7 +124,7 @@ def search_candidates(
                     id=hit.id,
                     score=hit.score,
                     highlights=highlight(
-                        body.query,
+                        outcome.searched,
                         {
                             "desired_titles": " / ".join(person.desired_titles),
                             "summary": person.summary,

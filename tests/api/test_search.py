@@ -299,12 +299,15 @@ async def test_query_syntax_is_just_text(api: Api, corpus: dict[int, str]) -> No
     for query in [
         'title:"x" OR 1=1',
         "*:*",
-        "((((",
         "python AND NOT java~2",
         "' DROP TABLE jobs; --",
     ]:
         response = await api.post("/v1/search/jobs", "globex", {"query": query})
         assert response.status_code == 200
+    # Malformed syntax is refused, naming the query (tests/api/test_search_syntax.py).
+    response = await api.post("/v1/search/jobs", "globex", {"query": "(((("})
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json()["error"]["details"]] == ["query"]
     assert (await api.get("/v1/jobs", "acme")).json()["total"] == len(POSTINGS)
 
 

@@ -33,6 +33,7 @@ from search_index.elasticsearch import (
 )
 from search_index.factory import create_search_index
 from search_index.protocol import SALARY_BANDS, IndexDocument, SearchFilters
+from search_index.query_syntax import Match
 
 GOLDEN = Path(__file__).parent / "golden" / "es"
 
@@ -50,6 +51,7 @@ EVERY_FILTER = SearchFilters(
     skills_any=("django", "flask"),
     companies=("腾讯",),
     ids=(1, 2, 3),
+    exclude=(Match("body", ("外包",)),),
 )
 VISIBILITY = {
     "bool": {
@@ -160,6 +162,7 @@ TRANSLATION = {
     "skills_any": {"terms": {"skills": ["django", "flask"]}},
     "companies": {"terms": {"company": ["腾讯"]}},
     "ids": {"terms": {"id": [1, 2, 3]}},
+    "exclude": {"bool": {"must_not": [{"term": {"body": "外包"}}]}},
 }
 
 
