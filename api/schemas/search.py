@@ -55,7 +55,11 @@ FacetName = Literal["city", "district", "employment_type", "education", "salary"
 
 
 class SearchRequest(StrictModel):
-    query: Annotated[str, StringConstraints(max_length=500), NoControlCharacters] = ""
+    query: Annotated[str, StringConstraints(max_length=500), NoControlCharacters] = Field(
+        "",
+        description="words (any of them match); in keyword and hybrid modes also AND, OR, NOT, "
+        '-term, ( ), "exact phrase", title:, skill:, company: (UPPERCASE operators only)',
+    )
     filters: SearchFiltersIn = Field(default_factory=SearchFiltersIn)
     page: Annotated[int, Field(ge=1, le=1000)] = 1
     page_size: Annotated[int, Field(ge=1, le=100)] = 20
