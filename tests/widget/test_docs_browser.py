@@ -4,11 +4,8 @@ server ships, "Authorize" takes a key, and "Try it out" sends it as the bearer t
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from api.app import create_app
 from core.encoder import Encoder
@@ -16,19 +13,7 @@ from core.settings import Settings
 from store.db import Database
 from store.keys import create_key
 from tests.conftest import start_server
-
-CHROMIUM = os.environ.get("TALENTMATCH_CHROMIUM", "/usr/bin/chromium")
-REQUIRED = os.environ.get("TALENTMATCH_REQUIRE_BROWSER") == "1"
-try:
-    from playwright import sync_api
-except ImportError:
-    if REQUIRED:
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
-if not Path(CHROMIUM).exists():
-    if REQUIRED:
-        raise RuntimeError(f"no Chromium at {CHROMIUM}")
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+from tests.widget.chromium import CHROMIUM, sync_api
 
 
 def test_swagger_ui_works_offline_and_sends_the_key(tmp_path: Path, use_encoder: Encoder) -> None:

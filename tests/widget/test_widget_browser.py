@@ -27,20 +27,7 @@ from core.settings import Settings
 from ingestion.demo import DEMO_FAIR, FAIR_TENANT, load_demo, load_demo_fair
 from store.keys import create_key
 from tests.conftest import free_port, start_server
-
-CHROMIUM = os.environ.get("TALENTMATCH_CHROMIUM", "/usr/bin/chromium")
-# .ci/run installs Chromium and sets this: there, a missing browser is a failure, not a skip.
-REQUIRED = os.environ.get("TALENTMATCH_REQUIRE_BROWSER") == "1"
-try:
-    from playwright import sync_api
-except ImportError:
-    if REQUIRED:
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
-if not Path(CHROMIUM).exists():
-    if REQUIRED:
-        raise RuntimeError(f"no Chromium at {CHROMIUM}")
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+from tests.widget.chromium import CHROMIUM, sync_api
 
 HOSTILE_CSS = "* { color: red !important; font-size: 40px; }  .btn, h3 { border-radius: 0; }"
 RED = "rgb(255, 0, 0)"
