@@ -297,7 +297,12 @@ def test_keyboard_only(page: Any, site: Site) -> None:
     page.keyboard.press("Escape")
     assert widget.locator("dialog[open]").count() == 0
     assert _focused(page)["text"] == focused["text"]  # back on the job it opened
-    # A filter by keyboard: focus the job-type select and pick with arrows.
+    # A filter by keyboard: focus the job-type select and pick with arrows (once its options
+    # are there: the facet counts that fill it arrive after the results).
+    page.wait_for_function(
+        "el => el.shadowRoot.querySelectorAll('select')[2].options.length > 1",
+        arg=widget.element_handle(),
+    )
     widget.locator("select").nth(2).focus()
     page.keyboard.press("ArrowDown")
     page.wait_for_function(
