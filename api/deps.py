@@ -9,12 +9,13 @@ from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.runtime import Runtime
 from core.errors import InsufficientScope, OriginNotAllowed, Unauthorized
+from matching.explain import preferred_language
 from store.keys import Principal, authenticate
 
 
@@ -158,3 +159,15 @@ MatchJobs = Annotated[Principal, Depends(require("match"))]
 FeedbackWrite = Annotated[Principal, Depends(require("feedback:write"))]
 FairsWrite = Annotated[Principal, Depends(require("fairs:write"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+def request_language(
+    accept_language: Annotated[
+        str | None, Header(description="zh or en: the language of explanations")
+    ] = None,
+) -> str:
+    """``zh`` or ``en`` for the text a response explains things in (English by default)."""
+    return preferred_language(accept_language)
+
+
+LanguageDep = Annotated[str, Depends(request_language)]

@@ -13,17 +13,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.request_log import request_id_of
+from core.compliance import render_flag
 from core.errors import (
     Conflict,
     Forbidden,
     IndexUnavailable,
     InvalidInput,
+    NoncompliantPosting,
     NotFound,
     RateLimited,
     TalentMatchError,
     Unauthorized,
 )
 from core.log_safety import describe_failure
+from matching.explain import preferred_language
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +74,12 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"Retry-After": "1"}
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after_s)}
-        body = error_body(
-            exc.code, exc.message, exc.details, request_id=request_id_of(request.scope)
-        )
+        details = exc.details
+        if isinstance(exc, NoncompliantPosting):  # flags explained in the caller's language
+            language = preferred_language(request.headers.get("accept-language"))
+            rendered = [render_flag(flag, language) for flag in exc.flags]
+            details = [{"field": f["field"], "message": f["explanation"], **f} for f in rendered]
+        body = error_body(exc.code, exc.message, details, request_id=request_id_of(request.scope))
         return JSONResponse(body, status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.schemas import CandidateRead, FeedbackRead, JobRead
+from api.schemas import CandidateRead, ComplianceRead, FeedbackRead, JobRead
+from core.compliance import render_flag
 from representation.fairness import blind_view
 from store.jobs import shown_duplicate_of
 from store.keys import Principal
@@ -36,12 +37,28 @@ def candidate_view(
     return view
 
 
-def job_view(row: Job, principal: Principal, *, duplicate_of: int | None) -> JobRead:
-    """A posting as this caller reads it; ``duplicate_of`` as ``job_views`` resolved it.
-    Browser keys get no contacts and no extraction details; other keys without the contact
-    scope get contacts masked, except in their own tenant's postings they may edit (an edit
-    round trip must not overwrite stored contacts with masks)."""
-    view = JobRead.model_validate(row).model_copy(update={"duplicate_of": duplicate_of})
+def compliance_view(row: Job, principal: Principal, language: str) -> ComplianceRead | None:
+    """A posting's compliance flags with their text in ``language``; the operator's reviews
+    only for admin keys."""
+    if row.compliance_status is None:
+        return None
+    flags = [render_flag(flag, language) for flag in row.compliance_flags or []]
+    if principal.role != "admin":
+        flags = [{k: v for k, v in flag.items() if k != "review"} for flag in flags]
+    return ComplianceRead.model_validate({"status": row.compliance_status, "flags": flags})
+
+
+def job_view(
+    row: Job, principal: Principal, *, duplicate_of: int | None, language: str = "en"
+) -> JobRead:
+    """A posting as this caller reads it; ``duplicate_of`` as ``job_views`` resolved it,
+    compliance explanations in ``language``. Browser keys get no contacts and no extraction
+    details; other keys without the contact scope get contacts masked, except in their own
+    tenant's postings they may edit (an edit round trip must not overwrite stored contacts
+    with masks)."""
+    view = JobRead.model_validate(row).model_copy(update={
+        "duplicate_of": duplicate_of, "compliance": compliance_view(row, principal, language),
+    })  # fmt: skip
     if principal.role == "public":
         return JobRead.model_validate(
             {**redact_strings(view.model_dump(exclude={"extraction"})), "extraction": None}
@@ -53,13 +70,16 @@ def job_view(row: Job, principal: Principal, *, duplicate_of: int | None) -> Job
 
 
 def job_views(
-    session: Session, rows: list[Job], principal: Principal, *, fair_id: str | None = None
-) -> list[JobRead]:
+    session: Session, rows: list[Job], principal: Principal, *, fair_id: str | None = None,
+    language: str = "en",
+) -> list[JobRead]:  # fmt: skip
     """Postings as this caller reads them, in order: ``duplicate_of`` never names a posting
-    the caller cannot see (``fair_id``: as seen at that fair)."""
+    the caller cannot see (``fair_id``: as seen at that fair); compliance text in
+    ``language`` (zh or en, from Accept-Language)."""
     shown = shown_duplicate_of(session, rows, viewer_tenant=principal.tenant_id,
                                fair_id=fair_id or principal.fair_id)  # fmt: skip
-    return [job_view(row, principal, duplicate_of=shown[row.id]) for row in rows]
+    return [job_view(row, principal, duplicate_of=shown[row.id], language=language)
+            for row in rows]  # fmt: skip
 
 
 def feedback_view(row: Feedback, principal: Principal) -> FeedbackRead:

@@ -440,6 +440,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         status |= run_encoder_evaluation(output="bench/results/encoders.md")
     if args.suite in ("all", "relevance"):
         status |= run_relevance_evaluation(output="bench/results/relevance.md")
+    if args.suite in ("all", "compliance"):
+        from bench.compliance_eval import reviews_from_database, run_compliance_evaluation
+
+        reviews = []
+        if args.with_reviews:
+            db = _database(_settings())
+            try:
+                reviews = reviews_from_database(db)
+            finally:
+                db.dispose()
+        status |= run_compliance_evaluation(output="bench/results/compliance.md", reviews=reviews)
     return status
 
 
@@ -560,18 +571,23 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "eval",
         help="quality reports: intake, ranking (MAP, nDCG@10, P@5, recall@100), encoders, "
-        "relevance (real job titles)",
+        "relevance (real job titles), compliance (discriminatory requirements in postings)",
     )
     evaluate.add_argument(
         "suite",
         nargs="?",
-        choices=["all", "intake", "ranking", "encoders", "relevance"],
+        choices=["all", "intake", "ranking", "encoders", "relevance", "compliance"],
         default="all",
     )
     evaluate.add_argument(
         "--fit-default",
         action="store_true",
         help="first refit the shipped default ranker model on a separate generated corpus",
+    )
+    evaluate.add_argument(
+        "--with-reviews",
+        action="store_true",
+        help="compliance: add the flags the operator reviewed (from the database) to the set",
     )
     evaluate.set_defaults(func=cmd_eval)
     return parser

@@ -60,3 +60,17 @@ class RateLimited(TalentMatchError):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message, details={"retry_after_s": retry_after_s})
         self.retry_after_s = retry_after_s
+
+
+class NoncompliantPosting(InvalidInput):
+    """A posting with unlawful discriminatory requirements, refused under a tenant's
+    ``block`` policy; ``flags`` are the stored (language-neutral) flags, ``details`` name the
+    field of each."""
+
+    code = "noncompliant_posting"
+
+    def __init__(self, message: str, *, flags: list[dict[str, Any]]) -> None:
+        details = [{"field": f["field"], "message": f"{f['category']}: {f['text']}", **f}
+                   for f in flags]  # fmt: skip
+        super().__init__(message, field=flags[0]["field"] if flags else None, details=details)
+        self.flags = flags

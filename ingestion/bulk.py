@@ -30,7 +30,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 
 from core.domain import EntityKind
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NoncompliantPosting, NotFound
 from ingestion.intake import store_document
 from ingestion.readers import FileRejected, ReaderLimits
 from ingestion.records import CandidateCreate, JobCreate
@@ -335,6 +335,8 @@ def _error_entry(record: Record, exc: InvalidInput | FileRejected) -> dict[str, 
              "file": record.document[0] if record.document else None}  # fmt: skip
     if isinstance(exc, FileRejected):
         entry["code"] = exc.reason
+    if isinstance(exc, NoncompliantPosting):  # refused under the tenant's block policy
+        entry["code"] = exc.code
     return entry
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.domain import EntityKind
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NoncompliantPosting
 from ingestion.posting_text import posting_fields
 from ingestion.readers import FileRejected, ReaderLimits, read_document
 from ingestion.resume_text import with_resume_extraction
@@ -88,7 +88,6 @@ def ingest_file(
     except FileRejected as exc:
         return FileResult(filename, "error", error={"code": exc.reason, "message": exc.message})
     except InvalidInput as exc:  # e.g. extracted values that fail validation
-        return FileResult(
-            filename, "error", error={"code": "invalid_content", "message": exc.message}
-        )
+        code = exc.code if isinstance(exc, NoncompliantPosting) else "invalid_content"
+        return FileResult(filename, "error", error={"code": code, "message": exc.message})
     return FileResult(filename, "created" if created else "updated", id=record_id)

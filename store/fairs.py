@@ -6,8 +6,10 @@ withdrew stays off the fair until the fair approves it again: its owner cannot p
 
 A fair posting's ``status``: ``pending`` (asked, not decided), ``approved`` (shown),
 ``rejected`` (a request the fair turned down), ``withdrawn`` (the fair took it down). Only
-approved postings that are still public (or the fair tenant's own) are shown, through the
-one visibility rule in ``store.jobs.visible_to``."""
+approved postings that are still public (or the fair tenant's own) and carry no unlawful
+compliance flag are shown, through the one visibility rule in ``store.jobs.visible_to``:
+publishing an unlawful posting is refused, and one that becomes unlawful by an edit is hidden
+from its fairs (its approval kept, so a corrected posting shows again)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.compliance import UNLAWFUL
+from core.errors import Conflict, Forbidden, InvalidInput, NoncompliantPosting, NotFound
 from store.jobs import APPROVED, get_visible_job, visible_to
 from store.models import Fair, FairPosting, Job, utcnow
 
@@ -78,6 +81,12 @@ def _decide(row: FairPosting, status: str, fair: Fair) -> None:
 def _showable(job: Job, fair: Fair) -> None:
     if job.private and job.tenant_id != fair.tenant_id:
         raise InvalidInput("a private posting cannot be shown at a fair", field="job_id")
+    if job.compliance_status == UNLAWFUL:
+        raise NoncompliantPosting(
+            f"job {job.id} states requirements the law forbids; a fair cannot show it",
+            flags=[f for f in job.compliance_flags or [] if f["level"] == UNLAWFUL
+                   and (f.get("review") or {}).get("decision") != "false_positive"],
+        )  # fmt: skip
 
 
 def publish(

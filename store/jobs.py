@@ -4,8 +4,8 @@ Every write records an outbox event in the same transaction.
 Visibility is one rule, ``visible_to``, and every read of postings goes through it (lists,
 single reads, search results, matches, duplicate groups, fairs): a posting is visible to a
 tenant when it is the tenant's own or not private; seen through a fair (a fair's browser
-key, or the fair's postings list) it must also be shown there: approved by the fair, and
-public unless the fair's own tenant owns it. A fair posting that became private keeps its
+key, or the fair's postings list) it must also be shown there: approved by the fair,
+public unless the fair's own tenant owns it, and without an unlawful compliance flag. A fair posting that became private keeps its
 row (its approval) but is not shown until it is public again."""
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.compliance import UNLAWFUL, check_posting, status_of
 from core.domain import EntityKind
-from core.errors import Forbidden, NotFound
+from core.errors import Forbidden, NoncompliantPosting, NotFound
 from core.fingerprints import bands, posting_fingerprint_text, same_posting, simhash
 from store.external_ids import ensure_external_id_free, find_by_external_ids
 from store.files import delete_files_of
-from store.models import Fair, FairPosting, Job, utcnow
+from store.models import Fair, FairPosting, Job, Tenant, utcnow
 from store.normalize import (
     check_salary_range,
     clean_list,
@@ -57,6 +58,43 @@ def _apply(job: Job, fields: dict[str, Any]) -> None:
     check_salary_range(job.salary_min, job.salary_max, field="salary_min")
     if job.posted_at is None:
         job.posted_at = utcnow()
+
+
+def _check_compliance(session: Session, job: Job) -> None:
+    """Check the posting for discriminatory requirements (every write comes here), keeping
+    the operator's reviews of flags that are still there; under the tenant's ``block``
+    policy an unlawful one is refused (the caller's transaction then stores nothing)."""
+    extra = {f"{name}.{i}": str(item) for name in ("required_skills", "preferred_skills")
+             for i, item in enumerate(getattr(job, name) or [])}  # fmt: skip
+    result = check_posting(job.title, job.description, extra=extra)
+    reviews = {(f["category"], f["field"], f["text"]): f["review"]
+               for f in job.compliance_flags or [] if f.get("review")}  # fmt: skip
+    flags = []
+    for flag in result.flags:
+        stored = flag.as_stored()
+        review = reviews.get((flag.category, flag.field, flag.text))
+        if review is not None:
+            stored["review"] = review
+        flags.append(stored)
+    status = status_of(flags)
+    if status == UNLAWFUL:
+        tenant = session.get(Tenant, job.tenant_id)
+        if tenant is not None and tenant.compliance_policy == "block":
+            unlawful = [f for f in flags if f["level"] == UNLAWFUL]
+            raise NoncompliantPosting(
+                "the posting states requirements the law forbids: "
+                + ", ".join(f"{f['category']} ({f['text']})" for f in unlawful),
+                flags=unlawful,
+            )
+    job.compliance_flags, job.compliance_status = flags, status
+    job.compliance_review = review_state(flags)
+
+
+def review_state(flags: list[dict[str, Any]]) -> str | None:
+    """Where the operator's review of these flags stands: None (no flags), pending, reviewed."""
+    if not flags:
+        return None
+    return "reviewed" if all(f.get("review") for f in flags) else "pending"
 
 
 # Postings sharing a SimHash band with any of a chunk of postings, visible to their tenant.
@@ -170,6 +208,7 @@ def upsert_jobs(
         )  # fmt: skip
         complete.update(fields)
         _apply(job, complete)
+        _check_compliance(session, job)
         _fingerprint(job)
         results.append((job, created))
     session.flush()
@@ -184,12 +223,18 @@ APPROVED = "approved"
 
 
 def shown_at_fair(fair_id: str) -> ColumnElement[bool]:
-    """Postings a fair shows: approved there, and public unless the fair's tenant owns them."""
+    """Postings a fair shows: approved there, public unless the fair's tenant owns them, and
+    without an unlawful compliance flag."""
     fair_tenant = select(Fair.tenant_id).where(Fair.id == fair_id).scalar_subquery()
     approved = select(FairPosting.job_id).where(
         FairPosting.fair_id == fair_id, FairPosting.status == APPROVED
     )
-    return and_(Job.id.in_(approved), or_(Job.private.is_(False), Job.tenant_id == fair_tenant))
+    return and_(
+        Job.id.in_(approved),
+        or_(Job.private.is_(False), Job.tenant_id == fair_tenant),
+        # An unlawful posting is hidden, its approval kept: corrected, it shows again.
+        or_(Job.compliance_status.is_(None), Job.compliance_status != UNLAWFUL),
+    )
 
 
 def visible_to(viewer_tenant: str, *, fair_id: str | None = None) -> ColumnElement[bool]:
@@ -254,6 +299,7 @@ def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
         changes = {**changes, "external_id": (changes["external_id"] or "").strip() or None}
         ensure_external_id_free(session, job, changes["external_id"])
     _apply(job, changes)
+    _check_compliance(session, job)
     _fingerprint(job)
     session.flush()
     _group_duplicates(session, job.tenant_id, [job])

@@ -63,6 +63,9 @@ class Tenant(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # What a posting write with an unlawful compliance flag does: "warn" (stored, flagged)
+    # or "block" (refused).
+    compliance_policy: Mapped[str] = mapped_column(String(8), default="warn", server_default="warn")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -130,6 +133,14 @@ class Job(Base):
     simhash_b2: Mapped[int | None] = mapped_column(Integer, index=True)
     simhash_b3: Mapped[int | None] = mapped_column(Integer, index=True)
     duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Discriminatory requirements found in the posting (core.compliance), checked on every
+    # write: "ok", "advisory" or "unlawful", and the language-neutral flags (with any
+    # operator review).
+    compliance_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    # The operator's review of the flags: None (no flags), "pending" (one not yet reviewed)
+    # or "reviewed".
+    compliance_review: Mapped[str | None] = mapped_column(String(16), index=True)
+    compliance_flags: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -1,14 +1,28 @@
-"""/v1/admin: the operator's key management (scope ``admin``)."""
+"""/v1/admin: the operator's key management, tenants' compliance policy and the review queue
+of postings flagged for discriminatory requirements (scope ``admin``)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
-from api.deps import Admin, RuntimeDep, SessionDep
-from api.schemas import KeyCreate, KeyCreated, KeyRead
+from api.deps import Admin, LanguageDep, RuntimeDep, SessionDep
+from api.schemas import (
+    KeyCreate,
+    KeyCreated,
+    KeyRead,
+    PathId,
+    QueueItem,
+    QueuePage,
+    ReviewCreate,
+    TenantRead,
+    TenantUpdate,
+)
+from api.views import compliance_view
 from core.errors import NotFound
-from store import keys
+from store import compliance, keys
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -54,3 +68,65 @@ def revoke_key(key_id: str, _admin: Admin, session: SessionDep) -> Response:
     if not keys.revoke_key(session, key_id):
         raise NotFound(f"key {key_id} not found")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/tenants/{tenant_id}", response_model=TenantRead)
+def get_tenant(tenant_id: str, _admin: Admin, session: SessionDep) -> TenantRead:
+    tenant = compliance.get_tenant(session, tenant_id)
+    return TenantRead.model_validate(
+        {"id": tenant.id, "name": tenant.name, "compliance_policy": tenant.compliance_policy}
+    )
+
+
+@router.patch("/tenants/{tenant_id}", response_model=TenantRead)
+def update_tenant(
+    tenant_id: str, body: TenantUpdate, _admin: Admin, session: SessionDep
+) -> TenantRead:
+    """Set the tenant's compliance policy: ``warn`` (postings with unlawful requirements are
+    stored and flagged) or ``block`` (refused with 422 ``noncompliant_posting``)."""
+    tenant = compliance.set_compliance_policy(session, tenant_id, body.compliance_policy)
+    return TenantRead.model_validate(
+        {"id": tenant.id, "name": tenant.name, "compliance_policy": tenant.compliance_policy}
+    )
+
+
+@router.get("/compliance", response_model=QueuePage)
+def compliance_queue(
+    admin: Admin,
+    session: SessionDep,
+    language: LanguageDep,
+    level: Literal["unlawful", "advisory"] | None = Query(None, description="posting status"),
+    review: Literal["pending", "reviewed"] | None = Query(
+        None, alias="status", description="pending: a flag not yet reviewed"
+    ),
+    tenant: str | None = Query(None, description="one agency's postings"),
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(50, ge=1, le=200),
+) -> QueuePage:
+    """Flagged postings of every tenant with their agency, most recently changed first."""
+    rows, total = compliance.review_queue(session, level=level, review=review, tenant_id=tenant,
+                                          offset=(page - 1) * page_size, limit=page_size)  # fmt: skip
+    items = []
+    for job, owner in rows:
+        shown = compliance_view(job, admin, language)
+        assert shown is not None
+        items.append(QueueItem(job_id=job.id, tenant_id=owner.id, tenant_name=owner.name,
+                               title=job.title, status=shown.status, flags=shown.flags,
+                               updated_at=job.updated_at))  # fmt: skip
+    return QueuePage(items=items, total=total, page=page, page_size=page_size)
+
+
+@router.post("/compliance/{job_id}/flags/{index}/review", response_model=QueueItem)
+def review_flag(
+    job_id: PathId, index: int, body: ReviewCreate, admin: Admin, session: SessionDep,
+    language: LanguageDep,
+) -> QueueItem:  # fmt: skip
+    """Mark one flag confirmed or a false positive (audited); a false positive no longer
+    counts towards the posting's status (a fair shows it again if nothing else is unlawful)."""
+    job = compliance.review_flag(session, job_id=job_id, index=index, decision=body.decision,
+                                 note=body.note, key_id=admin.key_id)  # fmt: skip
+    owner = compliance.get_tenant(session, job.tenant_id)
+    shown = compliance_view(job, admin, language)
+    assert shown is not None
+    return QueueItem(job_id=job.id, tenant_id=owner.id, tenant_name=owner.name, title=job.title,
+                     status=shown.status, flags=shown.flags, updated_at=job.updated_at)  # fmt: skip

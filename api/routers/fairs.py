@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
-from api.deps import FairsWrite, JobsRead, JobsWrite, RuntimeDep, SessionDep
+from api.deps import FairsWrite, JobsRead, JobsWrite, LanguageDep, RuntimeDep, SessionDep
 from api.schemas import (
     FairCreate,
     FairPostingRead,
@@ -77,12 +77,15 @@ def get_fair(fair_id: str, principal: JobsRead, session: SessionDep) -> FairRead
 
 
 @router.get("/{fair_id}/postings", response_model=list[JobRead])
-def fair_postings(fair_id: str, principal: JobsRead, session: SessionDep) -> list[JobRead]:
+def fair_postings(
+    fair_id: str, principal: JobsRead, session: SessionDep, language: LanguageDep
+) -> list[JobRead]:
     """The postings the fair shows (approved, still public) that the caller can see."""
     _visible_fair(session, fair_id, principal)
     rows, _ = list_jobs(session, viewer_tenant=principal.tenant_id, own_only=False, offset=0,
                         limit=10_000, fair_id=fair_id)  # fmt: skip
-    return job_views(session, sorted(rows, key=lambda j: j.id), principal, fair_id=fair_id)
+    return job_views(session, sorted(rows, key=lambda j: j.id), principal, fair_id=fair_id,
+                     language=language)  # fmt: skip
 
 
 @router.get("/{fair_id}/requests", response_model=FairRequestPage)
@@ -95,12 +98,13 @@ def publish_requests(
     ),
     page: int = Query(1, ge=1, le=10_000),
     page_size: int = Query(50, ge=1, le=200),
+    language: LanguageDep = "en",
 ) -> FairRequestPage:
     """The fair's publish requests and decisions, oldest first (the fair's tenant only)."""
     found = fairs.publish_requests(session, fair_id=fair_id, tenant_id=principal.tenant_id,
                                    status=request_status, offset=(page - 1) * page_size,
                                    limit=page_size)  # fmt: skip
-    views = job_views(session, [job for _, job in found], principal)
+    views = job_views(session, [job for _, job in found], principal, language=language)
     items = [
         FairRequestRead(**_posting_read(row).model_dump(), job=view)
         for (row, _), view in zip(found, views, strict=True)

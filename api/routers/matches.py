@@ -143,7 +143,7 @@ def jobs_for_candidate(
             limit=limit,
             model=model,
         )
-        views = job_views(session, [j for j, _ in ranked], principal)
+        views = job_views(session, [j for j, _ in ranked], principal, language=language)
         matches = [
             JobMatch(
                 id=j.id,

@@ -50,7 +50,7 @@ def search_jobs(
     principal: JobsRead,
     runtime: RuntimeDep,
     accept_language: Annotated[
-        str | None, Header(description="zh or en: the language of facet labels")
+        str | None, Header(description="zh or en: the language of facet labels and compliance text")
     ] = None,
 ) -> JobSearchResponse:
     """Postings the caller can see; with a fair's public key, the postings of that fair.
@@ -70,7 +70,8 @@ def search_jobs(
         rows = visible_jobs_by_ids(session, [h.id for h in result.hits],
                                    viewer_tenant=principal.tenant_id, fair_id=principal.fair_id)  # fmt: skip
         visible = _hits_in_order(result.hits, rows, lambda j: True)
-        views = job_views(session, [job for _, job in visible], principal)
+        views = job_views(session, [job for _, job in visible], principal,
+                          language=preferred_language(accept_language))  # fmt: skip
         hits = [
             JobHit(
                 id=hit.id,

@@ -13,6 +13,15 @@ from api.schemas.common import (
     PathId,
     QueryId,
 )
+from api.schemas.compliance import (
+    ComplianceFlagRead,
+    ComplianceRead,
+    QueueItem,
+    QueuePage,
+    ReviewCreate,
+    TenantRead,
+    TenantUpdate,
+)
 from api.schemas.fairs import (
     FairCreate,
     FairPostingRead,
@@ -91,6 +100,13 @@ from ingestion.records import (
 )
 
 __all__ = [
+    "TenantUpdate",
+    "TenantRead",
+    "ReviewCreate",
+    "QueuePage",
+    "QueueItem",
+    "ComplianceRead",
+    "ComplianceFlagRead",
     "BodyId",
     "CandidateCreate",
     "CandidateFields",

@@ -8,7 +8,10 @@ from typing import Any
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
 )
+
+from api.schemas.compliance import ComplianceRead
 
 
 class JobRead(BaseModel):
@@ -40,6 +43,9 @@ class JobRead(BaseModel):
     salary_months: int | None
     benefits: list[str]
     extraction: dict[str, Any] | None
+    compliance: ComplianceRead | None = Field(
+        None, description="discriminatory requirements found in the posting (None: not checked)"
+    )
     posted_at: datetime
     created_at: datetime
     updated_at: datetime
