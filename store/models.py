@@ -140,7 +140,8 @@ class Job(Base):
     # The operator's review of the flags: None (no flags), "pending" (one not yet reviewed)
     # or "reviewed".
     compliance_review: Mapped[str | None] = mapped_column(String(16), index=True)
-    compliance_flags: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    # No Python-side default: inserts written against an older schema must not name it.
+    compliance_flags: Mapped[list[Any]] = mapped_column(JSON, server_default="[]")
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
