@@ -195,3 +195,57 @@ async def test_the_review_queue_is_the_operators_and_reviews_are_audited(api: Ap
     missing = await api.client.post(f"/v1/admin/compliance/{flagged['id']}/flags/9/review",
                                     headers=bearer(admin), json={"decision": "confirmed"})  # fmt: skip
     assert missing.status_code == 404
+
+
+async def test_posting_files_are_checked_and_blocked_per_file(api: Api) -> None:
+    files = [("warehouse.txt", "仓库管理员\n岗位要求：限男性，乙肝携带者勿扰。\n负责出入库。"),
+             ("clerk.txt", "行政文员\n岗位要求：男女不限，熟练使用Office。")]  # fmt: skip
+    upload = [("files", (name, text.encode())) for name, text in files]
+    response = await api.client.post("/v1/jobs/files", files=upload, headers=api.auth("acme"))
+    results = {r["filename"]: r for r in response.json()["results"]}
+    stored = (await api.get(f"/v1/jobs/{results['warehouse.txt']['id']}", "acme")).json()
+    assert {f["category"] for f in stored["compliance"]["flags"]} == {"sex", "health"}
+    admin = api.new_key("operator", "admin")
+    await set_policy(api, admin, "acme", "block")
+    again = [
+        (
+            "files",
+            (
+                "other.txt",
+                "仓库管理员\n岗位要求：限男性，能适应倒班。\n负责出入库和盘点。".encode(),
+            ),
+        )
+    ] + upload[1:]
+    response = await api.client.post("/v1/jobs/files", files=again, headers=api.auth("acme"))
+    results = {r["filename"]: r for r in response.json()["results"]}
+    assert results["other.txt"]["status"] == "error"
+    assert results["other.txt"]["error"]["code"] == "noncompliant_posting"
+    assert results["clerk.txt"]["status"] == "updated"
+    titles = sorted(j["title"] for j in (await api.get("/v1/jobs", "acme")).json()["items"])
+    assert titles == ["仓库管理员", "行政文员"]  # the refused file stored nothing
+
+
+async def test_reviewed_flags_extend_the_evaluation_set(api: Api) -> None:
+    from bench.compliance_eval import evaluate, reviews_from_database
+
+    admin = api.new_key("operator", "admin")
+    job = await api.create_job("acme", description="岗位职责：仓储。限男性，35岁以下。")
+    flags = job["compliance"]["flags"]
+    decisions = {"sex": "confirmed", "age": "false_positive"}
+    for index, flag in enumerate(flags):
+        response = await api.client.post(
+            f"/v1/admin/compliance/{job['id']}/flags/{index}/review", headers=bearer(admin),
+            json={"decision": decisions[flag["category"]]},
+        )  # fmt: skip
+        assert response.status_code == 200, response.text
+    db = Database(api.settings)
+    try:
+        reviewed = reviews_from_database(db)
+    finally:
+        db.dispose()
+    assert {(e.sentence, e.judged, tuple(e.expected)) for e in reviewed} == {
+        ("限男性，35岁以下。", "sex", ("sex",)), ("限男性，35岁以下。", "age", ()),
+    }  # fmt: skip
+    result = evaluate(reviewed)
+    age = next(c for c in result.per_category if c.category == "age")
+    assert (age.flagged, age.correct) == (1, 0)  # the operator's false positive counts against
