@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
-from store.db import Database
-from store.models import AuditEvent
+from core.settings import Settings
+from store.db import Database, migrate
+from store.models import AuditEvent, Job
 from tests.conftest import Api, job_payload
 
 pytestmark = pytest.mark.anyio
@@ -249,3 +253,42 @@ async def test_reviewed_flags_extend_the_evaluation_set(api: Api) -> None:
     result = evaluate(reviewed)
     age = next(c for c in result.per_category if c.category == "age")
     assert (age.flagged, age.correct) == (1, 0)  # the operator's false positive counts against
+
+
+async def test_postings_stored_before_the_check_existed_are_checked_by_the_migration(
+    settings: Settings, app_factory: Callable[..., Any]
+) -> None:
+    """Migration 0015 checks the postings already there: an unlawful one leaves its fair."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
+    migrate(engine, "0014")
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    with engine.begin() as connection:
+        for tenant in ("szu", "acme"):
+            connection.execute(text("INSERT INTO tenants (id, name, created_at) VALUES (:t, :t, :now)"),
+                               {"t": tenant, "now": now})  # fmt: skip
+        for description in (EXAMPLE, "男女不限。"):
+            connection.execute(Job.__table__.insert().values(
+                tenant_id="acme", title="仓库管理员", description=description, remote=False,
+                employment_type="full_time", required_skills=[], preferred_skills=[],
+                benefits=[], private=False, posted_at=now, created_at=now, updated_at=now,
+            ))  # fmt: skip
+        ids = list(connection.execute(text("SELECT id FROM jobs ORDER BY id")).scalars())
+        connection.execute(text("INSERT INTO fairs (id, tenant_id, name, created_at) "
+                                "VALUES (:f, 'szu', 'old fair', :now)"), {"f": FAIR, "now": now})  # fmt: skip
+        for job_id in ids:
+            connection.execute(text("INSERT INTO fair_postings (fair_id, job_id, published_by, "
+                                    "created_at) VALUES (:f, :j, 'szu', :now)"),
+                               {"f": FAIR, "j": job_id, "now": now})  # fmt: skip
+    engine.dispose()
+    app = app_factory()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            api = Api(client, settings, app)
+            unlawful = (await api.get(f"/v1/jobs/{ids[0]}", "acme")).json()["compliance"]
+            assert unlawful["status"] == "unlawful" and len(unlawful["flags"]) == 6
+            lawful = (await api.get(f"/v1/jobs/{ids[1]}", "acme")).json()["compliance"]
+            assert lawful == {"status": "ok", "flags": []}
+            shown = (await api.get(f"/v1/fairs/{FAIR}/postings", "acme")).json()
+            assert [j["id"] for j in shown] == [ids[1]]
