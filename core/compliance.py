@@ -54,17 +54,12 @@ CATEGORIES = tuple(LEVEL_OF)
 
 # Traditional forms of the characters the patterns use (and their neighbours in postings).
 _TRADITIONAL = (
-    "優优 戶户 漢汉 歲岁 齡龄 檢检 體体 擾扰 攜携 帶带 殘残 須须 畢毕 業业 氣气 質质 職职 週周 "
-    "滿满 應应 屆届 歡欢 錄录 聘聘 僅仅 祇只 衹只 齊齐 婦妇 產产 務务 區区 縣县 籍籍 書书 "
-    "學学 歷历 統统 級级 類类 賓宾 貌貌 長长 顏颜 值值 標标 準准 婚婚 嬰婴 試试 驗验 陽阳 "
-    "毒毒 攜携 與与 說说 計计 劃划 畫划 實实 際际 關关 係系 無无 疾疾 啞哑 聾聋 視视 聽听 "
-    "瘋疯 殘残 廠厂 倉仓 場场 員员 們们 動动 勞劳 護护 醫医 療疗 藥药 規规 定定 區区 門门 "
-    "個个 條条 範范 圍围 經经 驗验 後后 內内 裡里 裏里 為为 於于 這这 樣样 對对 歸归 屬属 "
-    "貫贯 農农 廣广 東东 陝陕 蘇苏 濟济 維维 爾尔 藏藏 鮮鲜 稱称 礎础 專专 雙双 紀纪 選选 "
-    "輕轻 於于 華华 麗丽 閱阅 讀读 計计 懷怀 娠娠 測测 報报 項项 兩两 對对 攜携 陰阴 "
-    "觀观 執执 證证 禁禁 忌忌 礦矿 幹干 們们 責责 歧歧 視视 禮礼 儀仪 態态 臉脸 聲声 "
-    "顧顾 慮虑 慮虑 謝谢 絕绝 誠诚 聯联 參参 團团 邊边 頭头 腦脑 聰聪 齒齿 顯显 環环 "
-    "進进 遠远 電电 話话 運运 營营 銷销 售售 險险 額额 數数 擁拥 斷断 將将 狀状 況况"
+    "優优 戶户 漢汉 歲岁 齡龄 檢检 體体 擾扰 攜携 帶带 殘残 須须 畢毕 業业 氣气 質质 職职 週周 滿满 應应 屆届 歡欢 錄录 僅仅 祇只 衹只 齊齐 婦妇 "
+    "產产 務务 區区 縣县 書书 學学 歷历 統统 級级 類类 賓宾 長长 顏颜 標标 準准 嬰婴 試试 驗验 陽阳 與与 說说 計计 劃划 畫划 實实 際际 關关 係系 "
+    "無无 啞哑 聾聋 視视 聽听 瘋疯 廠厂 倉仓 場场 員员 們们 動动 勞劳 護护 醫医 療疗 藥药 規规 門门 個个 條条 範范 圍围 經经 後后 內内 裡里 裏里 "
+    "為为 於于 這这 樣样 對对 歸归 屬属 貫贯 農农 廣广 東东 陝陕 蘇苏 濟济 維维 爾尔 鮮鲜 稱称 礎础 專专 雙双 紀纪 選选 輕轻 華华 麗丽 閱阅 讀读 "
+    "懷怀 測测 報报 項项 兩两 陰阴 觀观 執执 證证 礦矿 幹干 責责 禮礼 儀仪 態态 臉脸 聲声 顧顾 慮虑 謝谢 絕绝 誠诚 聯联 參参 團团 邊边 頭头 腦脑 "
+    "聰聪 齒齿 顯显 環环 進进 遠远 電电 話话 運运 營营 銷销 險险 額额 數数 擁拥 斷断 將将 狀状 況况 "
 )
 _CHAR_MAP: dict[int, str] = {}
 for _pair in _TRADITIONAL.split():
@@ -142,7 +137,7 @@ _PATTERNS: dict[str, list[str]] = {
         rf"\bpreference (?:will be |is )?given to {_EN_SEX}",
         r"\bgender: ?(?:male|female)\b",
         r"\b(?:female|male) (?:receptionist|secretary|assistant|driver|staff|model)s?\b",
-        r"^(?:male|female)(?=[,;])",
+        r"(?:^|(?<=[.;!?\n] )|(?<=\n))(?:male|female)(?=[,;])",
     ],
     "marital_childbearing": [
         r"(?:已婚|未婚)(?:已育|未育)(?:者)?(?:优先(?:考虑)?|勿扰)?",
@@ -376,29 +371,31 @@ def _check_field(field: str, original: str) -> list[Flag]:
     found: list[tuple[str, int, int]] = []  # category, start, end (normalized)
     sentences = _sentences(text)
     chinese, latin = bool(_HAS_CHINESE.search(text)), bool(_HAS_LATIN.search(text))
+    starts = [a for a, _ in sentences]
     for category, (trigger, zh_pattern, en_pattern) in _COMPILED.items():
-        if not trigger.search(text):
-            continue
-        matches = [
-            *(zh_pattern.finditer(text) if chinese else ()),
-            *(en_pattern.finditer(text) if latin else ()),
-        ]
-        for match in matches:
-            s, e = match.span()
-            if s == e:
-                continue
-            sentence = next(((a, b) for a, b in sentences if a <= s < b), (0, len(text)))
-            context = text[sentence[0] : sentence[1]]
-            if category == "sex" and _LAWFUL_SEX_REASON.search(context):
-                continue
-            if category == "school_tier":
-                if _DUTY.match(context.strip()):
+        # Only the sentences holding a trigger word are matched against the patterns.
+        holding = sorted({bisect_right(starts, m.start()) - 1 for m in trigger.finditer(text)})
+        for index in holding:
+            a, b = sentences[index]
+            context = text[a:b]
+            matches = [
+                *(zh_pattern.finditer(text, a, b) if chinese else ()),
+                *(en_pattern.finditer(text, a, b) if latin else ()),
+            ]
+            for match in matches:
+                s, e = match.span()
+                if s == e:
                     continue
-                if match.group()[0].isdigit() and not _SCHOOLING.search(context):
+                if category == "sex" and _LAWFUL_SEX_REASON.search(context):
                     continue
-            if any(c == category and s < fe and fs < e for c, fs, fe in found):
-                continue
-            found.append((category, s, e))
+                if category == "school_tier":
+                    if _DUTY.match(context.strip()):
+                        continue
+                    if match.group()[0].isdigit() and not _SCHOOLING.search(context):
+                        continue
+                if any(c == category and s < fe and fs < e for c, fs, fe in found):
+                    continue
+                found.append((category, s, e))
     if not found:
         return []
     flags: list[Flag] = []
