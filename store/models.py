@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -28,6 +29,13 @@ from store.pii import EncryptedJSON, EncryptedText
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# How long a posting without ``valid_through`` and a job seeker's profile count as open or
+# active in market statistics: public employment services count a registration as valid for
+# a limited time, and a board's postings are mostly filled or withdrawn within three months.
+POSTING_VALIDITY = timedelta(days=90)
+SEEKER_VALIDITY = timedelta(days=90)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -91,6 +99,9 @@ class Job(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_id", name="uq_jobs_tenant_external"),
         Index("ix_jobs_tenant_posted", "tenant_id", "posted_at"),
+        # Market statistics count the postings open in a period: posted before its end and
+        # open until after its start.
+        Index("ix_jobs_open", "posted_at", "open_until"),
         NEVER_REUSE_IDS,
     )
 
@@ -131,6 +142,12 @@ class Job(Base):
     simhash_b3: Mapped[int | None] = mapped_column(Integer, index=True)
     duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Positions to fill (招聘人数): market statistics sum it as demand.
+    headcount: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # When the posting stops accepting applicants, if the agency says; ``open_until`` is that
+    # or, by default, POSTING_VALIDITY after posting (kept by ``_keep_open_until``).
+    valid_through: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    open_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -180,6 +197,9 @@ class Candidate(Base):
     simhash_b1: Mapped[int | None] = mapped_column(Integer, index=True)
     simhash_b2: Mapped[int | None] = mapped_column(Integer, index=True)
     simhash_b3: Mapped[int | None] = mapped_column(Integer, index=True)
+    # A job seeker counts as active (market statistics) until SEEKER_VALIDITY after the last
+    # change to the profile (kept by ``_keep_active_until``).
+    active_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     sources: Mapped[list[CandidateSource]] = relationship(
         back_populates="candidate", cascade="all, delete-orphan", lazy="selectin",
         order_by="CandidateSource.id",
@@ -430,3 +450,30 @@ class InstanceMeta(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ServiceCount(Base):
+    """How many services of one kind a client received on one day (job-seeker searches,
+    recommendations and applications through partner apps and the career-fair widget):
+    the plan's "job-seeker services" indicator. Counts only, never who asked."""
+
+    __tablename__ = "service_counts"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD (UTC)
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)  # partner, widget
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # search, recommendation …
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@event.listens_for(Job, "before_insert")
+@event.listens_for(Job, "before_update")
+def _keep_open_until(_mapper: object, _connection: object, job: Job) -> None:
+    posted = job.posted_at or utcnow()
+    job.open_until = job.valid_through or posted + POSTING_VALIDITY
+
+
+@event.listens_for(Candidate, "before_insert")
+@event.listens_for(Candidate, "before_update")
+def _keep_active_until(_mapper: object, _connection: object, candidate: Candidate) -> None:
+    candidate.active_until = utcnow() + SEEKER_VALIDITY

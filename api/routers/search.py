@@ -17,6 +17,7 @@ from api.schemas import (
     Retrieval,
     SearchRequest,
 )
+from api.service_counts import count_seeker_service
 from api.views import candidate_view, job_views
 from core.domain import EntityKind
 from matching import search as search_service
@@ -71,6 +72,7 @@ def search_jobs(
                                    viewer_tenant=principal.tenant_id, fair_id=principal.fair_id)  # fmt: skip
         visible = _hits_in_order(result.hits, rows, lambda j: True)
         views = job_views(session, [job for _, job in visible], principal)
+        count_seeker_service(session, principal, "search")
         hits = [
             JobHit(
                 id=hit.id,

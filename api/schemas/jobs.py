@@ -41,6 +41,8 @@ class JobRead(BaseModel):
     benefits: list[str]
     extraction: dict[str, Any] | None
     posted_at: datetime
+    headcount: int
+    valid_through: datetime | None
     created_at: datetime
     updated_at: datetime
 
