@@ -28,27 +28,32 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Integer, case, cast, distinct, func, literal, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
 
 from core.errors import InvalidInput
-from store.models import Candidate, Feedback, Job, ServiceCount, utcnow
+from store.market_rollup import WAGE_BIN, month_index
+from store.models import (
+    Feedback,
+    MarketEmployerMonth,
+    MarketPostingCell,
+    MarketSeekerCell,
+    MarketWageBin,
+    ServiceCount,
+    utcnow,
+)
 from taxonomy.occupations import csco_occupations
 from taxonomy.regions import region_directory
 
 MIN_CELL = 5
 MIN_EMPLOYERS = 3
-WAGE_BIN = 500.0  # CNY per month
 
 Dimension = Literal["occupation", "occupation_group", "district", "education", "experience"]
 GroupLevel = Literal["major", "middle", "minor"]
 DIMENSIONS: tuple[str, ...] = ("occupation", "occupation_group", "district", "education",
                                "experience")  # fmt: skip
-# Experience bands as job boards publish them (不限, 1–3 years …), by lower bound.
-EXPERIENCE_BANDS = ((0.0, "0-1"), (1.0, "1-3"), (3.0, "3-5"), (5.0, "5-10"), (10.0, "10+"))
 EXPERIENCE_LABELS = {
     "0-1": {"zh": "1年以下/不限", "en": "under 1 year / any"},
     "1-3": {"zh": "1–3年", "en": "1–3 years"},
@@ -167,40 +172,28 @@ def occupation_label(code: str, language: str) -> str:
     return code.replace("ISCO-08:", "ISCO-08 ")
 
 
-# --- the aggregates ------------------------------------------------------------------------
+# --- the aggregates (over the rollup cohorts, ``store.market_rollup``) ----------------------
 
 
-def _experience_band(years: Any) -> ColumnElement[Any]:
-    """The band of a years column (missing years count as 不限, as boards show them)."""
-    whens = [(years >= low, literal(name)) for low, name in reversed(EXPERIENCE_BANDS[1:])]
-    return case(*whens, else_=literal(EXPERIENCE_BANDS[0][1]))
+def _months(period: Period) -> tuple[int, int]:
+    """The period's first month and the month after its last."""
+    return month_index(period.start), month_index(period.end)
 
 
-def _job_key(by: str) -> Any:  # a column or an expression
-    if by in ("occupation", "occupation_group"):
-        return Job.occupation_code
-    if by == "district":
-        return Job.district_code
-    if by == "education":
-        return func.coalesce(Job.education, literal("none"))
-    return _experience_band(Job.min_years_experience)
+def _key_of(by: str, stored: str) -> Any:
+    if stored == "":
+        return None
+    return int(stored) if by == "district" else stored
 
 
-def _open_in(period: Period, city_code: int | None) -> list[ColumnElement[bool]]:
-    where = [Job.posted_at < period.end, Job.open_until >= period.start]
-    if city_code is not None:
-        where.append(Job.city_code == city_code)
-    return where
-
-
-def _employer() -> ColumnElement[Any]:
-    # Postings without a company name are the agency's own: the tenant is the employer.
-    return func.coalesce(Job.company, Job.tenant_id)
+def _rollup_dimension(by: str) -> str:
+    return "occupation" if by == "occupation_group" else by
 
 
 @dataclass
 class Cell:
-    """One group's raw counts in one period."""
+    """One group's raw counts in one period (employers: a lower bound where cohorts or
+    occupations are combined, since one employer can be in several)."""
 
     demand: int = 0
     postings: int = 0
@@ -210,13 +203,18 @@ class Cell:
 
 def _demand(session: Session, by: str, period: Period, city_code: int | None
             ) -> dict[Any, Cell]:  # fmt: skip
-    key = _job_key(by)
+    first, after = _months(period)
+    c = MarketPostingCell
+    where = [c.dimension == _rollup_dimension(by), c.posted_month < after, c.close_month >= first]
+    if city_code is not None:
+        where.append(c.city_code == city_code)
     rows = session.execute(
-        select(key, func.sum(Job.headcount), func.count(), func.count(distinct(_employer())))
-        .where(*_open_in(period, city_code))
-        .group_by(key)
+        select(c.key, func.sum(c.positions), func.sum(c.postings), func.max(c.employers))
+        .where(*where)
+        .group_by(c.key)
     )
-    return {k: Cell(demand=int(d or 0), postings=n, employers=e) for k, d, n, e in rows}
+    return {_key_of(by, k): Cell(demand=int(d or 0), postings=int(n or 0), employers=int(e or 0))
+            for k, d, n, e in rows}  # fmt: skip
 
 
 def _seekers(session: Session, by: str, period: Period, city_code: int | None
@@ -224,54 +222,41 @@ def _seekers(session: Session, by: str, period: Period, city_code: int | None
     """Active job seekers by key; None where profiles do not hold the key (district)."""
     if by == "district":
         return None
-    key: Any
-    if by in ("occupation", "occupation_group"):
-        key = Candidate.occupation_code
-    elif by == "education":
-        key = func.coalesce(Candidate.education["level"].as_string(), literal("none"))
-    else:
-        key = _experience_band(Candidate.years_experience)
-    where = [Candidate.created_at < period.end, Candidate.active_until >= period.start]
+    first, after = _months(period)
+    c = MarketSeekerCell
+    where = [c.dimension == _rollup_dimension(by), c.created_month < after,
+             c.active_month >= first]  # fmt: skip
     if city_code is not None:
-        where.append(Candidate.city_code == city_code)
-    rows = session.execute(select(key, func.count()).where(*where).group_by(key))
-    return {k: int(n) for k, n in rows}
-
-
-def _monthly_pay() -> ColumnElement[Any]:
-    low = func.coalesce(Job.salary_min, Job.salary_max)
-    high = func.coalesce(Job.salary_max, Job.salary_min)
-    return (low + high) / 2.0 * func.coalesce(Job.salary_months, 12) / 12.0
+        where.append(c.city_code == city_code)
+    rows = session.execute(select(c.key, func.sum(c.seekers)).where(*where).group_by(c.key))
+    return {_key_of(by, k): int(n or 0) for k, n in rows}
 
 
 def _wage_bins(session: Session, by: str, period: Period, city_code: int | None
                ) -> dict[Any, list[tuple[int, int]]]:  # fmt: skip
-    key = _job_key(by)
-    pay_bin = cast(_monthly_pay() / WAGE_BIN, Integer)
+    first, after = _months(period)
+    c = MarketWageBin
+    where = [c.dimension == _rollup_dimension(by), c.posted_month < after, c.close_month >= first]
+    if city_code is not None:
+        where.append(c.city_code == city_code)
     rows = session.execute(
-        select(key, pay_bin, func.count())
-        .where(
-            *_open_in(period, city_code), Job.salary_min.is_not(None) | Job.salary_max.is_not(None)
-        )
-        .group_by(key, pay_bin)
+        select(c.key, c.pay_bin, func.sum(c.postings)).where(*where).group_by(c.key, c.pay_bin)
     )
     bins: dict[Any, list[tuple[int, int]]] = {}
     for k, b, n in rows:
-        bins.setdefault(k, []).append((int(b), n))
+        bins.setdefault(_key_of(by, k), []).append((int(b), int(n)))
     return bins
 
 
 def _employers_with_pay(session: Session, by: str, period: Period, city_code: int | None
                         ) -> dict[Any, int]:  # fmt: skip
-    key = _job_key(by)
-    rows = session.execute(
-        select(key, func.count(distinct(_employer())))
-        .where(
-            *_open_in(period, city_code), Job.salary_min.is_not(None) | Job.salary_max.is_not(None)
-        )
-        .group_by(key)
-    )
-    return {k: int(n) for k, n in rows}
+    first, after = _months(period)
+    c = MarketPostingCell
+    where = [c.dimension == _rollup_dimension(by), c.posted_month < after, c.close_month >= first]
+    if city_code is not None:
+        where.append(c.city_code == city_code)
+    rows = session.execute(select(c.key, func.max(c.paid_employers)).where(*where).group_by(c.key))
+    return {_key_of(by, k): int(n or 0) for k, n in rows}
 
 
 def percentile(bins: Iterable[tuple[int, int]], share: float) -> float:
@@ -432,18 +417,13 @@ def market(
 
 def market_totals(session: Session, *, period: Period, city_code: int | None = None
                   ) -> dict[str, Any]:  # fmt: skip
-    """The whole market's demand, seekers and ratio in the period (same suppression)."""
-    demand = session.execute(
-        select(func.sum(Job.headcount), func.count(), func.count(distinct(_employer()))).where(
-            *_open_in(period, city_code)
-        )
-    ).one()
-    where = [Candidate.created_at < period.end, Candidate.active_until >= period.start]
-    if city_code is not None:
-        where.append(Candidate.city_code == city_code)
-    seekers = int(session.scalar(select(func.count()).where(*where)) or 0)
-    cell = Cell(demand=int(demand[0] or 0), postings=int(demand[1]), employers=int(demand[2]),
-                seekers=seekers)  # fmt: skip
+    """The whole market's demand, seekers and ratio in the period (same suppression):
+    every posting and profile has an education key (不限 when unknown), so its cells sum to
+    the whole."""
+    demand = _demand(session, "education", period, city_code).values()
+    seekers = (_seekers(session, "education", period, city_code) or {}).values()
+    cell = Cell(demand=sum(c.demand for c in demand), postings=sum(c.postings for c in demand),
+                employers=max((c.employers for c in demand), default=0), seekers=sum(seekers))  # fmt: skip
     figures = _figures(cell, True)
     return {name: shown.value for name, shown in figures.items()} | {
         f"{name}_suppressed": shown.suppressed for name, shown in figures.items()
@@ -575,17 +555,34 @@ def indicators(session: Session, *, year: int, today: date | None = None,
         )  # fmt: skip
     )
     by_kind["application"] = by_kind.get("application", 0) + int(applications or 0)
-    published = select(Job).where(Job.posted_at >= start, Job.posted_at < end).subquery()
+    first, after = month_index(start), month_index(end)
+    cells = MarketPostingCell
+    published = session.scalar(
+        select(func.sum(cells.postings)).where(
+            cells.dimension == "education",
+            cells.posted_month >= first,
+            cells.posted_month < after,
+        )  # fmt: skip
+    )
+    employers = session.scalar(
+        select(func.count(distinct(MarketEmployerMonth.employer))).where(
+            MarketEmployerMonth.month >= first, MarketEmployerMonth.month < after
+        )
+    )
+    placements = session.scalar(
+        select(func.count()).where(
+            Feedback.actor == "recruiter",
+            Feedback.action == "hired",
+            Feedback.created_at >= start,
+            Feedback.created_at < end,
+        )  # fmt: skip
+    )
     values = {
         "job_seeker_services": sum(by_kind.get(k, 0) for k in SERVICE_KINDS),
-        "placements": int(session.scalar(select(func.count()).where(
-            Feedback.actor == "recruiter", Feedback.action == "hired",
-            Feedback.created_at >= start, Feedback.created_at < end)) or 0),
-        "postings_published": int(session.scalar(select(func.count()).select_from(published))
-                                  or 0),
-        "employers_served": int(session.scalar(select(func.count(distinct(
-            func.coalesce(published.c.company, published.c.tenant_id))))) or 0),
-    }  # fmt: skip
+        "placements": int(placements or 0),
+        "postings_published": int(published or 0),
+        "employers_served": int(employers or 0),
+    }
     rows = []
     for key, value in values.items():
         target = PLAN_TARGETS[key]

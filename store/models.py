@@ -477,3 +477,60 @@ def _keep_open_until(_mapper: object, _connection: object, job: Job) -> None:
 @event.listens_for(Candidate, "before_update")
 def _keep_active_until(_mapper: object, _connection: object, candidate: Candidate) -> None:
     candidate.active_until = utcnow() + SEEKER_VALIDITY
+
+
+# --- market statistics rollups (store.market_rollup rebuilds them from jobs and candidates) ---
+# Months are numbered year × 12 + month − 1. A posting belongs to one cohort (the month it was
+# posted, the month it stops being open), and a period of whole months holds exactly the
+# cohorts posted before its end and closing in or after its first month, so summing cohorts
+# gives the same figures as counting postings.
+
+
+class MarketPostingCell(Base):
+    __tablename__ = "market_posting_cells"
+    __table_args__ = (Index("ix_market_posting_cells_period", "dimension", "posted_month"),)
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" = unknown
+    city_code: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0 = unknown
+    posted_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    close_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    positions: Mapped[int] = mapped_column(Integer)
+    postings: Mapped[int] = mapped_column(Integer)
+    employers: Mapped[int] = mapped_column(Integer)
+    paid_postings: Mapped[int] = mapped_column(Integer)
+    paid_employers: Mapped[int] = mapped_column(Integer)
+
+
+class MarketWageBin(Base):
+    __tablename__ = "market_wage_bins"
+    __table_args__ = (Index("ix_market_wage_bins_period", "dimension", "posted_month"),)
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    city_code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    posted_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    close_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pay_bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    postings: Mapped[int] = mapped_column(Integer)
+
+
+class MarketSeekerCell(Base):
+    __tablename__ = "market_seeker_cells"
+    __table_args__ = (Index("ix_market_seeker_cells_period", "dimension", "created_month"),)
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    city_code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    active_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seekers: Mapped[int] = mapped_column(Integer)
+
+
+class MarketEmployerMonth(Base):
+    """The employers (company, or the agency for postings without one) posting in a month."""
+
+    __tablename__ = "market_employer_months"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employer: Mapped[str] = mapped_column(String(300), primary_key=True)

@@ -12,11 +12,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from api.deps import Admin, RuntimeDep
+from api.runtime import Runtime
 from core.errors import InvalidInput
 from matching.explain import preferred_language
 from store import market
+from store.market_rollup import ensure_fresh
 from store.normalize import normalize_place
 
 router = APIRouter(prefix="/v1/stats", tags=["statistics"])
@@ -43,6 +46,13 @@ def _city_code(city: str | None) -> int | None:
     if place.city_code is None:
         raise InvalidInput(f"unknown city: {city!r}", field="city")
     return place.city_code
+
+
+def _fresh(runtime: Runtime, session: Session) -> dict[str, Any]:
+    """Bring the rollups up to date if they are due (``store.market_rollup``); when they
+    were built, for the answer (``as_of``)."""
+    state = ensure_fresh(session, max_age_s=runtime.settings.statistics_refresh_interval_s)
+    return {"as_of": state["built_at"]}
 
 
 def _flat(value: Any) -> Any:
@@ -95,6 +105,7 @@ def market_statistics(
     span = market.parse_period(period)
     city_code = _city_code(city)
     with runtime.db.session() as session:
+        fresh = _fresh(runtime, session)
         rows = market.market(session, by=by, period=span, city_code=city_code, level=level,
                              language=language)  # fmt: skip
         totals = market.market_totals(session, period=span, city_code=city_code)
@@ -102,7 +113,7 @@ def market_statistics(
             "year_ago": span.year_before().label, "by": by, "city_code": city_code,
             "min_cell": market.MIN_CELL, "totals": totals,
             "trend_periods": [p.label for p in market.period_axis(span, 6)],
-            "rows": rows}  # fmt: skip
+            "rows": rows, **fresh}  # fmt: skip
     return _answer(body, format, f"market-{by}-{span.label}")
 
 
@@ -121,9 +132,11 @@ def shortage_ranking(
     span = market.parse_period(period)
     city_code = _city_code(city)
     with runtime.db.session() as session:
+        fresh = _fresh(runtime, session)
         rows = market.shortage(session, period=span, city_code=city_code, limit=limit,
                                language=language)  # fmt: skip
-    body = {"period": span.label, "previous_period": span.previous().label, "rows": rows}
+    body = {"period": span.label, "previous_period": span.previous().label, "rows": rows,
+            **fresh}  # fmt: skip
     return _answer(body, format, f"shortage-{span.label}")
 
 
@@ -143,9 +156,10 @@ def wage_bands(
     span = market.parse_period(period)
     city_code = _city_code(city)
     with runtime.db.session() as session:
+        fresh = _fresh(runtime, session)
         rows = market.wages(session, by=by, period=span, city_code=city_code, level=level,
                             language=language)  # fmt: skip
-    body = {"period": span.label, "by": by, "bin_cny": market.WAGE_BIN, "rows": rows}
+    body = {"period": span.label, "by": by, "bin_cny": market.WAGE_BIN, "rows": rows, **fresh}
     return _answer(body, format, f"wages-{by}-{span.label}")
 
 
@@ -161,5 +175,6 @@ def plan_indicators(
     language = preferred_language(accept_language)
     chosen = year if year is not None else market.utcnow().year
     with runtime.db.session() as session:
-        body = market.indicators(session, year=chosen, language=language)
+        fresh = _fresh(runtime, session)
+        body = market.indicators(session, year=chosen, language=language) | fresh
     return _answer(body, format, f"indicators-{chosen}")

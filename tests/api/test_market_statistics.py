@@ -227,3 +227,28 @@ async def test_csv_has_every_row_and_localized_labels(api: Api) -> None:
     assert "demand_change_previous_period" in rows[0]
     chinese = await market.stats("market", by="education", period="2026-Q4")
     assert "本科" in {r["label"] for r in chinese["rows"]}
+
+
+async def test_the_rollup_follows_edits_once_it_is_due(api: Api) -> None:
+    from store.market_rollup import ensure_fresh
+
+    market = Market(api)
+    code = await _fill(market)
+    before = await market.stats("market", by="occupation", period="2026-Q4")
+    assert {r["key"]: r for r in before["rows"]}[code]["demand"] == 21
+    job = await market.posting("agency1", title=TITLE, company="公司9", headcount=9,
+                               posted_at="2026-11-05T09:00:00Z")  # fmt: skip
+    # Within the refresh interval the answer is the rollup's, and says when it was built.
+    again = await market.stats("market", by="occupation", period="2026-Q4")
+    assert again["as_of"] == before["as_of"]
+    with api.runtime.db.session() as session:
+        ensure_fresh(session, max_age_s=0)  # what the background loop does when due
+    after = await market.stats("market", by="occupation", period="2026-Q4")
+    assert after["as_of"] > before["as_of"]
+    assert {r["key"]: r for r in after["rows"]}[code]["demand"] == 30
+    deleted = await api.delete(f"/v1/jobs/{job['id']}", "agency1")
+    assert deleted.status_code == 204
+    with api.runtime.db.session() as session:
+        ensure_fresh(session, max_age_s=0)
+    final = await market.stats("market", by="occupation", period="2026-Q4")
+    assert {r["key"]: r for r in final["rows"]}[code]["demand"] == 21

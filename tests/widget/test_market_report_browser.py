@@ -42,8 +42,12 @@ def test_the_report_renders_switches_language_and_downloads(
     for i in range(6):
         response = httpx.post(
             f"{url}/v1/jobs",
-            json=job_payload(title="Java开发工程师", company=f"公司{i % 3}", headcount=2,
-                             posted_at="2026-10-05T09:00:00Z"),  # fmt: skip
+            json=job_payload(
+                title="Java开发工程师",
+                company=f"公司{i % 3}",
+                headcount=2,
+                posted_at="2026-10-05T09:00:00Z",
+            ),  # fmt: skip
             headers={"Authorization": f"Bearer {agencies[i % 3]}"},
             timeout=120,
         )
@@ -87,9 +91,7 @@ def test_the_report_renders_switches_language_and_downloads(
             expect(page.locator("#supply-demand th").first).to_have_text("Occupation")
             assert heading == "职业"
             assert page.locator("h1").inner_text() == "Labour-market supply and demand"
-            expect(page.locator("#indicators tbody td").first).to_have_text(
-                re.compile("[a-z]")
-            )
+            expect(page.locator("#indicators tbody td").first).to_have_text(re.compile("[a-z]"))
             with page.expect_download() as download_info:
                 page.click("#supply-demand button[data-csv=market]")
             download = download_info.value

@@ -29,6 +29,14 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _cohort() -> list[sa.Column[object]]:
+    return [
+        sa.Column("dimension", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("city_code", sa.Integer(), nullable=False),
+    ]
+
+
 def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("headcount", sa.Integer(), server_default="1", nullable=False))
@@ -46,6 +54,49 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "tenant_id", "channel", "kind"),
+    )
+    op.create_table(
+        "market_posting_cells",
+        *_cohort(),
+        sa.Column("posted_month", sa.Integer(), nullable=False),
+        sa.Column("close_month", sa.Integer(), nullable=False),
+        sa.Column("positions", sa.Integer(), nullable=False),
+        sa.Column("postings", sa.Integer(), nullable=False),
+        sa.Column("employers", sa.Integer(), nullable=False),
+        sa.Column("paid_postings", sa.Integer(), nullable=False),
+        sa.Column("paid_employers", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("dimension", "key", "city_code", "posted_month", "close_month"),
+    )
+    op.create_index("ix_market_posting_cells_period", "market_posting_cells",
+                    ["dimension", "posted_month"])  # fmt: skip
+    op.create_table(
+        "market_wage_bins",
+        *_cohort(),
+        sa.Column("posted_month", sa.Integer(), nullable=False),
+        sa.Column("close_month", sa.Integer(), nullable=False),
+        sa.Column("pay_bin", sa.Integer(), nullable=False),
+        sa.Column("postings", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "dimension", "key", "city_code", "posted_month", "close_month", "pay_bin"
+        ),
+    )
+    op.create_index("ix_market_wage_bins_period", "market_wage_bins",
+                    ["dimension", "posted_month"])  # fmt: skip
+    op.create_table(
+        "market_seeker_cells",
+        *_cohort(),
+        sa.Column("created_month", sa.Integer(), nullable=False),
+        sa.Column("active_month", sa.Integer(), nullable=False),
+        sa.Column("seekers", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("dimension", "key", "city_code", "created_month", "active_month"),
+    )
+    op.create_index("ix_market_seeker_cells_period", "market_seeker_cells",
+                    ["dimension", "created_month"])  # fmt: skip
+    op.create_table(
+        "market_employer_months",
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("employer", sa.String(length=300), nullable=False),
+        sa.PrimaryKeyConstraint("month", "employer"),
     )
     connection = op.get_bind()
     jobs = sa.table("jobs", sa.column("id", sa.Integer), sa.column("posted_at", sa.DateTime),
@@ -69,7 +120,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("service_counts")
+    for table in ("market_employer_months", "market_seeker_cells", "market_wage_bins",
+                  "market_posting_cells", "service_counts"):  # fmt: skip
+        op.drop_table(table)
     with op.batch_alter_table("candidates") as batch:
         batch.drop_index("ix_candidates_active_until")
         batch.drop_column("active_until")
