@@ -34,7 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
-from store.market_rollup import WAGE_BIN, month_index
+from store.market_rollup import WAGE_BIN, month_index, rollup_state
 from store.models import (
     Feedback,
     MarketEmployerMonth,
@@ -180,6 +180,18 @@ def _months(period: Period) -> tuple[int, int]:
     return month_index(period.start), month_index(period.end)
 
 
+def _cohorts_in(session: Session, started: Any, stops: Any, period: Period) -> list[Any]:
+    """Cohorts counting in the period: started before its end, still counting in its first
+    month; and, since no cohort counts longer than the longest the rollup holds, started no
+    earlier than that before the period (which keeps the scan to a few months)."""
+    first, after = _months(period)
+    longest = (rollup_state(session) or {}).get("longest_months")
+    where = [started < after, stops >= first]
+    if longest is not None:
+        where.append(started >= first - int(longest))
+    return where
+
+
 def _key_of(by: str, stored: str) -> Any:
     if stored == "":
         return None
@@ -203,9 +215,9 @@ class Cell:
 
 def _demand(session: Session, by: str, period: Period, city_code: int | None
             ) -> dict[Any, Cell]:  # fmt: skip
-    first, after = _months(period)
     c = MarketPostingCell
-    where = [c.dimension == _rollup_dimension(by), c.posted_month < after, c.close_month >= first]
+    where = [c.dimension == _rollup_dimension(by),
+             *_cohorts_in(session, c.posted_month, c.close_month, period)]  # fmt: skip
     if city_code is not None:
         where.append(c.city_code == city_code)
     rows = session.execute(
@@ -222,10 +234,9 @@ def _seekers(session: Session, by: str, period: Period, city_code: int | None
     """Active job seekers by key; None where profiles do not hold the key (district)."""
     if by == "district":
         return None
-    first, after = _months(period)
     c = MarketSeekerCell
-    where = [c.dimension == _rollup_dimension(by), c.created_month < after,
-             c.active_month >= first]  # fmt: skip
+    where = [c.dimension == _rollup_dimension(by),
+             *_cohorts_in(session, c.created_month, c.active_month, period)]  # fmt: skip
     if city_code is not None:
         where.append(c.city_code == city_code)
     rows = session.execute(select(c.key, func.sum(c.seekers)).where(*where).group_by(c.key))
@@ -234,9 +245,9 @@ def _seekers(session: Session, by: str, period: Period, city_code: int | None
 
 def _wage_bins(session: Session, by: str, period: Period, city_code: int | None
                ) -> dict[Any, list[tuple[int, int]]]:  # fmt: skip
-    first, after = _months(period)
     c = MarketWageBin
-    where = [c.dimension == _rollup_dimension(by), c.posted_month < after, c.close_month >= first]
+    where = [c.dimension == _rollup_dimension(by),
+             *_cohorts_in(session, c.posted_month, c.close_month, period)]  # fmt: skip
     if city_code is not None:
         where.append(c.city_code == city_code)
     rows = session.execute(
@@ -250,9 +261,9 @@ def _wage_bins(session: Session, by: str, period: Period, city_code: int | None
 
 def _employers_with_pay(session: Session, by: str, period: Period, city_code: int | None
                         ) -> dict[Any, int]:  # fmt: skip
-    first, after = _months(period)
     c = MarketPostingCell
-    where = [c.dimension == _rollup_dimension(by), c.posted_month < after, c.close_month >= first]
+    where = [c.dimension == _rollup_dimension(by),
+             *_cohorts_in(session, c.posted_month, c.close_month, period)]  # fmt: skip
     if city_code is not None:
         where.append(c.city_code == city_code)
     rows = session.execute(select(c.key, func.max(c.paid_employers)).where(*where).group_by(c.key))

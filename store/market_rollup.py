@@ -13,28 +13,36 @@ wait for a rebuild.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     Integer,
     String,
+    and_,
     case,
     cast,
     delete,
     distinct,
+    event,
     func,
     insert,
+    inspect,
     literal,
+    or_,
     select,
     text,
+    true,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from store.models import (
     Candidate,
     InstanceMeta,
     Job,
+    MarketDirtyMonth,
     MarketEmployerMonth,
     MarketPostingCell,
     MarketSeekerCell,
@@ -113,14 +121,26 @@ def rollup_state(session: Session) -> dict[str, Any] | None:
     return json.loads(row.value) if row is not None else None
 
 
-def rebuild(session: Session) -> dict[str, Any]:
-    """Rebuild every rollup in this transaction; returns the state it recorded."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Two processes rebuilding at once would insert the same cells twice.
-        session.execute(text("SELECT pg_advisory_xact_lock(7415263)"))
-    version = data_version(session)
-    for table in (MarketPostingCell, MarketWageBin, MarketSeekerCell, MarketEmployerMonth):
-        session.execute(delete(table))
+def _in_months(column: Any, months: set[int] | None) -> Any:
+    """``column`` (a UTC timestamp) falls in one of ``months``; None: no restriction."""
+    if months is None:
+        return true()
+    ranges = []
+    for month in sorted(months):
+        first = datetime(month // 12, month % 12 + 1, 1, tzinfo=UTC)
+        after = datetime((month + 1) // 12, (month + 1) % 12 + 1, 1, tzinfo=UTC)
+        ranges.append(and_(column >= first, column < after))
+    return or_(*ranges)
+
+
+def _rebuild_postings(session: Session, months: set[int] | None) -> None:
+    """The posting cohorts of the postings posted in ``months`` (None: all)."""
+    for table in (MarketPostingCell, MarketWageBin):
+        session.execute(delete(table).where(
+            true() if months is None else table.posted_month.in_(months)))  # fmt: skip
+    session.execute(delete(MarketEmployerMonth).where(
+        true() if months is None else MarketEmployerMonth.month.in_(months)))  # fmt: skip
+    chosen = _in_months(Job.posted_at, months)
     posted, closes = _month(session, Job.posted_at), _month(session, Job.open_until)
     city = func.coalesce(Job.city_code, 0)
     paid = Job.salary_min.is_not(None) | Job.salary_max.is_not(None)
@@ -151,7 +171,9 @@ def rebuild(session: Session) -> dict[str, Any]:
                     func.count(distinct(employer())),
                     func.sum(case((paid, 1), else_=0)),
                     func.count(distinct(case((paid, employer()), else_=None))),
-                ).group_by(key, city, posted, closes),
+                )
+                .where(chosen)
+                .group_by(key, city, posted, closes),
             )  # fmt: skip
         )
     pay_bin = cast(monthly_pay() / WAGE_BIN, Integer)
@@ -169,40 +191,129 @@ def rebuild(session: Session) -> dict[str, Any]:
                     "postings",
                 ],
                 select(literal(dimension), key, city, posted, closes, pay_bin, func.count())
-                .where(paid)
+                .where(paid, chosen)
                 .group_by(key, city, posted, closes, pay_bin),
             )  # fmt: skip
         )
+    session.execute(
+        insert(MarketEmployerMonth).from_select(
+            ["month", "employer"], select(posted, employer()).where(chosen).distinct()
+        )
+    )
+
+
+def _rebuild_seekers(session: Session, months: set[int] | None) -> None:
+    """The seeker cohorts of the profiles registered in ``months`` (None: all)."""
+    session.execute(delete(MarketSeekerCell).where(
+        true() if months is None else MarketSeekerCell.created_month.in_(months)))  # fmt: skip
+    chosen = _in_months(Candidate.created_at, months)
     created, active = _month(session, Candidate.created_at), _month(session, Candidate.active_until)
-    seeker_city = func.coalesce(Candidate.city_code, 0)
+    city = func.coalesce(Candidate.city_code, 0)
     for dimension in SEEKER_DIMENSIONS:
         key = _seeker_key(dimension)
         session.execute(
             insert(MarketSeekerCell).from_select(
                 ["dimension", "key", "city_code", "created_month", "active_month", "seekers"],
-                select(literal(dimension), key, seeker_city, created, active, func.count())
-                .where(Candidate.active_until.is_not(None))
-                .group_by(key, seeker_city, created, active),
+                select(literal(dimension), key, city, created, active, func.count())
+                .where(Candidate.active_until.is_not(None), chosen)
+                .group_by(key, city, created, active),
             )  # fmt: skip
         )
-    session.execute(
-        insert(MarketEmployerMonth).from_select(
-            ["month", "employer"], select(posted, employer()).distinct()
-        )
-    )
-    state = {"version": version, "built_at": utcnow().isoformat()}
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # Two processes rebuilding at once would insert the same cells twice.
+        session.execute(text("SELECT pg_advisory_xact_lock(7415263)"))
+
+
+def _record(session: Session, version: int) -> dict[str, Any]:
+    # Cohorts stay open for a bounded number of months: periods look back no further.
+    spans = [
+        session.scalar(select(func.max(MarketPostingCell.close_month
+                                       - MarketPostingCell.posted_month))),
+        session.scalar(select(func.max(MarketSeekerCell.active_month
+                                       - MarketSeekerCell.created_month))),
+    ]  # fmt: skip
+    state = {"version": version, "built_at": utcnow().isoformat(),
+             "longest_months": max(int(s or 0) for s in spans)}  # fmt: skip
     session.merge(InstanceMeta(name=STATE, value=json.dumps(state)))
     return state
 
 
+def rebuild(session: Session) -> dict[str, Any]:
+    """Rebuild every rollup in this transaction; returns the state it recorded."""
+    _lock(session)
+    version = data_version(session)
+    session.execute(delete(MarketDirtyMonth))
+    _rebuild_postings(session, None)
+    _rebuild_seekers(session, None)
+    return _record(session, version)
+
+
+def refresh(session: Session) -> dict[str, Any]:
+    """Rebuild the cohorts of the months marked changed, and clear exactly the marks seen
+    (a mark added meanwhile stays for the next refresh)."""
+    _lock(session)
+    version = data_version(session)
+    marks = session.execute(select(MarketDirtyMonth.kind, MarketDirtyMonth.month,
+                                   MarketDirtyMonth.changes)).all()  # fmt: skip
+    jobs = {month for kind, month, _ in marks if kind == "job"}
+    seekers = {month for kind, month, _ in marks if kind == "seeker"}
+    if jobs:
+        _rebuild_postings(session, jobs)
+    if seekers:
+        _rebuild_seekers(session, seekers)
+    for kind, month, changes in marks:
+        session.execute(delete(MarketDirtyMonth).where(
+            MarketDirtyMonth.kind == kind, MarketDirtyMonth.month == month,
+            MarketDirtyMonth.changes == changes,
+        ))  # fmt: skip
+    return _record(session, version)
+
+
 def ensure_fresh(session: Session, *, max_age_s: float) -> dict[str, Any]:
-    """The rollup's state, after rebuilding it if it was never built, or if the data moved on
-    and it is older than ``max_age_s``."""
+    """The rollup's state, after a full rebuild if it was never built, or a refresh of the
+    changed months if the data moved on and it is older than ``max_age_s``."""
     state = rollup_state(session)
-    if state is not None and state["version"] == data_version(session):
+    if state is None:
+        return rebuild(session)
+    if state["version"] == data_version(session):
         return state
-    if state is not None:
-        age = (utcnow() - datetime.fromisoformat(state["built_at"])).total_seconds()
-        if age < max_age_s:
-            return state
-    return rebuild(session)
+    age = (utcnow() - datetime.fromisoformat(state["built_at"])).total_seconds()
+    if age < max_age_s:
+        return state
+    return refresh(session)
+
+
+# --- marking changed months ------------------------------------------------------------------
+
+
+def _months_of(obj: Any, name: str) -> set[int]:
+    """The months of an attribute's current and previous value (a moved posting leaves one
+    cohort and joins another)."""
+    history = inspect(obj).attrs[name].history
+    values = [*history.added, *history.unchanged, *history.deleted]
+    if not values:  # a default set at insert (or an attribute not loaded): its own value
+        values = [inspect(obj).dict.get(name) or utcnow()]
+    return {month_index(v) for v in values if isinstance(v, datetime)} or {month_index(utcnow())}
+
+
+def _mark_changed_months(session: Session, _context: Any) -> None:
+    marks: set[tuple[str, int]] = set()
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, Job):
+            marks |= {("job", m) for m in _months_of(obj, "posted_at")}
+        elif isinstance(obj, Candidate):
+            marks |= {("seeker", m) for m in _months_of(obj, "created_at")}
+    if not marks:
+        return
+    dialect = session.get_bind().dialect.name
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for kind, month in sorted(marks):
+        statement = upsert(MarketDirtyMonth).values(kind=kind, month=month, changes=1)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["kind", "month"], set_={"changes": MarketDirtyMonth.changes + 1}))  # fmt: skip
+
+
+event.listen(Session, "after_flush", _mark_changed_months)

@@ -204,7 +204,8 @@ class Candidate(Base):
         back_populates="candidate", cascade="all, delete-orphan", lazy="selectin",
         order_by="CandidateSource.id",
     )  # fmt: skip
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Indexed for the statistics rollup, which rebuilds seekers by the month they registered.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
@@ -534,3 +535,15 @@ class MarketEmployerMonth(Base):
 
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
     employer: Mapped[str] = mapped_column(String(300), primary_key=True)
+
+
+class MarketDirtyMonth(Base):
+    """A month whose cohorts changed since the rollup was built (``kind``: ``job`` by the
+    month posted, ``seeker`` by the month registered); ``changes`` counts the marks, so a
+    rebuild clears only the marks it saw."""
+
+    __tablename__ = "market_dirty_months"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changes: Mapped[int] = mapped_column(Integer, default=1)

@@ -46,6 +46,7 @@ def upgrade() -> None:
     with op.batch_alter_table("candidates") as batch:
         batch.add_column(sa.Column("active_until", sa.DateTime(timezone=True), nullable=True))
         batch.create_index("ix_candidates_active_until", ["active_until"])
+        batch.create_index("ix_candidates_created_at", ["created_at"])
     op.create_table(
         "service_counts",
         sa.Column("day", sa.String(length=10), nullable=False),
@@ -98,6 +99,13 @@ def upgrade() -> None:
         sa.Column("employer", sa.String(length=300), nullable=False),
         sa.PrimaryKeyConstraint("month", "employer"),
     )
+    op.create_table(
+        "market_dirty_months",
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("changes", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "month"),
+    )
     connection = op.get_bind()
     jobs = sa.table("jobs", sa.column("id", sa.Integer), sa.column("posted_at", sa.DateTime),
                     sa.column("open_until", sa.DateTime))  # fmt: skip
@@ -120,10 +128,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("market_employer_months", "market_seeker_cells", "market_wage_bins",
+    for table in ("market_dirty_months", "market_employer_months", "market_seeker_cells", "market_wage_bins",
                   "market_posting_cells", "service_counts"):  # fmt: skip
         op.drop_table(table)
     with op.batch_alter_table("candidates") as batch:
+        batch.drop_index("ix_candidates_created_at")
         batch.drop_index("ix_candidates_active_until")
         batch.drop_column("active_until")
     with op.batch_alter_table("jobs") as batch:
