@@ -24,7 +24,9 @@ from api.routers import (
     health,
     jobs,
     matches,
+    reports,
     search,
+    stats,
     widget,
 )
 from api.runtime import Runtime
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         feedback,
         fairs,
         admin,
+        stats,
+        reports,
         widget,
     ):
         app.include_router(module.router)

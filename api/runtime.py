@@ -12,6 +12,7 @@ from typing import Literal, TypeVar, cast
 
 import numpy as np
 from fastapi import Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.rate_limit import FailedAuthThrottle, RateLimiter, StorageWindowCounter, count_store
@@ -35,9 +36,36 @@ from store.data_key import encrypt_legacy_rows, verify_data_key
 from store.db import Database
 from store.files import encrypt_legacy_files
 from store.keys import allowed_browser_origins
+from store.market_rollup import ensure_fresh
 from taxonomy.occupations import code_title
 
 log = logging.getLogger(__name__)
+
+
+class Periodic:
+    """Runs ``work`` every ``interval_s`` seconds on a daemon thread until ``stop``."""
+
+    def __init__(self, name: str, work: Callable[[], None], interval_s: float) -> None:
+        self.name, self.work, self.interval_s = name, work, interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.interval_s <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.work()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
 T = TypeVar("T")
 # ``api``: serves HTTP; ``worker``: applies the outbox and runs bulk loads (``talentmatch
 # worker``). On the embedded backend one process owns the index files and does both.
@@ -87,6 +115,11 @@ class Runtime:
         # only worker processes on a shared backend, where API processes never index inline.
         self.consumes_outbox = role == "worker" or settings.search.backend == "embedded"
         self.db = Database(settings)
+        # Outbox consumers (the API on the embedded default, workers beside a shared engine)
+        # keep the statistics rollups fresh, so a statistics request seldom waits for one.
+        self._refresh_statistics = Periodic(
+            "statistics-rollup", self.refresh_statistics, settings.statistics_refresh_interval_s
+        )
         try:
             # Before anything reads or writes personal data: a wrong key must stop the start.
             verify_data_key(self.db, settings.files_dir)
@@ -224,6 +257,7 @@ class Runtime:
             if self.role == "worker"
             else None
         )
+        self._refresh_statistics.start()
         if not self.sync.recovered.wait(self.settings.search.startup_wait_s):
             log.info("serving while the index catches up with the database")
 
@@ -232,7 +266,17 @@ class Runtime:
         """``catching_up`` until start-up recovery has run, then ``ready``."""
         return "ready" if self.sync.recovered.is_set() else "catching_up"
 
+    def refresh_statistics(self) -> None:
+        """Rebuild the market-statistics rollups if the data moved on (``store.market_rollup``)."""
+        interval = self.settings.statistics_refresh_interval_s
+        try:
+            with self.db.session() as session:
+                ensure_fresh(session, max_age_s=interval)
+        except SQLAlchemyError as exc:  # the next round tries again
+            log.warning("market statistics not refreshed: %s", describe_failure(exc))
+
     def close(self) -> None:
+        self._refresh_statistics.stop()
         self.ingest.stop()
         self.sync.stop()
         try:

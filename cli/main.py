@@ -413,6 +413,13 @@ def cmd_data_key(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import run_benchmarks
 
+    if args.statistics:
+        from bench.statistics_bench import run_statistics_benchmark
+
+        return run_statistics_benchmark(
+            rows=args.statistics, output="bench/results/statistics.md",
+            database_url=args.database_url,
+        )  # fmt: skip
     sizes = [int(s) for s in args.sizes.split(",")]
     return run_benchmarks(
         sizes=sizes,
@@ -566,6 +573,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="encoder for the large runs (use = the default model, cached by content)",
     )
     bench.add_argument("--output", default="bench/results/bench.md")
+    bench.add_argument(
+        "--statistics", type=int, default=0, metavar="ROWS",
+        help="only time the market statistics over ROWS generated postings and ROWS seekers",
+    )  # fmt: skip
+    bench.add_argument("--database-url", default=None,
+                       help="with --statistics: a database to fill (default: a new SQLite file)")  # fmt: skip
     bench.set_defaults(func=cmd_bench)
 
     evaluate = commands.add_parser(

@@ -254,6 +254,10 @@ class Settings(BaseSettings):
     # backlog is reported always, but a normal burst of writes must not pull every replica
     # out of the load balancer at once.
     readiness_max_backlog: int = 100_000
+    # Market statistics read rollups rebuilt at most this often while the data changes (a
+    # rebuild over a million postings takes seconds); 0: rebuilt on every request that finds
+    # them behind the data.
+    statistics_refresh_interval_s: float = Field(default=300.0, ge=0)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

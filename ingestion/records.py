@@ -124,6 +124,12 @@ class JobFields(StrictModel):
         None, description="months paid per year (13薪 → 13)"
     )
     benefits: Annotated[list[ShortText], Field(max_length=50)] = []
+    headcount: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        1, description="positions to fill (招聘人数)"
+    )
+    valid_through: StoredDatetime | None = Field(
+        None, description="when applications close; by default 90 days after posted_at"
+    )
 
     _education = field_validator("education", mode="before")(education_name)
 
@@ -155,6 +161,7 @@ class JobUpdate(JobFields):
     preferred_skills: Annotated[list[SkillName], Field(max_length=100)] | None = None  # type: ignore[assignment]
     private: bool | None = None  # type: ignore[assignment]
     benefits: Annotated[list[ShortText], Field(max_length=50)] | None = None  # type: ignore[assignment]
+    headcount: Annotated[int, Field(ge=1, le=100_000)] | None = None  # type: ignore[assignment]
 
     @field_validator(
         "title",

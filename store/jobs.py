@@ -37,7 +37,7 @@ JOB_FIELDS = (
     "external_id", "title", "description", "company", "city", "district", "remote",
     "salary_min", "salary_max", "employment_type", "required_skills", "preferred_skills",
     "min_years_experience", "education", "language", "private", "posted_at", "salary_months",
-    "benefits", "extraction",
+    "benefits", "extraction", "headcount", "valid_through",
 )  # fmt: skip
 
 
@@ -204,7 +204,7 @@ def upsert_jobs(
         complete = dict.fromkeys(JOB_FIELDS)
         complete.update(
             remote=False, private=False, employment_type="full_time", description="",
-            required_skills=[], preferred_skills=[], benefits=[],
+            required_skills=[], preferred_skills=[], benefits=[], headcount=1,
         )  # fmt: skip
         complete.update(fields)
         _apply(job, complete)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -28,6 +29,13 @@ from store.pii import EncryptedJSON, EncryptedText
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# How long a posting without ``valid_through`` and a job seeker's profile count as open or
+# active in market statistics: public employment services count a registration as valid for
+# a limited time, and a board's postings are mostly filled or withdrawn within three months.
+POSTING_VALIDITY = timedelta(days=90)
+SEEKER_VALIDITY = timedelta(days=90)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -94,6 +102,9 @@ class Job(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_id", name="uq_jobs_tenant_external"),
         Index("ix_jobs_tenant_posted", "tenant_id", "posted_at"),
+        # Market statistics count the postings open in a period: posted before its end and
+        # open until after its start.
+        Index("ix_jobs_open", "posted_at", "open_until"),
         NEVER_REUSE_IDS,
     )
 
@@ -143,6 +154,12 @@ class Job(Base):
     # No Python-side default: inserts written against an older schema must not name it.
     compliance_flags: Mapped[list[Any]] = mapped_column(JSON, server_default="[]")
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Positions to fill (招聘人数): market statistics sum it as demand.
+    headcount: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # When the posting stops accepting applicants, if the agency says; ``open_until`` is that
+    # or, by default, POSTING_VALIDITY after posting (kept by ``_keep_open_until``).
+    valid_through: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    open_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -192,11 +209,15 @@ class Candidate(Base):
     simhash_b1: Mapped[int | None] = mapped_column(Integer, index=True)
     simhash_b2: Mapped[int | None] = mapped_column(Integer, index=True)
     simhash_b3: Mapped[int | None] = mapped_column(Integer, index=True)
+    # A job seeker counts as active (market statistics) until SEEKER_VALIDITY after the last
+    # change to the profile (kept by ``_keep_active_until``).
+    active_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     sources: Mapped[list[CandidateSource]] = relationship(
         back_populates="candidate", cascade="all, delete-orphan", lazy="selectin",
         order_by="CandidateSource.id",
     )  # fmt: skip
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Indexed for the statistics rollup, which rebuilds seekers by the month they registered.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
@@ -442,3 +463,99 @@ class InstanceMeta(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ServiceCount(Base):
+    """How many services of one kind a client received on one day (job-seeker searches,
+    recommendations and applications through partner apps and the career-fair widget):
+    the plan's "job-seeker services" indicator. Counts only, never who asked."""
+
+    __tablename__ = "service_counts"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD (UTC)
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)  # partner, widget
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # search, recommendation …
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@event.listens_for(Job, "before_insert")
+@event.listens_for(Job, "before_update")
+def _keep_open_until(_mapper: object, _connection: object, job: Job) -> None:
+    posted = job.posted_at or utcnow()
+    job.open_until = job.valid_through or posted + POSTING_VALIDITY
+
+
+@event.listens_for(Candidate, "before_insert")
+@event.listens_for(Candidate, "before_update")
+def _keep_active_until(_mapper: object, _connection: object, candidate: Candidate) -> None:
+    candidate.active_until = utcnow() + SEEKER_VALIDITY
+
+
+# --- market statistics rollups (store.market_rollup rebuilds them from jobs and candidates) ---
+# Months are numbered year × 12 + month − 1. A posting belongs to one cohort (the month it was
+# posted, the month it stops being open), and a period of whole months holds exactly the
+# cohorts posted before its end and closing in or after its first month, so summing cohorts
+# gives the same figures as counting postings.
+
+
+class MarketPostingCell(Base):
+    __tablename__ = "market_posting_cells"
+    __table_args__ = (Index("ix_market_posting_cells_period", "dimension", "posted_month"),)
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" = unknown
+    city_code: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0 = unknown
+    posted_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    close_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    positions: Mapped[int] = mapped_column(Integer)
+    postings: Mapped[int] = mapped_column(Integer)
+    employers: Mapped[int] = mapped_column(Integer)
+    paid_postings: Mapped[int] = mapped_column(Integer)
+    paid_employers: Mapped[int] = mapped_column(Integer)
+
+
+class MarketWageBin(Base):
+    __tablename__ = "market_wage_bins"
+    __table_args__ = (Index("ix_market_wage_bins_period", "dimension", "posted_month"),)
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    city_code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    posted_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    close_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pay_bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    postings: Mapped[int] = mapped_column(Integer)
+
+
+class MarketSeekerCell(Base):
+    __tablename__ = "market_seeker_cells"
+    __table_args__ = (Index("ix_market_seeker_cells_period", "dimension", "created_month"),)
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    city_code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    active_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seekers: Mapped[int] = mapped_column(Integer)
+
+
+class MarketEmployerMonth(Base):
+    """The employers (company, or the agency for postings without one) posting in a month."""
+
+    __tablename__ = "market_employer_months"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employer: Mapped[str] = mapped_column(String(300), primary_key=True)
+
+
+class MarketDirtyMonth(Base):
+    """A month whose cohorts changed since the rollup was built (``kind``: ``job`` by the
+    month posted, ``seeker`` by the month registered); ``changes`` counts the marks, so a
+    rebuild clears only the marks it saw."""
+
+    __tablename__ = "market_dirty_months"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changes: Mapped[int] = mapped_column(Integer, default=1)

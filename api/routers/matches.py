@@ -18,6 +18,7 @@ from api.schemas import (
     PathId,
     SkillEvidenceRead,
 )
+from api.service_counts import count_seeker_service
 from api.views import candidate_view, job_views
 from matching.explain import preferred_language, reasons, skill_evidence
 from matching.scoring import MatchScore
@@ -144,6 +145,7 @@ def jobs_for_candidate(
             model=model,
         )
         views = job_views(session, [j for j, _ in ranked], principal, language=language)
+        count_seeker_service(session, principal, "recommendation")
         matches = [
             JobMatch(
                 id=j.id,

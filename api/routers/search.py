@@ -17,6 +17,7 @@ from api.schemas import (
     Retrieval,
     SearchRequest,
 )
+from api.service_counts import count_seeker_service
 from api.views import candidate_view, job_views
 from core.domain import EntityKind
 from matching import search as search_service
@@ -72,6 +73,7 @@ def search_jobs(
         visible = _hits_in_order(result.hits, rows, lambda j: True)
         views = job_views(session, [job for _, job in visible], principal,
                           language=preferred_language(accept_language))  # fmt: skip
+        count_seeker_service(session, principal, "search")
         hits = [
             JobHit(
                 id=hit.id,

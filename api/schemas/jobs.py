@@ -47,6 +47,8 @@ class JobRead(BaseModel):
         None, description="discriminatory requirements found in the posting (None: not checked)"
     )
     posted_at: datetime
+    headcount: int
+    valid_through: datetime | None
     created_at: datetime
     updated_at: datetime
 
