@@ -155,7 +155,7 @@ class Job(Base):
     compliance_flags: Mapped[list[Any]] = mapped_column(JSON, server_default="[]")
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Positions to fill (招聘人数): market statistics sum it as demand.
-    headcount: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    headcount: Mapped[int] = mapped_column(Integer, server_default="1")
     # When the posting stops accepting applicants, if the agency says; ``open_until`` is that
     # or, by default, POSTING_VALIDITY after posting (kept by ``_keep_open_until``).
     valid_through: Mapped[datetime | None] = mapped_column(UTCDateTime())
