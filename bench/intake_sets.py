@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -88,8 +89,20 @@ def render(layout: str, lines: list[str]) -> bytes:
     flat = ["    ".join(_cells(line)) if line.startswith("|") else line for line in lines]
     if layout == "pdf-2col":
         cut = flat.index(">>>")
-        return _render_pdf([flat[:cut], flat[cut + 1 :]])
+        # The narrow left column wraps its long lines, as a word processor would.
+        left = [piece for line in flat[:cut] for piece in _wrap(line, 30)]
+        return _render_pdf([left, flat[cut + 1 :]])
     return _render_pdf([flat])
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    pieces: list[str] = []
+    for item in re.split(r"(?<=[,，、])\s*", line):
+        if pieces and len(pieces[-1]) + len(item) <= width:
+            pieces[-1] += item if pieces[-1].endswith(("、", "，")) else " " + item
+        else:
+            pieces.append(item)
+    return pieces
 
 
 def _render_docx(lines: list[str]) -> bytes:
