@@ -229,7 +229,6 @@ class CandidateFields(StrictModel):
         Annotated[str, StringConstraints(max_length=200_000), NoControlCharacters] | None
     ) = None
 
-
     @field_validator("desired_salary_max")
     @classmethod
     def _desired_salary_order(cls, value: float | None, info: ValidationInfo) -> float | None:

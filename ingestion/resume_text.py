@@ -406,14 +406,14 @@ def _context(lines: list[_Line], index: int, used: set[int]) -> list[int]:
             and len(text) <= 80
         )
 
-    before = []
+    before: list[int] = []
     for i in (index - 1, index - 2):
         if i < 0 or not usable(i):
             break
         before.insert(0, i)
     if before:
         return before
-    after = []
+    after: list[int] = []
     for i in (index + 1, index + 2):
         if i >= len(lines) or not usable(i):
             break
