@@ -105,3 +105,61 @@ def evaluate_hand_made(half: str) -> HandMadeReport:
         for entry in sorted(predicted - expected):
             report.misses.append(f"{resume.id} experience: extra {entry}")
     return report
+
+
+def render_hand_made(development: HandMadeReport, reporting: HandMadeReport) -> list[str]:
+    """The résumé section's table: every field per half, then the experience entries."""
+    lines = [
+        f"On the hand-made set (`bench/data/intake_resumes/`: {development.resumes + reporting.resumes} "
+        "résumés written by hand in 8 layouts, zh and en, PDF, DOCX and TXT: Word table templates, "
+        "plain-text CVs, job-board exports, English PDFs with month names, Chinese single-column "
+        "PDFs, two-column PDFs, bilingual CVs, English Word CVs; labelled field by field). The "
+        "split is a hash of each file's id, fixed before any tuning; extraction was tuned on the "
+        "development half only, and the reporting half is the one to quote.",
+        "",
+        "| field | development | reporting |",
+        "|---|---|---|",
+    ]
+    for name in HAND_MADE_FIELDS:
+        lines.append(
+            f"| {name} | {development.right[name] / development.resumes:.3f} "
+            f"| {reporting.right[name] / reporting.resumes:.3f} |"
+        )
+    lines += [
+        f"| **all fields** ({development.resumes} × {len(HAND_MADE_FIELDS)} / "
+        f"{reporting.resumes} × {len(HAND_MADE_FIELDS)}) | **{development.field_accuracy:.3f}** "
+        f"| **{reporting.field_accuracy:.3f}** |",
+        f"| **experience entries exactly right** (title, company, start, end; "
+        f"{development.entries} / {reporting.entries} entries) "
+        f"| **{development.entries_accuracy:.3f}** | **{reporting.entries_accuracy:.3f}** |",
+        f"| experience entries extracted that are not labelled | {development.entries_extra} "
+        f"| {reporting.entries_extra} |",
+        f"| skills micro precision / recall | {_ratio(development.skills_right, development.skills_predicted)} / "
+        f"{_ratio(development.skills_right, development.skills_labelled)} "
+        f"| {_ratio(reporting.skills_right, reporting.skills_predicted)} / "
+        f"{_ratio(reporting.skills_right, reporting.skills_labelled)} |",
+        "",
+        "A field is right when it equals the label (a field the résumé does not state is right "
+        "when nothing is extracted); years within ±0.5; skills when the extracted set shares at "
+        "least 80 % with the labelled set (Jaccard, skills compared by the vocabulary's canonical "
+        "id, free skills by their normalized text); languages as a set; desired pay in monthly CNY, "
+        "months only where stated.",
+        "",
+        "How far to trust the reporting half: the résumés and the extraction rules were written "
+        "in one piece of work, the set first. The reporting half's results were not looked at "
+        "while tuning, but the person who wrote its layouts then wrote the rules, so the rules "
+        "know the *kinds* of layout in both halves. Résumés from real inboxes bring layouts "
+        "neither half has: expect lower figures there. Before the rules were rewritten the same "
+        "set scored 0.727 / 0.732 (all fields) and 0.095 / 0.293 (entries exactly right), "
+        "development / reporting.",
+        "",
+    ]
+    if reporting.misses:
+        lines += ["Misses on the reporting half:", ""]
+        lines += [f"- {miss}" for miss in reporting.misses]
+        lines.append("")
+    return lines
+
+
+def _ratio(part: int, whole: int) -> str:
+    return f"{part / whole:.3f}" if whole else "–"
