@@ -14,7 +14,11 @@ from bench.title_eval import evaluate_titles, evaluate_titles_cross_validated
 
 def _resume_section() -> list[str]:
     """The hand-made set's two halves, then the generated corpus, labelled as generated."""
-    hand_made = render_hand_made(evaluate_hand_made("development"), evaluate_hand_made("reporting"))
+    hand_made = render_hand_made(
+        evaluate_hand_made("development"),
+        evaluate_hand_made("reporting"),
+        evaluate_hand_made("late"),
+    )
     generated = render_extraction(evaluate_extraction())
     return [
         *hand_made,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).parent / "data" / "intake_resumes"
+LATE = DATA / "late"
 AS_OF = date(2026, 12, 1)  # "present" in the labels
 _EXTENSIONS = {"docx-table": "docx", "docx": "docx", "txt": "txt", "pdf": "pdf", "pdf-2col": "pdf"}
 
@@ -58,20 +59,22 @@ def _source(path: Path) -> tuple[str, list[str]]:
 
 
 def load_set(half: str | None = None) -> list[HandMadeResume]:
-    """The labelled résumés (of one half, or all), in id order."""
-    labels = json.loads((DATA / "labels.json").read_text(encoding="utf-8"))
+    """The labelled résumés (of one half, or all), in id order. ``half="late"`` is the
+    separate set in ``late/``, written after the extraction rules and run once, untuned."""
+    folder = LATE if half == "late" else DATA
+    labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
     out = []
-    for path in sorted((DATA / "src").glob("*.txt")):
+    for path in sorted((folder / "src").glob("*.txt")):
         layout, _ = _source(path)
         filename = f"{path.stem}.{_EXTENSIONS[layout]}"
         resume = HandMadeResume(
             id=path.stem,
             layout=layout,
             filename=filename,
-            content=(DATA / "files" / filename).read_bytes(),
+            content=(folder / "files" / filename).read_bytes(),
             labels=labels[path.stem],
         )
-        if half is None or resume.half == half:
+        if half in (None, "late") or resume.half == half:
             out.append(resume)
     return out
 
@@ -162,12 +165,13 @@ def _render_pdf(columns: list[list[str]]) -> bytes:
 
 
 def build() -> None:
-    """Rebuild ``files/`` from ``src/``."""
-    target = DATA / "files"
-    target.mkdir(exist_ok=True)
-    for path in sorted((DATA / "src").glob("*.txt")):
-        layout, lines = _source(path)
-        (target / f"{path.stem}.{_EXTENSIONS[layout]}").write_bytes(render(layout, lines))
+    """Rebuild ``files/`` from ``src/`` (of both sets)."""
+    for folder in (DATA, LATE):
+        target = folder / "files"
+        target.mkdir(exist_ok=True)
+        for path in sorted((folder / "src").glob("*.txt")):
+            layout, lines = _source(path)
+            (target / f"{path.stem}.{_EXTENSIONS[layout]}").write_bytes(render(layout, lines))
 
 
 if __name__ == "__main__":

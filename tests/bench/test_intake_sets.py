@@ -25,6 +25,8 @@ def test_split_is_disjoint_complete_and_stable() -> None:
     assert development.isdisjoint(reporting)
     assert development | reporting == everything
     assert sorted(reporting) == REPORTING
+    # The late set (written after the rules, never tuned on) shares no résumé with either.
+    assert everything.isdisjoint(r.id for r in load_set("late"))
     # The half depends on the id alone: not on the order, the contents or the other ids.
     assert all(split_half(i) == split_half(i) for i in everything)
     assert [split_half(i) for i in sorted(everything, reverse=True)] == [
@@ -49,8 +51,9 @@ def test_set_has_forty_labelled_resumes_in_eight_layouts_in_both_halves() -> Non
 
 
 def test_built_files_are_the_sources() -> None:
-    for resume in load_set():
-        layout, lines = _source(DATA / "src" / f"{resume.id}.txt")
+    for resume in load_set() + load_set("late"):
+        folder = DATA / "late" if resume.id.startswith("late-") else DATA
+        layout, lines = _source(folder / "src" / f"{resume.id}.txt")
         if layout == "txt":
             assert resume.content == render(layout, lines)
         text = read_document(resume.filename, resume.content).text

@@ -205,3 +205,12 @@ def test_docx_tables_are_read_where_they_stand() -> None:
     found = extracted(text)
     assert found["name"] == "王建国"
     assert found["years_experience"] == 2.8  # the school period is not work
+
+
+def test_blind_screening_hides_a_name_written_in_capitals() -> None:
+    from representation.fairness import blind_view
+
+    person = {"name": None, "resume_text": "RAJ PATEL | Site Reliability Engineer\nGo, Python"}
+    shown = str(blind_view(person))
+    assert "RAJ PATEL" not in shown and "Raj Patel" not in shown
+    assert "Site Reliability Engineer" in shown
