@@ -166,6 +166,10 @@ _DOCUMENT_HEADINGS = re.compile(
     r"|curriculumvitae)+",
     re.I,
 )
+# A board export's first lines about the document, not the person: "简历编号：ID:3021".
+_DOCUMENT_META = re.compile(
+    r"(?:简历编号|简历ID|更新时间|更新日期|投递时间|简历来源|resume id)\s*[:：]", re.I
+)
 _SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
     "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
@@ -260,11 +264,13 @@ def find_name(text: str) -> tuple[str, int, int, float] | None:
         position, offset = offset, offset + len(line)
         if not stripped:
             continue
-        if _DOCUMENT_HEADINGS.fullmatch(re.sub(r"[\s【】\[\]:：]", "", stripped)):
+        if _DOCUMENT_HEADINGS.fullmatch(re.sub(r"[\s【】\[\]:：#*]", "", stripped)):
+            continue
+        if _DOCUMENT_META.match(stripped):
             continue
         # Only the first line that is not a document heading: later lines are titles,
         # places and skills, which a name check alone cannot tell apart.
-        value = name_value(_HEADER_SPLIT.split(stripped, maxsplit=1)[0])
+        value = name_value(_HEADER_SPLIT.split(stripped.lstrip("#* "), maxsplit=1)[0])
         if value:
             start = position + line.index(value)
             return display_name(value), start, start + len(value), 0.8

@@ -99,7 +99,7 @@ EDUCATION_PATTERNS: list[tuple[EducationLevel, re.Pattern[str]]] = [
         EducationLevel.BACHELOR,
         re.compile(
             r"本科|学士|统招本|bachelor'?s?|\bb\.?sc\b|\bb\.s\.|\bb\.?eng\b|\bb\.a\.|\bba in\b"
-            r"|\bb\.?tech\b|undergraduate",
+            r"|\bb\.?tech\b|\bb\.?\s?comp\b|undergraduate",
             re.I,
         ),
     ),
@@ -143,15 +143,17 @@ class _Line:
 
 _LINK = re.compile(r"(?:https?://|www\.|linkedin\.com/|github\.com/)\S+", re.I)
 _HEADINGS = {
-    "work": r"工作经[历验]|主要工作经历|工作履历|实习经[历验]|项目经[历验]|职业经历|工作背景"
+    "work": r"工作经[历验]|主要工作经历|工作履历|实习经[历验]|职业经历|工作背景"
     r"|(?:work|professional|employment|career)\s*(?:experience|history)|experience|employment"
     r"|work history",
     "education": r"教育(?:背景|经历|情况)|学习经历|学历背景|education(?:al background)?",
     "skills": r"专业技能|技能特长|技能清单|技能证书|技能|个人技能|(?:technical|core|key)?\s*skills",
     "languages": r"语言能力|语言|languages?",
     "salary": r"期望薪资|期望月薪|期望薪酬|expected salary",
+    # Projects carry dates too, but a project is neither a job nor a school.
+    "projects": r"项目经[历验]|项目介绍|主要项目|(?:key |selected )?projects|project experience",
     "other": r"求职意向|个人信息|基本信息|自我评价|个人评价|证书|资格证书|荣誉奖项|获奖情况|兴趣爱好"
-    r"|summary|objective|profile|certificates?|certifications|projects|awards|interests"
+    r"|summary|objective|profile|certificates?|certifications|awards|interests"
     r"|references|contact",
 }
 _HEADING_LINE = {
@@ -160,9 +162,14 @@ _HEADING_LINE = {
 }
 
 
+# Markdown or plain-text emphasis around a heading: "## 工作经历", "**Skills**".
+_MARKUP = re.compile(r"^[\s#>*]+|[\s*]+$")
+
+
 def _heading(line: str) -> str | None:
-    """The section a short line opens ("工作经历", "【教育经历】", "Experience 工作经历")."""
-    stripped = line.strip()
+    """The section a short line opens ("工作经历", "【教育经历】", "Experience 工作经历",
+    "## 技能")."""
+    stripped = _MARKUP.sub("", line).strip()
     if not stripped or len(stripped) > 40:
         return None
     # A bilingual heading is two headings of one section: "工作经历 Work Experience".
@@ -290,16 +297,22 @@ _DESCRIPTION = re.compile(
     r"^\s*(?:[-•*·●▪]|工作描述|工作内容|职责|负责|主要|描述|description)|[。.;；]\s*$", re.I
 )
 _PART_SPLIT = re.compile(r"\s*(?:[|｜·•]|\s--?\s|\s[—–]\s|[ \t]{2,}|\t)\s*")
-_LABELLED_PART = re.compile(r"^(?:职位|职务|岗位|title|position)\s*[:：]\s*(.+)$", re.I)
+_LABELLED_PART = re.compile(r"^(?:职\s*位|职\s*务|岗\s*位|title|position)\s*[:：|｜]\s*(.+)$", re.I)
 _COMPANY_LABEL = re.compile(
-    r"^(?:公司(?:名称)?|单位|工作单位|company|employer)\s*[:：]\s*(.+)$", re.I
+    r"^(?:公\s*司(?:名称)?|单\s*位|工作单位|company|employer)\s*[:：|｜]\s*(.+)$", re.I
 )
-_SIZE_NOTE = re.compile(r"\s*[（(][^）)]*\d+\s*人[^）)]*[）)]\s*$")
+# What job boards add to a company or a period: "(1000-5000人)", "（20000人以上）",
+# "[ 3 年9个月]".
+_SIZE_NOTE = re.compile(r"\s*[（(][^）)]*\d+\s*人[^）)]*[）)]")
+_DURATION_NOTE = re.compile(r"\s*[\[【（(]\s*(?:\d+\s*年)?\s*(?:\d+\s*个?月)?\s*[\]】）)]")
+_DATE_LABEL = re.compile(r"(?:工作时间|时间|起止时间|在职时间|任职时间|period|dates?)", re.I)
 
 
 def _tidy_part(part: str) -> str:
-    part = re.sub(r"\(\s*\)|（\s*）", "", part)
-    return _SIZE_NOTE.sub("", part).strip(" \t,，:：;；-–—|｜·")
+    part = _DURATION_NOTE.sub("", _SIZE_NOTE.sub("", re.sub(r"\(\s*\)|（\s*）", "", part)))
+    part = part.strip(" \t,，:：;；-–—|｜·#*")
+    # A period written in parentheses leaves its brackets behind: "Hospital (" … ")".
+    return re.sub(r"\s*[（(]$|^[)）]\s*", "", part).strip(" \t,，:：;；-–—|｜·#*")
 
 
 def _parts(texts: list[str]) -> list[str]:
@@ -311,7 +324,9 @@ def _parts(texts: list[str]) -> list[str]:
     else:
         pieces = _PART_SPLIT.split(texts[0]) if texts else []
     pieces = [_tidy_part(p) for p in pieces]
-    pieces = [p for p in pieces if len(p) >= 2 and not _is_place(p)]
+    pieces = [
+        p for p in pieces if len(p) >= 2 and not _is_place(p) and not _DATE_LABEL.fullmatch(p)
+    ]
     if len(pieces) == 1:
         one = pieces[0]
         for splitter in (r"\s+at\s+", r"\s+@\s+", r",\s+"):
@@ -440,9 +455,13 @@ def _work_entries(lines: list[_Line], today: date) -> tuple[list[_Entry], list[_
         if not periods:
             continue
         period = periods[0]
+        if line.section == "projects":
+            continue
         before = line.text[: period.span[0]]
         after = line.text[period.span[1] :]
-        rest = [t for t in (before, after) if _tidy_part(t)]
+        rest = [
+            t for t in (before, after) if _tidy_part(t) and not _DATE_LABEL.fullmatch(_tidy_part(t))
+        ]
         start, end = line.start, line.end
         if _is_education(line, period):
             schooling.append(_Entry(None, None, period, start, end))
@@ -456,8 +475,51 @@ def _work_entries(lines: list[_Line], today: date) -> tuple[list[_Entry], list[_
         for i in role_lines:
             start, end = min(start, lines[i].start), max(end, lines[i].end)
         title, company = _role(texts)
+        if company and not title:
+            found = _title_below(lines, index, used)
+            if found is not None:
+                title, below = found
+                used.add(below)
+                end = max(end, lines[below].end)
+        elif title and not company:
+            company = _company_above(lines, index)
         work.append(_Entry(title, company, period, start, end))
     return work, schooling
+
+
+def _title_below(lines: list[_Line], index: int, used: set[int]) -> tuple[str, int] | None:
+    """A board export's title on a line of its own under the company line ("所属行业：…"
+    lines in between skipped): the title and its line."""
+    for i in range(index + 1, min(index + 4, len(lines))):
+        text = lines[i].text.strip()
+        if not text or _heading(text) or _RANGE_RE.search(lines[i].masked):
+            return None
+        if i in used or _FIELD_LABEL.match(text) or _DESCRIPTION.search(text):
+            continue
+        parts = [_tidy_part(p) for p in _PART_SPLIT.split(text)]
+        titled = [p for p in parts if _title_score(p) > _company_score(p)]
+        return (titled[0], i) if titled else None
+    return None
+
+
+def _company_above(lines: list[_Line], index: int) -> str | None:
+    """The employer heading several roles ("Microsoft Research Asia" over "Software
+    Engineer II, Jan 2022 – Present" and "Software Engineer, Sept 2019 – Dec 2021")."""
+    for i in range(index - 1, max(index - 5, -1), -1):
+        text = lines[i].text.strip()
+        if not text or _heading(text):
+            return None
+        if _RANGE_RE.search(lines[i].masked) or _DESCRIPTION.search(text):
+            continue
+        part = _tidy_part(text)
+        if (
+            2 <= len(part) <= 60
+            and _company_score(part) >= _title_score(part)
+            and not _is_place(part)
+        ):
+            return part
+        return None
+    return None
 
 
 def _experience(work: list[_Entry]) -> Extracted | None:
@@ -472,7 +534,9 @@ def _experience(work: list[_Entry]) -> Extracted | None:
 
 
 def _years_from_work(work: list[_Entry], today: date) -> Extracted | None:
-    dated = [e for e in work if e.period.month_known or e.period.end is None]
+    # Year-only periods ("2014 - 2018") count from January to January: a coarse reading,
+    # hence the lower confidence.
+    dated = work
     if not dated:
         return None
     periods = [dict(zip(("start", "end"), e.period.as_dates(), strict=True)) for e in dated]
@@ -482,7 +546,8 @@ def _years_from_work(work: list[_Entry], today: date) -> Extracted | None:
     years = years_from_experience(periods, today=today)  # type: ignore[arg-type]
     if years is None or years <= 0:
         return None
-    return Extracted(years, min(e.start for e in dated), max(e.end for e in dated), 0.85)
+    confidence = 0.85 if all(e.period.month_known for e in dated) else 0.7
+    return Extracted(years, min(e.start for e in dated), max(e.end for e in dated), confidence)
 
 
 def _stated_years(text: str) -> Extracted | None:
@@ -585,12 +650,13 @@ def _city(text: str) -> Extracted | None:
 # -- skills and languages ---------------------------------------------------------------------
 
 _SKILLS_LABEL = re.compile(
-    r"^\s*[【\[]?(?:专业技能|技能特长|技能清单|个人技能|技能|(?:technical |core |key )?skills)"
-    r"(?:\s+(?:专业技能|技能|(?:technical )?skills))?[】\]]?\s*[:：]?\s*",
+    r"^[\s#>*]*[【\[]?(?:专业技能|技能特长|技能清单|个人技能|技能|(?:technical |core |key )?skills)"
+    r"(?:\s*/?\s*(?:专业技能|技能|(?:technical )?skills))?[】\]]?[\s*]*[:：]?\s*",
     re.I,
 )
 _LANGUAGES_LABEL = re.compile(
-    r"^\s*[【\[]?(?:语言能力|外语能力|语言|languages?)(?:\s+(?:语言|languages?))?[】\]]?\s*[:：]?\s*",
+    r"^[\s#>*]*[【\[]?(?:语言能力|外语能力|语言|languages?)(?:\s*/?\s*(?:语言|languages?))?[】\]]?"
+    r"[\s*]*[:：]?\s*",
     re.I,
 )
 _FIELD_LABEL = re.compile(r"^\s*[\u4e00-\u9fffA-Za-z ]{1,12}\s*[:：]")
@@ -621,6 +687,7 @@ _LANGUAGES = [
     ("波兰语", re.compile(r"波兰语|polish", re.I)),
     ("泰语", re.compile(r"泰语|\bthai\b", re.I)),
     ("越南语", re.compile(r"越南语|vietnamese", re.I)),
+    ("马来语", re.compile(r"马来语|malay\b", re.I)),
 ]
 _CERTIFICATES = [
     ("CET-6", re.compile(r"CET[-\s]?6|英语六级|大学英语六级|六级", re.I)),

@@ -214,3 +214,56 @@ def test_blind_screening_hides_a_name_written_in_capitals() -> None:
     shown = str(blind_view(person))
     assert "RAJ PATEL" not in shown and "Raj Patel" not in shown
     assert "Site Reliability Engineer" in shown
+
+
+def test_project_periods_are_neither_jobs_nor_schooling() -> None:
+    found = extracted(
+        "工作经验：\n2019.9-至今 | 广州虎牙信息科技有限公司 | 运营经理\n"
+        "项目经历\n2020.03-2020.12 直播活动增长项目：负责拉新活动策划\n"
+    )
+    assert [e["title"] for e in found["experience"]] == ["运营经理"]  # type: ignore[attr-defined]
+    assert found["years_experience"] == 7.3
+
+
+def test_board_export_notes_and_titles_on_their_own_line() -> None:
+    found = extracted(
+        "工作经验\n2017 /7--2023 /2：深圳市大族激光科技产业集团股份有限公司 (5000-10000人) [ 5 年8个月]\n"
+        "所属行业：仪器仪表/工业自动化\n销售工程师 | 销售一部\n"
+    )
+    assert found["experience"] == [
+        {"title": "销售工程师", "company": "深圳市大族激光科技产业集团股份有限公司",
+         "start": "2017-07", "end": "2023-02"}
+    ]  # fmt: skip
+
+
+def test_vertical_table_rows_and_an_employer_over_several_roles() -> None:
+    vertical = extracted(
+        "工作经历\n工作时间 | 2018.03-2022.08\n公司名称 | 深圳市汇川技术股份有限公司\n职位 | 硬件工程师\n"
+    )
+    assert vertical["experience"] == [
+        {"title": "硬件工程师", "company": "深圳市汇川技术股份有限公司", "start": "2018-03",
+         "end": "2022-08"}
+    ]  # fmt: skip
+    roles = extracted(
+        "EXPERIENCE\nMicrosoft Research Asia\nSoftware Engineer II, Jan. 2022 - Present\n"
+        "Software Engineer, Sept 2019 - Dec. 2021\n"
+    )
+    assert [(e["title"], e["company"]) for e in roles["experience"]] == [  # type: ignore[attr-defined]
+        ("Software Engineer II", "Microsoft Research Asia"),
+        ("Software Engineer", "Microsoft Research Asia"),
+    ]
+
+
+def test_markdown_headings_and_a_period_in_parentheses() -> None:
+    found = extracted(
+        "# 刘思远\n## 工作经历\n### 腾讯音乐娱乐集团 | 前端负责人 | 2021.9 - 至今\n"
+        "## 技能\nReact、TypeScript、微前端\n"
+        "Registered Nurse - Queen Mary Hospital (Aug 2018 - Present)\n"
+    )
+    assert found["name"] == "刘思远"
+    assert found["experience"] == [
+        {"title": "前端负责人", "company": "腾讯音乐娱乐集团", "start": "2021-09", "end": "present"},
+        {"title": "Registered Nurse", "company": "Queen Mary Hospital", "start": "2018-08",
+         "end": "present"},
+    ]  # fmt: skip
+    assert "微前端" in found["skills"]  # type: ignore[operator]
