@@ -18,6 +18,7 @@ def _resume_section() -> list[str]:
         evaluate_hand_made("development"),
         evaluate_hand_made("reporting"),
         evaluate_hand_made("late"),
+        evaluate_hand_made("fresh"),
     )
     generated = render_extraction(evaluate_extraction())
     return [

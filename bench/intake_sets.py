@@ -26,6 +26,7 @@ from typing import Any
 
 DATA = Path(__file__).parent / "data" / "intake_resumes"
 LATE = DATA / "late"
+FRESH = DATA / "fresh"
 AS_OF = date(2026, 12, 1)  # "present" in the labels
 _EXTENSIONS = {"docx-table": "docx", "docx": "docx", "txt": "txt", "pdf": "pdf", "pdf-2col": "pdf"}
 
@@ -59,9 +60,10 @@ def _source(path: Path) -> tuple[str, list[str]]:
 
 
 def load_set(half: str | None = None) -> list[HandMadeResume]:
-    """The labelled résumés (of one half, or all), in id order. ``half="late"`` is the
-    separate set in ``late/``, written after the extraction rules and run once, untuned."""
-    folder = LATE if half == "late" else DATA
+    """The labelled résumés (of one half, or all), in id order. ``half="late"`` and
+    ``half="fresh"`` are the separate sets in ``late/`` and ``fresh/``, written after the
+    extraction rules (see ``bench/data/intake_resumes/README.md``)."""
+    folder = {"late": LATE, "fresh": FRESH}.get(half or "", DATA)
     labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
     out = []
     for path in sorted((folder / "src").glob("*.txt")):
@@ -74,7 +76,7 @@ def load_set(half: str | None = None) -> list[HandMadeResume]:
             content=(folder / "files" / filename).read_bytes(),
             labels=labels[path.stem],
         )
-        if half in (None, "late") or resume.half == half:
+        if half in (None, "late", "fresh") or resume.half == half:
             out.append(resume)
     return out
 
@@ -166,7 +168,7 @@ def _render_pdf(columns: list[list[str]]) -> bytes:
 
 def build() -> None:
     """Rebuild ``files/`` from ``src/`` (of both sets)."""
-    for folder in (DATA, LATE):
+    for folder in (DATA, LATE, FRESH):
         target = folder / "files"
         target.mkdir(exist_ok=True)
         for path in sorted((folder / "src").glob("*.txt")):

@@ -25,8 +25,10 @@ def test_split_is_disjoint_complete_and_stable() -> None:
     assert development.isdisjoint(reporting)
     assert development | reporting == everything
     assert sorted(reporting) == REPORTING
-    # The late set (written after the rules, never tuned on) shares no résumé with either.
-    assert everything.isdisjoint(r.id for r in load_set("late"))
+    # The later sets (written after the rules) share no résumé with either half or each other.
+    late, fresh = {r.id for r in load_set("late")}, {r.id for r in load_set("fresh")}
+    assert everything.isdisjoint(late) and everything.isdisjoint(fresh)
+    assert late.isdisjoint(fresh) and len(late) == len(fresh) == 8
     # The half depends on the id alone: not on the order, the contents or the other ids.
     assert all(split_half(i) == split_half(i) for i in everything)
     assert [split_half(i) for i in sorted(everything, reverse=True)] == [
@@ -51,8 +53,9 @@ def test_set_has_forty_labelled_resumes_in_eight_layouts_in_both_halves() -> Non
 
 
 def test_built_files_are_the_sources() -> None:
-    for resume in load_set() + load_set("late"):
-        folder = DATA / "late" if resume.id.startswith("late-") else DATA
+    for resume in load_set() + load_set("late") + load_set("fresh"):
+        later = resume.id.split("-", 1)[0]
+        folder = DATA / later if later in ("late", "fresh") else DATA
         layout, lines = _source(folder / "src" / f"{resume.id}.txt")
         if layout == "txt":
             assert resume.content == render(layout, lines)
