@@ -147,15 +147,28 @@ def find_phone(text: str) -> re.Match[str] | None:
 
 # -- names ------------------------------------------------------------------------------------
 
-# "姓名：李娜" / "Name: Wei Zhang" (the value up to a separator).
-NAME_LABEL = re.compile(r"(?:姓\s*名|name)\s*[:：]\s*([^\n|,，;；]{2,30})", re.I)
+# "姓名：李娜" / "Name: Wei Zhang" / a table row "姓名 | 王建国" / bilingual "Name 姓名: Linda Wu"
+# (the value up to a separator; ``name_value`` trims what follows it on the line).
+NAME_LABEL = re.compile(
+    r"(?:姓\s*名|name)(?:\s+(?:姓\s*名|name))?\s*[:：|｜]\s*([^\n|｜,，;；]{1,40})", re.I
+)
 # A résumé that opens with a bare name: 2–4 Chinese characters or 2–3 capitalized words.
 FIRST_LINE_NAME = re.compile(
     r"\s*([\u4e00-\u9fff]{2,4}|[A-Z][a-z]+(?: [A-Z][a-z]+){1,2})\s*(?:\n|$)"
 )
-# The same at the head of a header line: "张伟 | 后端工程师 | 5年".
-_HEADER_NAME = re.compile(
-    r"\s*([\u4e00-\u9fff]{2,4}|[A-Z][a-z]+(?: [A-Z][a-z]+){1,2})\s*(?:[|｜/,，·•]|\n|$)"
+# What separates a name from a title or contacts on a header line: "张伟 | 后端工程师",
+# "Sarah Johnson — Product Manager", "HANNAH LEE  |  Senior Accountant", "吴磊  男  29岁".
+_HEADER_SPLIT = re.compile(r"\s*(?:[|｜/,，·•]|\s[-–—]{1,2}\s|[ \t]{2,}|\t)\s*")
+_SCRIPT_RUNS = re.compile(r"[\u4e00-\u9fff·]+|[^\u4e00-\u9fff\s\d]+(?:\s+[^\u4e00-\u9fff\s\d]+)*")
+# Lines that head a résumé without naming anyone: "个 人 简 历", "Resume 个人简历", "CV".
+_DOCUMENT_HEADINGS = re.compile(
+    r"(?:个人简历|求职简历|简历|个人信息|基本信息|应聘登记表|求职登记表|个人资料|resume|résumé|cv"
+    r"|curriculumvitae)+",
+    re.I,
+)
+# A board export's first lines about the document, not the person: "简历编号：ID:3021".
+_DOCUMENT_META = re.compile(
+    r"(?:简历编号|简历ID|更新时间|更新日期|投递时间|简历来源|resume id)\s*[:：]", re.I
 )
 _SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
@@ -174,12 +187,27 @@ _NOT_NAME_WORDS = {
     "product", "project", "sales", "marketing", "backend", "frontend", "full", "stack",
     "intern", "director", "consultant", "scientist", "architect", "specialist", "assistant",
     "officer", "executive", "accountant", "teacher", "technical", "work", "career",
+    "languages", "employment", "professional", "history", "references", "certificates",
+    "nurse", "registered", "researcher", "coordinator", "administrator", "associate",
+    "mechanical", "research", "clinical", "supply", "chain", "devops", "reliability",
 }  # fmt: skip
+
+
+def _name_word(word: str) -> bool:
+    """A capitalized or all-capital word of letters: Raj, PATEL, O'Brien, MÜLLER, Jean-Luc."""
+    letters = re.sub(r"['’.-]", "", word)
+    if not letters.isalpha() or not letters.isascii() and not letters.isalpha():
+        return False
+    if re.search(r"[\u4e00-\u9fff]", letters) or not word[0].isupper():
+        return False
+    parts = re.split(r"['’-]", word)
+    return word.isupper() or all(p[:1].isupper() and p[1:] == p[1:].lower() for p in parts if p)
 
 
 def looks_like_name(value: str) -> bool:
     """Whether a short string reads as a person's name: 2–4 Chinese characters starting with
-    a common surname, or 1–3 capitalized words that are not a job title or heading."""
+    a common surname, or 1–3 capitalized (or all-capital) words that are not a job title or
+    heading."""
     value = value.strip()
     if re.fullmatch(r"[\u4e00-\u9fff]{2,4}", value):
         return (
@@ -188,23 +216,81 @@ def looks_like_name(value: str) -> bool:
     words = value.split()
     return (
         1 <= len(words) <= 3
-        and all(re.fullmatch(r"[A-Z][a-z]+|[A-Z]{2,}", w) for w in words)
-        and not any(w.lower() in _NOT_NAME_WORDS for w in words)
+        and all(_name_word(w) and (len(w) > 1 or w.isupper()) for w in words)
+        and not (len(words) == 1 and words[0].isupper() and len(words[0]) <= 3)
+        and not any(w.lower().strip(".'") in _NOT_NAME_WORDS for w in words)
     )
+
+
+def display_name(name: str) -> str:
+    """A name as it is shown: an all-capital Latin name in title case (``RAJ PATEL`` → ``Raj
+    Patel``, ``O'BRIEN`` → ``O'Brien``); anything else as written."""
+    if not re.search(r"[A-Za-z]", name) or name != name.upper():
+        return name.strip()
+    return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), name.strip())
+
+
+def name_value(value: str) -> str | None:
+    """The name in a labelled value or a header segment: what follows it on the line (a
+    second label, a gender, a title after two spaces) is cut, and of a bilingual value
+    ("陈嘉豪 Jason Chen", "Linda Wu 吴琳") the first script's name is kept."""
+    value = re.split(r"[ \t]{2,}|\t|\s+\S{1,8}[:：]", value.strip())[0].strip()
+    for run in _SCRIPT_RUNS.findall(value):
+        run = run.strip()
+        # One Latin word alone ("Company", "Python") is rarely the whole of a name.
+        if looks_like_name(run) and (re.search(r"[\u4e00-\u9fff]", run) or " " in run):
+            return run
+    return None
+
+
+def _at_field_start(text: str, position: int) -> bool:
+    # A label that starts a line or a field: "Company Name: Tencent" names no person.
+    return text[:position].rstrip(" \t")[-1:] in ("", "\n", "|", "｜", ",", "，", ";", "；")
+
+
+def find_name(text: str) -> tuple[str, int, int, float] | None:
+    """The person's name, its span and a confidence: a labelled name (0.95), else the head of
+    one of the first lines that do not merely head the document (0.8)."""
+    for match in NAME_LABEL.finditer(text):
+        if not _at_field_start(text, match.start()):
+            continue
+        value = name_value(match.group(1))
+        if value:
+            start = text.index(value, match.start(1))
+            return display_name(value), start, start + len(value), 0.95
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        position, offset = offset, offset + len(line)
+        if not stripped:
+            continue
+        if _DOCUMENT_HEADINGS.fullmatch(re.sub(r"[\s【】\[\]:：#*]", "", stripped)):
+            continue
+        if _DOCUMENT_META.match(stripped):
+            continue
+        # Only the first line that is not a document heading: later lines are titles,
+        # places and skills, which a name check alone cannot tell apart.
+        value = name_value(_HEADER_SPLIT.split(stripped.lstrip("#* "), maxsplit=1)[0])
+        if value:
+            start = position + line.index(value)
+            return display_name(value), start, start + len(value), 0.8
+        return None
+    return None
 
 
 def names_in(text: str | None) -> list[str]:
     """The person's name as a résumé writes it: labelled (姓名：李娜, Name: …) or alone at
-    the head of the first line (张伟 | 后端工程师)."""
+    the head of one of the first lines (张伟 | 后端工程师, RAJ PATEL), as written and as
+    shown."""
     if not text:
         return []
-    # A label that starts a line or a field: "Company Name: Tencent" names no person.
     found = [
-        m.group(1).strip()
+        value
         for m in NAME_LABEL.finditer(text)
-        if text[: m.start()].rstrip(" \t")[-1:] in ("", "\n", "|", "｜", ",", "，", ";", "；")
+        if _at_field_start(text, m.start()) and (value := name_value(m.group(1)))
     ]
-    header = _HEADER_NAME.match(text)
-    if header:
-        found.append(header.group(1))
-    return [n for n in dict.fromkeys(found) if looks_like_name(n)]
+    named = find_name(text)
+    if named:
+        start, end = named[1], named[2]
+        found += [text[start:end], named[0]]
+    return list(dict.fromkeys(found))

@@ -341,17 +341,35 @@ def _read_docx(content: bytes, limits: ReaderLimits) -> str:
         raise FileRejected(
             "unreadable", f"the DOCX file could not be read: {type(exc).__name__}"
         ) from exc
-    lines = [p.text for p in document.paragraphs]
-    # Tables hold two-column résumés and contact blocks: read them cell by cell, row order.
-    for table in document.tables:
-        for row in table.rows:
-            seen: set[int] = set()
-            for cell in row.cells:
-                if id(cell._tc) in seen:  # merged cells repeat
-                    continue
-                seen.add(id(cell._tc))
-                lines.append(cell.text)
-    return "\n".join(lines)
+    return "\n".join(_docx_blocks(document))
+
+
+def _docx_blocks(document: Any) -> list[str]:
+    """Paragraphs and tables in document order: a Word template's sections keep their
+    order, with each table where it stands. A table row of one-line cells reads as one line,
+    its cells joined by `` | `` (``2017/07—2020/03 | 公司 | 职位``, ``姓名 | 王建国``); a
+    row whose cells hold several lines (a two-column layout in a table) reads cell by cell."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    lines: list[str] = []
+    for element in document.element.body.iterchildren():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(element, document).text)
+        elif tag == "tbl":
+            for row in Table(element, document).rows:
+                cells, seen = [], set()
+                for cell in row.cells:
+                    if id(cell._tc) in seen:  # merged cells repeat
+                        continue
+                    seen.add(id(cell._tc))
+                    cells.append(cell.text.strip())
+                if any("\n" in c for c in cells):
+                    lines += cells
+                elif any(cells):
+                    lines.append(" | ".join(c for c in cells if c))
+    return lines
 
 
 class _TextExtractor(HTMLParser):

@@ -223,6 +223,8 @@ class CandidateFields(StrictModel):
     city: Annotated[str, StringConstraints(max_length=100), NoControlCharacters] | None = None
     desired_titles: Annotated[list[ShortText], Field(max_length=20)] | None = None
     desired_salary_min: Money | None = None
+    desired_salary_max: Money | None = None
+    desired_salary_months: Annotated[int, Field(ge=1, le=24)] | None = None
     years_experience: Annotated[float, Field(ge=0, le=60)] | None = None
     education: EducationEntry | None = None
     experience: Annotated[list[ExperienceEntry], Field(max_length=50)] | None = None
@@ -233,6 +235,14 @@ class CandidateFields(StrictModel):
     resume_text: (
         Annotated[str, StringConstraints(max_length=200_000), NoControlCharacters] | None
     ) = None
+
+    @field_validator("desired_salary_max")
+    @classmethod
+    def _desired_salary_order(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("desired_salary_min")
+        if value is not None and low is not None and value < low:
+            raise ValueError("desired_salary_max must not be below desired_salary_min")
+        return value
 
 
 class ConsentIn(StrictModel):

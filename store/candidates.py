@@ -27,8 +27,8 @@ from taxonomy.occupations import code_title
 
 CANDIDATE_FIELDS = (
     "external_id", "name", "email", "phone", "city", "desired_titles", "desired_salary_min",
-    "years_experience", "education", "experience", "skills", "languages", "certificates",
-    "summary", "resume_text", "extraction",
+    "desired_salary_max", "desired_salary_months", "years_experience", "education",
+    "experience", "skills", "languages", "certificates", "summary", "resume_text", "extraction",
 )  # fmt: skip
 
 _LIST_FIELDS = ("desired_titles", "experience", "skills", "languages", "certificates")
@@ -58,6 +58,8 @@ def _fill_from_resume(candidate: Candidate) -> list[str]:
         "languages": "languages",
         "certificates": "certificates",
         "desired_salary_min": "desired_salary_min",
+        "desired_salary_max": "desired_salary_max",
+        "desired_salary_months": "desired_salary_months",
     }
     for source, target in simple.items():
         value = _extracted(candidate, source)

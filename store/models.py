@@ -183,6 +183,8 @@ class Candidate(Base):
     city_code: Mapped[int | None] = mapped_column(Integer)
     desired_titles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     desired_salary_min: Mapped[float | None] = mapped_column(Float)
+    desired_salary_max: Mapped[float | None] = mapped_column(Float)
+    desired_salary_months: Mapped[int | None] = mapped_column(Integer)  # "14薪"; None: not stated
     occupation_code: Mapped[str | None] = mapped_column(String(16))
     years_experience: Mapped[float | None] = mapped_column(Float)
     education: Mapped[dict[str, Any] | None] = mapped_column(JSON)

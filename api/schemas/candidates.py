@@ -32,6 +32,8 @@ class CandidateRead(BaseModel):
     city_code: int | None
     desired_titles: list[str]
     desired_salary_min: float | None
+    desired_salary_max: float | None
+    desired_salary_months: int | None
     years_experience: float | None
     education: dict[str, Any] | None
     experience: list[dict[str, Any]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from store.normalize import years_from_experience
 from tests.conftest import Api, candidate_payload
 
 pytestmark = pytest.mark.anyio
@@ -47,7 +48,8 @@ async def test_resume_text_alone_fills_profile_in_chinese(api: Api) -> None:
 async def test_resume_text_alone_fills_profile_in_english(api: Api) -> None:
     body = (await api.post("/v1/candidates", "acme", {"resume_text": EN_RESUME})).json()
     assert body["city"] == "广州"
-    assert body["years_experience"] == 6
+    # The dated work periods (Jul 2016 to the present) count over the stated "6 years".
+    assert body["years_experience"] == years_from_experience([{"start": "2016-07", "end": None}])
     assert body["education"]["level"] == "bachelor"
     assert body["name"] == "Daniel Wong"
     assert {"React", "TypeScript", "Node.js"} <= set(body["skills"])
