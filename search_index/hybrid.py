@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from core.settings import SearchSettings
+from search_index.candidate_rerank import CandidateReranker, candidate_signals
 from search_index.fusion import reciprocal_rank_fusion
 from search_index.protocol import (
     FACET_FILTERS,
@@ -226,6 +227,14 @@ class HybridSearch:
             return []
         bm25 = dict(keyword)
         assert query.vector is not None and query.rerank is not None
+        if isinstance(query.rerank, CandidateReranker):
+            scores = query.rerank.score(
+                candidate_signals(query.vector, stored, [bm25.get(d, 0.0) for d in ids],
+                                  query.skills),
+                text_language(query.text), stored.languages,
+            )  # fmt: skip
+            order = np.argsort(-scores, kind="stable")
+            return [(ids[i], float(scores[i])) for i in order]
         signals = rerank_signals(
             query.vector, stored.vectors, stored.title_vectors,
             [bm25.get(d, 0.0) for d in ids], query.skills, stored.skills,
