@@ -440,6 +440,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         status |= run_encoder_evaluation(output="bench/results/encoders.md")
     if args.suite in ("all", "relevance"):
         status |= run_relevance_evaluation(output="bench/results/relevance.md")
+    if args.suite in ("all", "candidates"):
+        from bench.candidate_search_eval import run_candidate_search_evaluation
+
+        status |= run_candidate_search_evaluation(
+            output="bench/results/candidate_search.md", fit=args.fit_default
+        )
     return status
 
 
@@ -560,18 +566,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "eval",
         help="quality reports: intake, ranking (MAP, nDCG@10, P@5, recall@100), encoders, "
-        "relevance (real job titles)",
+        "relevance (real job titles), candidates (hand-written résumés)",
     )
     evaluate.add_argument(
         "suite",
         nargs="?",
-        choices=["all", "intake", "ranking", "encoders", "relevance"],
+        choices=["all", "intake", "ranking", "encoders", "relevance", "candidates"],
         default="all",
     )
     evaluate.add_argument(
         "--fit-default",
         action="store_true",
-        help="first refit the shipped default ranker model on a separate generated corpus",
+        help="first refit the shipped default ranker model on a separate generated corpus "
+        "(candidates: the candidate re-ranking weights on the set's tuning half)",
     )
     evaluate.set_defaults(func=cmd_eval)
     return parser
