@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ from search_index.candidate_rerank import (
     candidate_signals,
     fit_candidate_reranker,
 )
+from search_index.hybrid import HybridSearch
 from search_index.protocol import SearchMode, SearchQuery
 from search_index.rerank import text_language
 from store.candidates import upsert_candidate
@@ -213,8 +214,11 @@ def _examples(
     runtime: Runtime, candidate_set: CandidateSet, id_of: dict[int, str], half: str
 ) -> list[CandidateExample]:
     """The re-ranker's signals for each query of ``half`` over what hybrid retrieval finds
-    (keyword hits and vector hits above the floor), with their relevance."""
-    search = runtime.search[EntityKind.CANDIDATE]
+    without a semantic floor (keyword hits and the nearest vectors), with their relevance."""
+    indexed = runtime.search[EntityKind.CANDIDATE]
+    # Without a floor: fitting chooses one (``fit_candidate_reranker``).
+    search = HybridSearch(indexed.backend, replace(indexed.settings, semantic_floor=-1.0),
+                          vectors=indexed.vectors)  # fmt: skip
     assert search.vectors is not None
     by_id = {r.id: r for r in candidate_set.resumes}
     examples = []
@@ -398,7 +402,8 @@ def run_candidate_search_evaluation(
         "text).",
         "",
         f"Re-ranking weights (`search_index/data/candidate_reranker.json`, version "
-        f"{reranker.version}, fitted on the tuning half only): {weights}.",
+        f"{reranker.version}, fitted on the tuning half only): {weights}; semantic floor "
+        f"{reranker.semantic_floor}.",
         "",
         "## Reporting half",
         "",

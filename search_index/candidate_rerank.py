@@ -61,6 +61,10 @@ class CandidateReranker:
     version: str
     weights: dict[str, CandidateWeights]
     provenance: dict[str, object] = field(default_factory=dict)
+    # The content cosine below which vector retrieval ignores a résumé in hybrid candidate
+    # search (None: the index's ``semantic_floor``). Whole-résumé cosines of short queries
+    # are low, and the re-ranking, not the floor, decides what a low one is worth.
+    semantic_floor: float | None = None
 
     def weights_for(
         self, query_language: str | None, document_language: str | None
@@ -119,7 +123,8 @@ def default_candidate_reranker() -> CandidateReranker:
     data = json.loads(CANDIDATE_RERANKER_PATH.read_text())
     weights = {key: CandidateWeights(**values) for key, values in data["weights"].items()}
     return CandidateReranker(version=str(data["version"]), weights=weights,
-                             provenance=dict(data.get("provenance") or {}))  # fmt: skip
+                             provenance=dict(data.get("provenance") or {}),
+                             semantic_floor=data.get("semantic_floor"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -153,45 +158,73 @@ def _grid(step: float) -> list[CandidateWeights]:
     ]
 
 
+def _average_precisions(scores: np.ndarray, example: CandidateExample, k: int) -> np.ndarray:
+    """``average_precision_of`` for every column of ``scores`` (résumés, weight sets) at once."""
+    order = np.argsort(-scores, axis=0, kind="stable")[:k]
+    hits = example.relevant[order]  # (k, weight sets)
+    precision = np.cumsum(hits, axis=0) / np.arange(1, len(order) + 1)[:, None]
+    return np.sum(precision * hits, axis=0) / max(min(example.relevant_total, k), 1)
+
+
 def _fit(
     examples: Sequence[CandidateExample], same: CandidateWeights | None, step: float, k: int
 ) -> tuple[CandidateWeights, float]:
     """The grid weights with the best MAP@k: for every résumé (``same`` None) or, with the
-    same-language weights fixed at ``same``, for the other-language résumés only."""
-    best: tuple[float, CandidateWeights] = (-1.0, CandidateWeights(0.0, 0.0, 0.0, 1.0))
-    for weights in _grid(step):
-        total = 0.0
-        for e in examples:
-            if same is None:
-                scores = e.signals @ weights.vector()
-            else:
-                scores = np.where(e.cross, e.signals @ weights.vector(), e.signals @ same.vector())
-            total += average_precision_of(scores, e, k)
-        score = total / len(examples)
-        if score > best[0] + 1e-9:
-            best = (score, weights)
-    return best[1], best[0]
+    same-language weights fixed at ``same``, for the other-language résumés only (ties: the
+    first in grid order)."""
+    grid = _grid(step)
+    table = np.array([w.vector() for w in grid]).T  # (signals, weight sets)
+    total = np.zeros(len(grid))
+    for e in examples:
+        scores = e.signals @ table
+        if same is not None:
+            scores = np.where(e.cross[:, None], scores, (e.signals @ same.vector())[:, None])
+        total += _average_precisions(scores, e, k)
+    best = int(np.argmax(total))
+    return grid[best], float(total[best] / len(examples))
+
+
+def _above_floor(example: CandidateExample, floor: float) -> CandidateExample | None:
+    """The example as retrieval with ``floor`` would have found it: keyword hits, and vector
+    hits whose content cosine reaches the floor (None when nothing is left)."""
+    kept = (example.signals[:, 3] > 0) | (example.signals[:, 2] >= floor)
+    if not kept.any():
+        return None
+    return CandidateExample(example.signals[kept], example.relevant[kept],
+                            example.relevant_total, example.cross[kept])  # fmt: skip
 
 
 def fit_candidate_reranker(
     examples: Sequence[CandidateExample], *, version: str, step: float = 0.05, k: int = 50,
-    provenance: dict[str, object] | None = None,
+    floors: Sequence[float] = (0.0, 0.05, 0.1, 0.15, 0.2), provenance: dict[str, object] | None = None,
 ) -> CandidateReranker:  # fmt: skip
-    """Weights on a grid over the simplex with the best MAP@k over ``examples``: one set for
-    every résumé, then the other-language résumés' own set with the first fixed (kept only
-    where it does better). ``default`` takes the first."""
+    """For each semantic floor (``examples`` must be retrieved without one), weights on a grid
+    over the simplex with the best MAP@k: one set for every résumé, then the other-language
+    résumés' own set with the first fixed (kept only where it does better); the floor and
+    weights with the best MAP win (ties: the higher floor). ``default`` takes the first set."""
     if not examples:
         raise ValueError("no examples to fit candidate re-ranking weights on")
-    shared, shared_map = _fit(examples, None, step, k)
-    cross, cross_map = shared, shared_map
-    if any(e.cross.any() for e in examples):
-        cross, cross_map = _fit(examples, shared, step, k)
-        if cross_map <= shared_map + 1e-9:
-            cross, cross_map = shared, shared_map
+    best: tuple[float, float, CandidateWeights, CandidateWeights, float] | None = None
+    for floor in sorted(floors, reverse=True):
+        found = [e for e in (_above_floor(e, floor) for e in examples) if e is not None]
+        # A query whose retrieval finds nothing scores 0 at this floor.
+        missed = len(examples) - len(found)
+        shared, shared_map = _fit(found, None, step, k) if found else (_grid(step)[0], 0.0)
+        cross, cross_map = shared, shared_map
+        if any(e.cross.any() for e in found):
+            cross, cross_map = _fit(found, shared, step, k)
+            if cross_map <= shared_map + 1e-9:
+                cross, cross_map = shared, shared_map
+        overall = cross_map * len(found) / (len(found) + missed)
+        if best is None or overall > best[0] + 1e-9:
+            best = (overall, floor, shared, cross, shared_map * len(found) / (len(found) + missed))
+    assert best is not None
+    overall, floor, shared, cross, shared_map = best
     return CandidateReranker(
         version=version,
         weights={"same": shared, "cross": cross, "default": shared},
         provenance={**(provenance or {}), f"map@{k} shared weights": round(shared_map, 4),
-                    f"map@{k} with cross-language weights": round(cross_map, 4),
+                    f"map@{k} with cross-language weights": round(overall, 4),
                     "queries": len(examples)},
+        semantic_floor=floor,
     )  # fmt: skip

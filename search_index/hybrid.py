@@ -128,6 +128,11 @@ class HybridSearch:
                 query.viewer_tenant, query.vector, query.filters, limit=depth
             )
             floor = self.settings.semantic_floor
+            if (
+                isinstance(query.rerank, CandidateReranker)
+                and query.rerank.semantic_floor is not None
+            ):
+                floor = query.rerank.semantic_floor
             semantic = [(doc_id, score) for doc_id, score in found if score >= floor]
             # Every match was seen when the backend ran out of documents or of scores above
             # the floor (its results are best first).
