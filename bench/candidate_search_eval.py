@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -217,8 +217,8 @@ def _examples(
     without a semantic floor (keyword hits and the nearest vectors), with their relevance."""
     indexed = runtime.search[EntityKind.CANDIDATE]
     # Without a floor: fitting chooses one (``fit_candidate_reranker``).
-    search = HybridSearch(indexed.backend, replace(indexed.settings, semantic_floor=-1.0),
-                          vectors=indexed.vectors)  # fmt: skip
+    unfloored = indexed.settings.model_copy(update={"semantic_floor": -1.0})
+    search = HybridSearch(indexed.backend, unfloored, vectors=indexed.vectors)
     assert search.vectors is not None
     by_id = {r.id: r for r in candidate_set.resumes}
     examples = []

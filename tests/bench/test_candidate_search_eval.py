@@ -3,12 +3,14 @@ category that is disjoint and stable), its baseline, and a small run end to end.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bench.candidate_search_eval import (
     DATA_DIR,
@@ -16,6 +18,7 @@ from bench.candidate_search_eval import (
     PlainBM25,
     RecruiterQuery,
     Resume,
+    fit_shipped_weights,
     grade,
     half_of,
     load_candidate_set,
@@ -127,3 +130,17 @@ def test_a_small_run_writes_both_halves_for_every_system(tmp_path: Path) -> None
         # Category names are in the résumés: keyword search finds many of them.
         keyword = [float(c[2]) for c in rows if c[1].strip() == "keyword"]
         assert all(value > 0.2 for value in keyword)
+
+
+def test_fitting_on_the_set_sees_the_tuning_half_only(tmp_path: Path) -> None:
+    candidate_set = load_candidate_set()
+    path = tmp_path / "candidate_reranker.json"
+    fit_shipped_weights(candidate_set, encoder=EmbeddingSettings(provider="hashing"), path=path)
+    fitted = json.loads(path.read_text(encoding="utf-8"))
+    tuning = {q.category for q in candidate_set.queries if q.half == "tuning"}
+    assert set(fitted["provenance"]["categories"].split(", ")) == tuning
+    assert fitted["provenance"]["queries"] == sum(q.half == "tuning" for q in candidate_set.queries)
+    assert set(fitted["weights"]) == {"same", "cross", "default"}
+    assert fitted["semantic_floor"] in (0.0, 0.05, 0.1, 0.15, 0.2)
+    for weights in fitted["weights"].values():
+        assert sum(weights.values()) == pytest.approx(1.0)
