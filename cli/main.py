@@ -458,6 +458,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
             finally:
                 db.dispose()
         status |= run_compliance_evaluation(output="bench/results/compliance.md", reviews=reviews)
+    if args.suite in ("all", "candidates"):
+        from bench.candidate_search_eval import run_candidate_search_evaluation
+
+        status |= run_candidate_search_evaluation(
+            output="bench/results/candidate_search.md", fit=args.fit_default
+        )
     return status
 
 
@@ -584,18 +590,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "eval",
         help="quality reports: intake, ranking (MAP, nDCG@10, P@5, recall@100), encoders, "
-        "relevance (real job titles), compliance (discriminatory requirements in postings)",
+        "relevance (real job titles), compliance (discriminatory requirements in postings), "
+        "candidates (hand-written résumés)",
     )
     evaluate.add_argument(
         "suite",
         nargs="?",
-        choices=["all", "intake", "ranking", "encoders", "relevance", "compliance"],
+        choices=["all", "intake", "ranking", "encoders", "relevance", "compliance", "candidates"],
         default="all",
     )
     evaluate.add_argument(
         "--fit-default",
         action="store_true",
-        help="first refit the shipped default ranker model on a separate generated corpus",
+        help="first refit the shipped default ranker model on a separate generated corpus "
+        "(candidates: the candidate re-ranking weights on the set's tuning half)",
     )
     evaluate.add_argument(
         "--with-reviews",

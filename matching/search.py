@@ -15,6 +15,7 @@ import numpy as np
 
 from core.domain import EducationLevel
 from core.errors import InvalidInput
+from search_index.candidate_rerank import CandidateReranker, default_candidate_reranker
 from search_index.hybrid import HybridSearch
 from search_index.protocol import (
     Facet,
@@ -159,7 +160,7 @@ def to_search_filters(f: FilterInput) -> SearchFilters:
 
 def _search(
     search: HybridSearch, encode_query: QueryEncoder, viewer_tenant: str, request: SearchInput,
-    only_ids: tuple[int, ...] | None, reranker: SearchReranker | None, *,
+    only_ids: tuple[int, ...] | None, reranker: SearchReranker | CandidateReranker | None, *,
     company_field: bool = True,
 ) -> SearchOutcome:  # fmt: skip
     filters = replace(to_search_filters(request.filters), ids=only_ids)
@@ -219,8 +220,11 @@ def search_candidates(
     search: HybridSearch, encode_query: QueryEncoder, *, viewer_tenant: str,
     request: SearchInput,
 ) -> SearchOutcome:  # fmt: skip
-    """Candidate search in RRF order (no labelled set to fit re-ranking weights on yet)."""
+    """Candidate search, re-ranked by best-section similarity, BM25 and skills with the
+    weights fitted on the tuning half of the hand-written résumé set
+    (``search_index.candidate_rerank``). Encodes the query: call it from a worker thread."""
     if request.facets:
         raise InvalidInput("facets are counted for posting search only", field="facets")
     # Candidates have no company field: their employers are in the text.
-    return _search(search, encode_query, viewer_tenant, request, None, None, company_field=False)
+    return _search(search, encode_query, viewer_tenant, request, None,
+                   default_candidate_reranker(), company_field=False)  # fmt: skip

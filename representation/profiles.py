@@ -14,9 +14,14 @@ from taxonomy.skills import skill_vocabulary
 _EMBED_CHARS = 1200  # long tails add noise to an averaged sentence embedding
 # Bumped whenever the texts below change (2: protected attributes and contacts removed;
 # 3: every contact shape of core.contacts, and names however the résumé writes them, removed;
-# no name in candidate keyword texts): an index built from older texts is then rebuilt at
-# start-up, not mixed with new vectors.
-PROFILE_TEXT_VERSION = 3
+# no name in candidate keyword texts; 4: candidates' section texts): an index built from older
+# texts is then rebuilt at start-up, not mixed with new vectors.
+PROFILE_TEXT_VERSION = 4
+# A candidate's section texts (``CandidateProfile.section_texts``): at most this many, each
+# at most this long, so the index's memory per candidate stays bounded and each text stays
+# as short as the recruiter queries it is compared with.
+MAX_SECTIONS = 8
+_SECTION_CHARS = 160
 
 
 def compose_embedding_text(
@@ -182,9 +187,31 @@ class CandidateProfile:
         body = self.summary or self.experience_text or self.resume_text
         return compose_embedding_text(self.title_text(), [body], self.skills)
 
+    def section_texts(self) -> list[str]:
+        """Short texts embedded one by one, so a short query ("DevOps Engineer") meets a
+        text as short as itself rather than a whole averaged résumé: the résumé's opening
+        lines (its headline), each experience entry (title, company, its line), and the
+        skills; at most ``MAX_SECTIONS``, duplicates and the title text left out (that has
+        its own vector)."""
+        vocabulary = skill_vocabulary()
+        opening = [line.strip() for line in self.resume_text.splitlines() if line.strip()]
+        headline = " ".join(opening[:2]) or self.summary
+        entries = [line.strip() for line in self.experience_text.splitlines() if line.strip()]
+        skills = ", ".join(
+            dict.fromkeys([vocabulary.display_name(s) for s in self.skills] + list(self.raw_skills))
+        )
+        texts = [headline, *entries[: MAX_SECTIONS - 2], skills]
+        seen = {self.title_text()}
+        sections = []
+        for text in (" ".join(t.split())[:_SECTION_CHARS] for t in texts):
+            if text and text not in seen:
+                seen.add(text)
+                sections.append(text)
+        return sections[:MAX_SECTIONS]
+
     def embedded_texts(self) -> list[str]:
         """Every text of the profile that is embedded (and so cached with its vector)."""
-        return [self.embedding_text(), self.title_text()]
+        return [self.embedding_text(), self.title_text(), *self.section_texts()]
 
     def keyword_text(self) -> str:
         return "\n".join(

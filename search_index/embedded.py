@@ -84,6 +84,33 @@ def _build_schema() -> tantivy.Schema:
     return builder.build()
 
 
+# At most this many section vectors per document (``representation.profiles.MAX_SECTIONS``
+# writes no more): the memory per candidate stays bounded whatever a document brings.
+MAX_SECTIONS = 8
+
+
+def _section_rows(sections: np.ndarray | None, dim: int) -> np.ndarray:
+    """A copy of one slot's section vectors ((0, dim) when it has none)."""
+    return sections.copy() if sections is not None else np.zeros((0, dim), dtype=np.float32)
+
+
+def _joined_sections(sections: Sequence[np.ndarray | None], dim: int) -> dict[str, np.ndarray]:
+    """Every slot's section vectors in one array, with the count of each slot's rows."""
+    counts = np.array([0 if s is None else len(s) for s in sections], dtype=np.int32)
+    rows = [s for s in sections if s is not None and len(s)]
+    joined = np.concatenate(rows) if rows else np.zeros((0, dim), dtype=np.float32)
+    return {"section_vectors": joined, "section_counts": counts}
+
+
+def _split_sections(joined: np.ndarray, counts: np.ndarray) -> list[np.ndarray | None]:
+    """``_joined_sections`` undone: each slot's rows, None where it had none."""
+    ends = np.cumsum(counts)
+    return [
+        joined[end - n : end].copy() if n else None
+        for n, end in zip(counts.tolist(), ends.tolist(), strict=True)
+    ]
+
+
 class _Columns:
     """Growable numpy columns of the filterable fields, one row per slot."""
 
@@ -115,6 +142,8 @@ class _Columns:
         self.vectors = np.zeros((capacity, dim), dtype=np.float32)
         self.title_vectors = np.zeros((capacity, dim), dtype=np.float32)
         self.skills: list[tuple[str, ...]] = [()] * capacity
+        # Candidates' section vectors, (sections, dim) per slot; None: none.
+        self.sections: list[np.ndarray | None] = [None] * capacity
 
     @property
     def capacity(self) -> int:
@@ -133,6 +162,7 @@ class _Columns:
             grown_vectors[: self.size] = getattr(self, attr)[: self.size]
             setattr(self, attr, grown_vectors)
         self.skills.extend([()] * (new_capacity - len(self.skills)))
+        self.sections.extend([None] * (new_capacity - len(self.sections)))
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name][: self.size]
@@ -217,6 +247,10 @@ class EmbeddedIndex:
             columns.title_vectors[:size] = data["title_vectors"]
             skills = json.loads(str(data["skills"]))
             columns.skills[:size] = [tuple(s) for s in skills]
+            if "section_counts" in data.files:
+                columns.sections[:size] = _split_sections(
+                    data["section_vectors"], data["section_counts"]
+                )
             hnsw = hnswlib.Index(space="ip", dim=self.dim)
             hnsw.load_index(str(self.path / manifest["hnsw"]), max_elements=columns.capacity)
             hnsw.set_ef(self.settings.embedded.hnsw_ef_search)
@@ -258,6 +292,7 @@ class EmbeddedIndex:
             columns_name = f"columns-{generation}.npz"
             hnsw_name = f"hnsw-{generation}.bin"
             arrays: dict[str, Any] = {name: self._columns[name] for name in _Columns.NUMERIC}
+            arrays |= _joined_sections(self._columns.sections[:size], self.dim)
             with open(self.path / columns_name, "wb") as handle:
                 np.savez(
                     handle,
@@ -311,6 +346,8 @@ class EmbeddedIndex:
             for doc in documents:
                 self._check_vector(doc.vector, doc.id)
                 self._check_vector(doc.title_vector, doc.id)
+                for section in doc.section_vectors if doc.section_vectors is not None else ():
+                    self._check_vector(section, doc.id)
             self._columns.grow(self._columns.size + len(documents))
             if self._columns.capacity > self._hnsw.get_max_elements():
                 self._hnsw.resize_index(self._columns.capacity)
@@ -362,6 +399,11 @@ class EmbeddedIndex:
         columns.vectors[slot] = doc.vector
         columns.title_vectors[slot] = doc.title_vector
         columns.skills[slot] = tuple(doc.skills)
+        columns.sections[slot] = (
+            np.array(doc.section_vectors[:MAX_SECTIONS], dtype=np.float32)
+            if doc.section_vectors is not None and len(doc.section_vectors)
+            else None
+        )
         for skill in doc.skills:
             self._skill_slots.setdefault(skill, set()).add(slot)
         return slot
@@ -396,6 +438,7 @@ class EmbeddedIndex:
                 for skill in self._columns.skills[slot]:
                     self._skill_slots.get(skill, set()).discard(slot)
                 self._columns.skills[slot] = ()
+                self._columns.sections[slot] = None
                 self._hnsw.mark_deleted(slot)
                 self._free_slots.append(slot)
                 self._dirty = True
@@ -547,6 +590,7 @@ class EmbeddedIndex:
                 title_vectors=c.title_vectors[slots],
                 skills=[c.skills[slot] for _, slot in known],
                 languages=[names.get(code) for code in c.arrays["language"][slots].tolist()],
+                sections=[_section_rows(c.sections[slot], self.dim) for _, slot in known],
             )
 
     def _count_facet(self, name: str, slots: np.ndarray) -> dict[Any, int]:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from core.settings import SearchSettings
+from search_index.candidate_rerank import CandidateReranker, candidate_signals
 from search_index.fusion import reciprocal_rank_fusion
 from search_index.protocol import (
     FACET_FILTERS,
@@ -127,6 +128,11 @@ class HybridSearch:
                 query.viewer_tenant, query.vector, query.filters, limit=depth
             )
             floor = self.settings.semantic_floor
+            if (
+                isinstance(query.rerank, CandidateReranker)
+                and query.rerank.semantic_floor is not None
+            ):
+                floor = query.rerank.semantic_floor
             semantic = [(doc_id, score) for doc_id, score in found if score >= floor]
             # Every match was seen when the backend ran out of documents or of scores above
             # the floor (its results are best first).
@@ -226,6 +232,14 @@ class HybridSearch:
             return []
         bm25 = dict(keyword)
         assert query.vector is not None and query.rerank is not None
+        if isinstance(query.rerank, CandidateReranker):
+            scores = query.rerank.score(
+                candidate_signals(query.vector, stored, [bm25.get(d, 0.0) for d in ids],
+                                  query.skills),
+                text_language(query.text), stored.languages,
+            )  # fmt: skip
+            order = np.argsort(-scores, kind="stable")
+            return [(ids[i], float(scores[i])) for i in order]
         signals = rerank_signals(
             query.vector, stored.vectors, stored.title_vectors,
             [bm25.get(d, 0.0) for d in ids], query.skills, stored.skills,

@@ -42,6 +42,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from core.settings import SearchSettings
+from search_index.candidate_rerank import CandidateReranker
 from search_index.query_syntax import KeywordQuery
 from search_index.rerank import SearchReranker
 
@@ -71,6 +72,12 @@ class IndexDocument:
     # Hashes of the two embedded texts (content, title): the vectors' keys in the embedding
     # cache, through which ``search_index.vectors.DatabaseVectors`` finds them again.
     text_hashes: tuple[str, str] | None = None
+    # Candidates: L2-normalized embeddings of short section texts (headline, experience
+    # entries, skills; ``representation.profiles.MAX_SECTIONS`` at most), (sections, dim),
+    # and their hashes in the embedding cache, in the same order. Re-ranking scores a
+    # candidate by its best section (``search_index.candidate_rerank``).
+    section_vectors: np.ndarray | None = None
+    section_hashes: tuple[str, ...] = ()
 
     def known_filter_values(self) -> dict[str, Any]:
         """The optional filter fields this document has a value for, by name (a backend
@@ -143,7 +150,7 @@ class SearchQuery:
     collapse_duplicates: bool = True
     facets: tuple[Facet, ...] = ()
     # Re-score the fused hybrid result (``search_index.rerank``); None: RRF order.
-    rerank: SearchReranker | None = None
+    rerank: SearchReranker | CandidateReranker | None = None
     skills: tuple[str, ...] = ()  # canonical skills the query names (a re-ranking signal)
     # The structured keyword query (``search_index.query_syntax``); None: any term of
     # ``text``. ``text`` then holds the positive words only (what the vector encodes).
@@ -212,6 +219,9 @@ class StoredFields:
     title_vectors: np.ndarray
     skills: list[tuple[str, ...]]
     languages: list[str | None]
+    # Per row, its section vectors (sections, dim); empty when the document has none (a
+    # posting) or the source keeps none.
+    sections: list[np.ndarray] = field(default_factory=list)
     _rows: dict[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

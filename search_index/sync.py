@@ -8,6 +8,7 @@ and only then deletes the applied events. A crash anywhere replays what was not 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -56,7 +58,10 @@ def _documents(
     and ``fields(i)``, the i-th entity's own."""
     contents = [p.embedding_text() for p in profiles]
     titles = [p.title_text() for p in profiles]
-    vectors = encode(contents + titles) if profiles else []
+    sections = [p.section_texts() if isinstance(p, CandidateProfile) else [] for p in profiles]
+    flat = [text for texts in sections for text in texts]
+    vectors = encode(contents + titles + flat) if profiles else []
+    starts = list(itertools.accumulate((len(t) for t in sections), initial=2 * len(profiles)))
     return [
         IndexDocument(
             id=p.id,
@@ -64,6 +69,8 @@ def _documents(
             vector=vectors[i],
             title_vector=vectors[len(profiles) + i],
             text_hashes=(content_hash(contents[i]), content_hash(titles[i])),
+            section_vectors=np.stack(vectors[starts[i] : starts[i + 1]]) if sections[i] else None,
+            section_hashes=tuple(content_hash(t) for t in sections[i]),
             timestamp=p.timestamp,
             city_code=p.city_code,
             education_rank=p.education_rank,
@@ -113,6 +120,8 @@ def candidate_documents(candidates: Sequence[Candidate], encode: Encode) -> list
             "salary_min": p.desired_salary_min,
             "salary_max": p.desired_salary_min,
             "years": p.years,
+            # Re-ranking weighs BM25 apart for a résumé in another language than the query.
+            "language": text_language(f"{p.title_text()} {p.resume_text[:200]}"),
         }
 
     return _documents(profiles, encode, fields)
@@ -297,7 +306,8 @@ class IndexSync:
         save_vector_refs(
             session, kind,
             [
-                VectorRef(d.id, *d.text_hashes, skills=d.skills, language=d.language)
+                VectorRef(d.id, *d.text_hashes, skills=d.skills, language=d.language,
+                          section_hashes=d.section_hashes)
                 for d in documents
                 if d.text_hashes is not None
             ],
@@ -306,7 +316,11 @@ class IndexSync:
             old = vector_refs(session, kind, gone)
             delete_vector_refs(session, kind, gone)
             self.database_vectors[kind].forget(
-                [h for ref in old.values() for h in (ref.content_hash, ref.title_hash)]
+                [
+                    h
+                    for ref in old.values()
+                    for h in (ref.content_hash, ref.title_hash, *ref.section_hashes)
+                ]
             )
 
     def _checkpoint_due(self) -> bool:

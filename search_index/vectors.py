@@ -1,8 +1,8 @@
 """The vectors matching and re-ranking score with, read from the database for engines that
 do not hand them back (``search_index.protocol.DocumentVectors``).
 
-As each document is indexed, ``search_index.sync`` records the hashes of its two embedded
-texts (``store.vector_refs``); the vectors themselves are the embedding cache's rows of
+As each document is indexed, ``search_index.sync`` records the hashes of its embedded texts
+(content, title, and a candidate's sections; ``store.vector_refs``); the vectors themselves are the embedding cache's rows of
 those hashes, written when the texts were encoded. So the vectors live once, in the
 database, at full precision, and the engine may keep whatever compact copy its kNN needs.
 A small in-process cache keeps the vectors of often-retrieved documents (popular postings
@@ -48,7 +48,11 @@ class DatabaseVectors:
     def stored_fields(self, ids: Sequence[int]) -> StoredFields:
         with self._db.session() as session:
             refs = vector_refs(session, self._kind, list(dict.fromkeys(ids)))
-        wanted = {h for ref in refs.values() for h in (ref.content_hash, ref.title_hash)}
+        wanted = {
+            h
+            for ref in refs.values()
+            for h in (ref.content_hash, ref.title_hash, *ref.section_hashes)
+        }
         vectors = self._vectors_of(wanted)
         # A document whose cache rows are gone (erased since retrieval) is left out, as an
         # unknown id is.
@@ -66,6 +70,10 @@ class DatabaseVectors:
             title_vectors=_stack([vectors[ref.title_hash] for ref in known], dim),
             skills=[ref.skills for ref in known],
             languages=[ref.language for ref in known],
+            sections=[
+                _stack([vectors[h] for h in ref.section_hashes if h in vectors], dim)
+                for ref in known
+            ],
         )
 
     def _vectors_of(self, hashes: set[str]) -> dict[str, np.ndarray]:

@@ -323,6 +323,8 @@ class DocumentVectorRef(Base):
     title_hash: Mapped[str] = mapped_column(String(64))
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # Hashes of a candidate's section texts, whose vectors re-ranking scores by the best.
+    section_hashes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
 
 
 class Feedback(Base):

@@ -22,6 +22,8 @@ class VectorRef:
     title_hash: str
     skills: tuple[str, ...]
     language: str | None
+    # Candidates' section texts (``representation.profiles.CandidateProfile.section_texts``).
+    section_hashes: tuple[str, ...] = ()
 
 
 def save_vector_refs(session: Session, kind: EntityKind, refs: Sequence[VectorRef]) -> None:
@@ -37,6 +39,7 @@ def save_vector_refs(session: Session, kind: EntityKind, refs: Sequence[VectorRe
             title_hash=ref.title_hash,
             skills=list(ref.skills),
             language=ref.language,
+            section_hashes=list(ref.section_hashes),
         )
         for ref in refs
     )
@@ -76,11 +79,14 @@ def vector_refs(session: Session, kind: EntityKind, ids: Sequence[int]) -> dict[
                 DocumentVectorRef.title_hash,
                 DocumentVectorRef.skills,
                 DocumentVectorRef.language,
+                DocumentVectorRef.section_hashes,
             ).where(
                 DocumentVectorRef.entity == kind.value,
                 DocumentVectorRef.entity_id.in_(list(ids[start : start + _CHUNK])),
             )
         )
-        for entity_id, content, title, skills, language in rows:
-            found[entity_id] = VectorRef(entity_id, content, title, tuple(skills or ()), language)
+        for entity_id, content, title, skills, language, sections in rows:
+            found[entity_id] = VectorRef(
+                entity_id, content, title, tuple(skills or ()), language, tuple(sections or ())
+            )
     return found

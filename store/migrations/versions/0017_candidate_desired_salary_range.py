@@ -1,7 +1,7 @@
 """candidates: desired pay as a range with the months paid a year
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-01
 
 A résumé's "2万-3万" or "45k-60k RMB/month, 14 months" was kept as its minimum alone. The
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
