@@ -424,6 +424,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from bench.calibration_eval import run_calibration_evaluation
     from bench.encoder_quality import run_encoder_evaluation
     from bench.intake_eval import run_intake_evaluation
     from bench.ranking_eval import run_ranking_evaluation
@@ -440,6 +441,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         status |= run_encoder_evaluation(output="bench/results/encoders.md")
     if args.suite in ("all", "relevance"):
         status |= run_relevance_evaluation(output="bench/results/relevance.md")
+    if args.suite in ("all", "calibration"):
+        # After ranking: a ranking refit (generated labels) must not overwrite this one.
+        status |= run_calibration_evaluation(
+            output="bench/results/calibration.md", fit=args.fit_default
+        )
     return status
 
 
@@ -560,18 +566,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "eval",
         help="quality reports: intake, ranking (MAP, nDCG@10, P@5, recall@100), encoders, "
-        "relevance (real job titles)",
+        "relevance (real job titles), calibration (hand-labelled match scores)",
     )
     evaluate.add_argument(
         "suite",
         nargs="?",
-        choices=["all", "intake", "ranking", "encoders", "relevance"],
+        choices=["all", "intake", "ranking", "encoders", "relevance", "calibration"],
         default="all",
     )
     evaluate.add_argument(
         "--fit-default",
         action="store_true",
-        help="first refit the shipped default ranker model on a separate generated corpus",
+        help="first refit the shipped default models: ranking refits the search re-ranker "
+        "and the ranker on a generated corpus, calibration refits the ranker on the fitting "
+        "half of the hand-labelled match set",
     )
     evaluate.set_defaults(func=cmd_eval)
     return parser

@@ -93,7 +93,9 @@ def title_factor(
     cand_title_vector: np.ndarray,
 ) -> Factor:
     if not candidate.titles:
-        return Factor(None, "candidate states no titles")
+        # No title is no evidence of the occupation, not a neutral: left out, a profile with
+        # nothing but a name or a city scored as well as its few stated facts.
+        return Factor(0.0, "candidate states no titles")
     cosine = float(np.dot(job_title_vector, cand_title_vector))
     job_tokens = title_tokens(job.title)
     best_overlap = 0.0

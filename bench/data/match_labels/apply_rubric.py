@@ -22,7 +22,7 @@ FAMILIES = (
 )
 CITY = {"shenzhen": "深圳", "guangzhou": "广州", "shanghai": "上海", "hangzhou": "杭州",
         "beijing": "北京", "chengdu": "成都"}  # fmt: skip
-EDUCATION = {"high_school": 1, "associate": 2, "bachelor": 3, "master": 4, "phd": 5}
+EDUCATION = {"high_school": 1, "associate": 2, "bachelor": 3, "master": 4, "doctorate": 5}
 
 
 def _city(name: str | None) -> str | None:
