@@ -224,12 +224,14 @@ def _calibration(raw: np.ndarray, slope: float, midpoint: float) -> np.ndarray:
 # A direction needs this many labelled queries for a model of its own.
 MIN_QUERIES_PER_DIRECTION = 10
 # The calibration curve's slope stays within these bounds: a steeper curve puts most pairs
-# at 0 or 1 (the saturation a recruiter cannot threshold), a flatter one cannot reach 0 and 1.
-SLOPE_RANGE = (2.0, 16.0)
-# How strongly order within a query counts next to calibration (log-loss), and how sharply
-# a score difference counts as "ordered" (a difference of 0.1 ≈ a logit of 1).
+# at 0 or 1 (the saturation a recruiter cannot threshold; labels graded by a rubric are
+# nearly separable, so an unbounded fit chases a certainty no recruiter has), a flatter one
+# cannot reach 0 and 1.
+SLOPE_RANGE = (2.0, 10.0)
+# How strongly order within a query counts next to calibration (log-loss). Order is judged
+# on the scores' logits: a grade-1 pair at 0.05 is well above a grade-0 pair at 0.001, so
+# keeping near misses above non-matches does not lift them into the middle of the scale.
 RANKING_WEIGHT = 1.0
-RANKING_SHARPNESS = 10.0
 
 
 def fit_model(
@@ -298,7 +300,8 @@ def _fit_one(
         clipped = np.clip(score, 1e-6, 1 - 1e-6)
         value = float(-np.mean(labels * np.log(clipped) + (1 - labels) * np.log(1 - clipped)))
         if len(better):
-            margin = RANKING_SHARPNESS * (score[better] - score[worse])
+            logits = np.log(clipped) - np.log(1 - clipped)
+            margin = logits[better] - logits[worse]
             value += RANKING_WEIGHT * float(np.mean(np.logaddexp(0.0, -margin)))
         return value + prior * float(np.sum((weights - start_weights) ** 2)) * len(FACTORS)
 

@@ -84,22 +84,67 @@ async def test_one_required_skill_of_three_costs_at_least_025(api: Api) -> None:
     assert matches[complete["id"]]["score"] - matches[partial["id"]]["score"] >= 0.25
 
 
+JAVA_JOB: dict[str, Any] = {
+    "title": "高级Java开发工程师",
+    "description": "负责支付核心系统的后端服务设计与开发，参与高并发交易链路的性能优化。",
+    "company": "深圳市云启科技有限公司",
+    "city": "深圳",
+    "salary_min": 25000,
+    "salary_max": 40000,
+    "required_skills": ["Java", "Spring Boot", "MySQL"],
+    "preferred_skills": ["Redis"],
+    "min_years_experience": 5,
+    "education": "bachelor",
+}
+
+
 async def test_empty_and_unrelated_profiles_score_low(api: Api) -> None:
-    job = await api.create_job("acme", **FOSHAN_QUALITY_JOB)
+    job = await api.create_job("acme", **JAVA_JOB)
     # Name and city only: nothing says this person can do the job.
     empty = await api.create_candidate(
-        "acme", name="陈静", city="佛山", desired_titles=[], skills=[], experience=[],
+        "acme", name="陈静", city="深圳", desired_titles=[], skills=[], experience=[],
         summary="", years_experience=None, education=None, desired_salary_min=None,
     )  # fmt: skip
-    chef = await api.create_candidate(
-        "acme", name="莫师傅", city="佛山", desired_titles=["粤菜厨师"], skills=["烹饪"],
-        summary="六年粤菜热菜经验。", years_experience=6, education={"level": "high_school"},
-        desired_salary_min=9000,
-        experience=[{"title": "热菜厨师", "company": "某粤菜酒楼", "start": "2019-03", "end": "present",
-                     "description": "负责热菜出品。"}],
+    # Another occupation, none of the required skills, everything else in order.
+    frontend = await api.create_candidate(
+        "acme", name="林雨萱", city="深圳", desired_titles=["前端开发工程师"],
+        skills=["JavaScript", "Vue", "TypeScript"], summary="四年前端开发经验，擅长Vue和小程序。",
+        years_experience=6, desired_salary_min=26000,
+        experience=[{"title": "前端工程师", "company": "某生鲜电商", "start": "2019-04", "end": "present",
+                     "description": "负责商城小程序和运营后台的Vue开发。"}],
     )  # fmt: skip
-    await api.create_candidate("acme", **quality_engineer())
+    quality = await api.create_candidate(
+        "acme", name="Peter Tan", city="深圳", desired_titles=["Supplier Quality Engineer"],
+        skills=["Quality management", "Lean manufacturing"], years_experience=6,
+        summary="Six years of supplier quality in electronics.", desired_salary_min=26000,
+        experience=[{"title": "Supplier Quality Engineer", "company": "an electronics maker",
+                     "start": "2019-05", "end": "present", "description": "Supplier audits and PPAP."}],
+    )  # fmt: skip
+    java = await api.create_candidate(
+        "acme", name="陈志强", city="深圳", desired_titles=["Java开发工程师"], years_experience=7,
+        skills=["Java", "Spring Boot", "MySQL", "Redis"], summary="七年Java后端开发经验。",
+        desired_salary_min=32000, experience=[],
+    )  # fmt: skip
     matches = await scores_for(api, job["id"])
-    assert empty["id"] in matches and chef["id"] in matches
+    assert next(iter(matches)) == java["id"]
     assert matches[empty["id"]]["score"] < 0.1
-    assert matches[chef["id"]]["score"] < 0.2
+    assert matches[frontend["id"]]["score"] < 0.2
+    assert matches[quality["id"]]["score"] < 0.2
+
+
+async def test_a_pool_of_near_misses_spreads_below_the_strong_candidate(api: Api) -> None:
+    job = await api.create_job("acme", **FOSHAN_QUALITY_JOB)
+    strong = await api.create_candidate("acme", **quality_engineer())
+    near_misses = [
+        await api.create_candidate("acme", **quality_engineer(name=name, **change))
+        for name, change in [
+            ("彭一", {"city": "深圳"}),  # on-site job, another city
+            ("彭二", {"desired_salary_min": 15000}),  # floor above the posting's range
+            ("彭四", {"skills": ["质量管理"]}),  # one of three required skills
+        ]
+    ]
+    matches = await scores_for(api, job["id"])
+    top = matches[strong["id"]]["score"]
+    assert top >= 0.8
+    assert all(matches[p["id"]]["score"] <= top - 0.1 for p in near_misses)
+    assert sum(m["score"] >= 0.99 for m in matches.values()) <= 1
