@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.special import expit
@@ -188,7 +189,8 @@ class _Design:
         weighted = (self.scores * self.known) @ weights
         return np.where(total > 0, weighted / np.maximum(total, 1e-12), 0.0)
 
-    def mean_average_precision(self, ranking_scores: np.ndarray) -> float:
+    def average_precisions(self, ranking_scores: np.ndarray) -> list[float]:
+        """Each query's average precision (queries with both a match and a non-match)."""
         precisions = []
         for rows in self.groups:
             order = rows[np.argsort(-ranking_scores[rows], kind="stable")]
@@ -197,6 +199,10 @@ class _Design:
             precisions.append(
                 float(np.sum(relevant * hits / np.arange(1, len(order) + 1)) / hits[-1])
             )
+        return precisions
+
+    def mean_average_precision(self, ranking_scores: np.ndarray) -> float:
+        precisions = self.average_precisions(ranking_scores)
         return float(np.mean(precisions)) if precisions else 0.0
 
 
@@ -205,9 +211,10 @@ class _Design:
 MIN_WEIGHT = 0.02
 
 
-def _weights_of(logits: np.ndarray) -> np.ndarray:
+def _weights_of(logits: np.ndarray, floors: np.ndarray | None = None) -> np.ndarray:
+    floors = np.full(len(logits), MIN_WEIGHT) if floors is None else floors
     weights = np.exp(logits - logits.max())
-    return MIN_WEIGHT + (1 - MIN_WEIGHT * len(logits)) * weights / weights.sum()
+    return floors + (1 - floors.sum()) * weights / weights.sum()
 
 
 def _penalty_of(value: float) -> float:
@@ -236,11 +243,12 @@ RANKING_WEIGHT = 1.0
 
 def fit_model(
     pairs: Sequence[LabelledPair], *, version: str, start: RankerModel | None = None,
-    prior: float = 0.05,
+    prior: float = 0.05, floors: dict[str, float] | None = None,
 ) -> RankerModel:  # fmt: skip
     """A model per direction when both have enough labelled queries, else one for both.
-    ``prior`` pulls the weights toward ``start``'s (feedback training uses a strong one, so
-    thin feedback cannot collapse the skills or occupation weights)."""
+    ``prior`` pulls the weights toward ``start``'s and ``floors`` bounds factors' weights from
+    below (at least ``MIN_WEIGHT`` each): feedback training uses both, so that feedback which
+    never varies a factor cannot drop it (the skills or occupation weight)."""
     start = start or default_model()
     seeker_pairs = [p for p in pairs if p.direction == CANDIDATE_TO_JOBS]
     recruiter_pairs = [p for p in pairs if p.direction != CANDIDATE_TO_JOBS]
@@ -248,10 +256,10 @@ def fit_model(
         min(len(_Design.of(seeker_pairs).groups), len(_Design.of(recruiter_pairs).groups))
         < MIN_QUERIES_PER_DIRECTION
     ):
-        return _fit_one(pairs, version=version, start=start, prior=prior)
+        return _fit_one(pairs, version=version, start=start, prior=prior, floors=floors)
     seekers = _fit_one(seeker_pairs, version=version, start=start.for_direction(CANDIDATE_TO_JOBS),
-                       prior=prior)  # fmt: skip
-    recruiters = _fit_one(recruiter_pairs, version=version, start=start, prior=prior)
+                       prior=prior, floors=floors)  # fmt: skip
+    recruiters = _fit_one(recruiter_pairs, version=version, start=start, prior=prior, floors=floors)
     return replace(recruiters, for_seekers=seekers)
 
 
@@ -273,10 +281,13 @@ def _ordered_pairs(pairs: Sequence[LabelledPair]) -> tuple[np.ndarray, np.ndarra
 
 
 def _fit_one(
-    pairs: Sequence[LabelledPair], *, version: str, start: RankerModel, prior: float
-) -> RankerModel:
+    pairs: Sequence[LabelledPair], *, version: str, start: RankerModel, prior: float,
+    floors: dict[str, float] | None,
+) -> RankerModel:  # fmt: skip
     """One direction's model fitted to labelled pairs (see the module docstring)."""
     from scipy.optimize import minimize
+
+    floor = np.array([max(MIN_WEIGHT, (floors or {}).get(n, 0.0)) for n in FACTORS])
 
     design = _Design.of(pairs)
     better, worse = _ordered_pairs(pairs)
@@ -290,7 +301,7 @@ def _fit_one(
         gate = SKILLS_GATE_RANGE[0] + (SKILLS_GATE_RANGE[1] - SKILLS_GATE_RANGE[0]) * float(
             _sigmoid(theta[-4])
         )
-        return (_weights_of(theta[:-4]), _penalty_of(theta[-3]), slope,
+        return (_weights_of(theta[:-4], floor), _penalty_of(theta[-3]), slope,
                 float(_sigmoid(theta[-1])), gate)  # fmt: skip
 
     def loss(theta: np.ndarray) -> float:
@@ -317,7 +328,8 @@ def _fit_one(
     )
     tail = [logit(gate_share), logit(share), logit(slope_share), logit(start.midpoint)]
     starts = [
-        np.array([math.log(max(w - MIN_WEIGHT, 1e-3)) for w in start_weights] + tail),
+        np.array([math.log(max(w - f, 1e-3)) for w, f in zip(start_weights, floor, strict=True)]
+                 + tail),
         np.array([0.0] * len(FACTORS) + tail),
         np.array([0.0] * len(FACTORS) + [0.0, 0.0, 0.0, 0.0]),
     ]
@@ -339,11 +351,13 @@ def _fit_one(
     )  # fmt: skip
 
 
-def evaluate_model(model: RankerModel, pairs: Sequence[LabelledPair]) -> dict[str, float]:
+def evaluate_model(model: RankerModel, pairs: Sequence[LabelledPair]) -> dict[str, Any]:
     """Log-loss over all pairs, and MAP over the queries that have both a match and a
-    non-match (the order a recruiter would see them in)."""
+    non-match (the order a recruiter would see them in). A metric that cannot be computed is
+    None with a ``reason``, never NaN (JSON has no NaN)."""
     if not pairs:
-        return {"log_loss": float("nan"), "map": float("nan"), "groups": 0}
+        return {"log_loss": None, "map": None, "groups": 0, "positives": 0,
+                "reason": "no labelled pairs"}  # fmt: skip
     design = _Design.of(pairs)
     predicted = np.array(
         [model.for_direction(p.direction).score(p.factors, p.hard_mismatches)[0] for p in pairs]
@@ -351,13 +365,29 @@ def evaluate_model(model: RankerModel, pairs: Sequence[LabelledPair]) -> dict[st
     clipped = np.clip(predicted, 1e-6, 1 - 1e-6)
     labels = design.labels
     log_loss = float(-np.mean(labels * np.log(clipped) + (1 - labels) * np.log(1 - clipped)))
-    return {
+    out: dict[str, Any] = {
         "log_loss": round(log_loss, 4),
-        "map": round(design.mean_average_precision(predicted), 4)
-        if design.groups
-        else float("nan"),
+        "map": round(design.mean_average_precision(predicted), 4) if design.groups else None,
         "groups": len(design.groups),
+        "positives": int(labels.sum()),
     }
+    if not design.groups:
+        out["reason"] = "no query has both a match and a non-match"
+    return out
+
+
+def per_query_precisions(model: RankerModel, pairs: Sequence[LabelledPair]) -> dict[str, float]:
+    """Each query's average precision under ``model`` (queries with both labels)."""
+    design = _Design.of(pairs)
+    predicted = np.array(
+        [model.for_direction(p.direction).score(p.factors, p.hard_mismatches)[0] for p in pairs]
+    )
+    names = list(dict.fromkeys(p.group for p in pairs))
+    by_group: dict[str, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        by_group.setdefault(pair.group, []).append(i)
+    kept = [n for n in names if 0 < design.labels[by_group[n]].sum() < len(by_group[n])]
+    return dict(zip(kept, design.average_precisions(predicted), strict=True))
 
 
 def active_model(session: Session, tenant_id: str) -> RankerModel | None:
