@@ -115,7 +115,7 @@ def score_label_set(labels: LabelSet, data_dir: Path) -> ScoredSet:
             stored = upsert_jobs(session, tenant_id=TENANT, records=[
                 JobCreate.model_validate({k: v for k, v in r.items() if k not in FACTS}).model_dump()
                 | {"private": True} for r in labels.postings.values()])  # fmt: skip
-            job_ids = {job.external_id: job.id for job, _ in stored}
+            job_ids = {str(job.external_id): job.id for job, _ in stored}
             person_ids: dict[int, str] = {}
             for record in labels.candidates.values():
                 body = CandidateCreate.model_validate(
@@ -144,7 +144,9 @@ def score_label_set(labels: LabelSet, data_dir: Path) -> ScoredSet:
                     match = found.get(c)
                     if match is None:
                         person = candidates_by_ids(session, [people[c]], full=False)[people[c]]
-                        match = pair_features(job, person, actor="recruiter", sources=runtime.matching)
+                        match = pair_features(
+                            job, person, actor="recruiter", sources=runtime.matching
+                        )
                     scored.pairs.append(ScoredPair(p, c, grade, split_of(p), match, c in found))
         return scored
     finally:
@@ -179,7 +181,9 @@ def reliability(scores: Sequence[float], good: Sequence[bool], bins: int = BINS)
     return out
 
 
-def expected_calibration_error(scores: Sequence[float], good: Sequence[bool], bins: int = BINS) -> float:
+def expected_calibration_error(
+    scores: Sequence[float], good: Sequence[bool], bins: int = BINS
+) -> float:
     """Σ over bins of (pairs in the bin / all pairs) × |observed share − mean score|."""
     total = len(scores)
     if total == 0:
@@ -191,7 +195,9 @@ def expected_calibration_error(scores: Sequence[float], good: Sequence[bool], bi
     )
 
 
-def quantiles(values: Sequence[float], points: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> list[float]:
+def quantiles(
+    values: Sequence[float], points: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)
+) -> list[float]:
     """The given quantiles (linear interpolation)."""
     return [float(q) for q in np.quantile(np.array(values, dtype=float), points)]
 
@@ -277,14 +283,20 @@ def _section(title: str, pairs: Sequence[ScoredPair], pool: Sequence[float], lab
     for name, values in (("graded pairs", every_score), ("whole match lists", list(pool))):
         q = quantiles(values)
         share = sum(v >= 0.99 for v in values) / len(values)
-        lines.append(f"| {name} ({len(values)}) | " + " | ".join(f"{v:.3f}" for v in q) + f" | {share:.3f} |")
+        lines.append(
+            f"| {name} ({len(values)}) | " + " | ".join(f"{v:.3f}" for v in q) + f" | {share:.3f} |"
+        )
     by_grade: dict[int, list[float]] = defaultdict(list)
     for p in pairs:
         by_grade[p.grade].append(p.match.score)
     lines += ["", "| grade | pairs | median score | max score |", "|---|---|---|---|"]
     for g in sorted(by_grade):
-        lines.append(f"| {g} | {len(by_grade[g])} | {float(np.median(by_grade[g])):.3f} | {max(by_grade[g]):.3f} |")
-    empty = [p.match.score for p in pairs if labels.candidates[p.candidate]["occupation"] == "empty"]
+        lines.append(
+            f"| {g} | {len(by_grade[g])} | {float(np.median(by_grade[g])):.3f} | {max(by_grade[g]):.3f} |"
+        )
+    empty = [
+        p.match.score for p in pairs if labels.candidates[p.candidate]["occupation"] == "empty"
+    ]
     unrelated = [p.match.score for p in pairs if p.grade == 0 and labels.candidates[p.candidate]["occupation"]
                  not in ("empty", labels.postings[p.posting]["occupation"])]  # fmt: skip
     costs = mismatch_costs(model, pairs)
@@ -361,8 +373,13 @@ def run_calibration_evaluation(*, output: str, fit: bool = False) -> int:
         f"`{model.version}`).",
         "",
         *_section("Reporting half", splits["reporting"], pool["reporting"], labels, model),
-        *_section("Fitting half (the ranker was fitted on these postings: not a measurement)",
-                  splits["fitting"], pool["fitting"], labels, model),  # fmt: skip
+        *_section(
+            "Fitting half (the ranker was fitted on these postings: not a measurement)",
+            splits["fitting"],
+            pool["fitting"],
+            labels,
+            model,
+        ),  # fmt: skip
         f"Model: weights {model.weights}; mismatch penalty {model.mismatch_penalty}; calibration slope "
         f"{model.slope}, midpoint {model.midpoint}.",
         "",
@@ -373,4 +390,3 @@ def run_calibration_evaluation(*, output: str, fit: bool = False) -> int:
     Path(output).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     return 0
-

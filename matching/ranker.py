@@ -328,8 +328,9 @@ def _fit_one(
     )
     tail = [logit(gate_share), logit(share), logit(slope_share), logit(start.midpoint)]
     starts = [
-        np.array([math.log(max(w - f, 1e-3)) for w, f in zip(start_weights, floor, strict=True)]
-                 + tail),
+        np.array(
+            [math.log(max(w - f, 1e-3)) for w, f in zip(start_weights, floor, strict=True)] + tail
+        ),
         np.array([0.0] * len(FACTORS) + tail),
         np.array([0.0] * len(FACTORS) + [0.0, 0.0, 0.0, 0.0]),
     ]

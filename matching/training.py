@@ -194,7 +194,9 @@ def compare_on_held_out(
             "groups": len(differences)}  # fmt: skip
 
 
-def _refusal(candidate: RankerModel, current: RankerModel, comparison: dict[str, Any]) -> str | None:
+def _refusal(
+    candidate: RankerModel, current: RankerModel, comparison: dict[str, Any]
+) -> str | None:
     """Why the candidate must not replace the current model, or None when it may."""
     gain, p_value = comparison["map_gain"], comparison["p_value"]
     if gain is None or p_value is None:

@@ -21,6 +21,7 @@ def settings(settings: Settings) -> Settings:
     search = settings.search.model_copy(update={"semantic_floor": -1.0})
     return settings.model_copy(update={"search": search})
 
+
 FOSHAN_QUALITY_JOB: dict[str, Any] = {
     "title": "质量工程师",
     "description": "负责来料和制程质量管控、客诉分析与8D报告，需在佛山工厂现场办公。",
@@ -46,8 +47,15 @@ def quality_engineer(**overrides: Any) -> dict[str, Any]:
         "years_experience": 5,
         "education": {"level": "associate"},
         "skills": ["质量管理", "精益生产", "Excel"],
-        "experience": [{"title": "QE工程师", "company": "某注塑厂", "start": "2020-05",
-                        "end": "present", "description": "负责制程品质和客诉8D。"}],  # fmt: skip
+        "experience": [
+            {
+                "title": "QE工程师",
+                "company": "某注塑厂",
+                "start": "2020-05",
+                "end": "present",
+                "description": "负责制程品质和客诉8D。",
+            }
+        ],  # fmt: skip
         "summary": "五年注塑行业质量经验。",
     }
     return person | overrides

@@ -86,15 +86,23 @@ async def test_training_promotes_only_a_better_model(api: Api) -> None:
     ]
     skilled = [
         await api.create_candidate(
-            "acme", name=f"S{i}", skills=["Python", "Kafka"], city="北京",
-            education={"level": "master"}, desired_salary_min=None,
+            "acme",
+            name=f"S{i}",
+            skills=["Python", "Kafka"],
+            city="北京",
+            education={"level": "master"},
+            desired_salary_min=None,
         )  # fmt: skip
         for i in range(4)
     ]
     unskilled = [
         await api.create_candidate(
-            "acme", name=f"U{i}", skills=["Python", "Kafka"], city="深圳",
-            education={"level": "bachelor"}, desired_salary_min=None,
+            "acme",
+            name=f"U{i}",
+            skills=["Python", "Kafka"],
+            city="深圳",
+            education={"level": "bachelor"},
+            desired_salary_min=None,
         )  # fmt: skip
         for i in range(4)
     ]

@@ -47,7 +47,9 @@ def train(settings: Settings, *args: str) -> tuple[int, dict[str, Any]]:
     return done.returncode, json.loads(done.stdout, parse_constant=refuse)
 
 
-async def relocating_recruiter(api: Api, postings: int, *, held_out_action: str | None = None) -> list[dict]:
+async def relocating_recruiter(
+    api: Api, postings: int, *, held_out_action: str | None = None
+) -> list[dict]:
     """A recruiter who hires master's graduates from Beijing ready to move and rejects local
     bachelor's graduates, on ``postings`` Shenzhen postings asking a master's degree: a
     preference the default model does not hold (it takes a move to cost a good match).
@@ -69,7 +71,10 @@ async def relocating_recruiter(api: Api, postings: int, *, held_out_action: str 
     ]  # fmt: skip
     for job in jobs:
         held_out = is_held_out(f"job:{job['id']}", 0.34)
-        for person, action in [*((p, "hired") for p in movers), *((p, "rejected") for p in locals_)]:
+        for person, action in [
+            *((p, "hired") for p in movers),
+            *((p, "rejected") for p in locals_),
+        ]:
             if held_out and held_out_action is not None:
                 action = held_out_action
             response = await api.post("/v1/feedback", "acme", {"job_id": job["id"],
