@@ -1,26 +1,31 @@
 """From factor scores to one calibrated match score, and how that mapping is learned.
 
-A ranker model holds one non-negative weight per factor (summing to 1) and a calibration
-curve. For a pair:
+A ranker model holds one non-negative weight per factor (summing to 1), a mismatch penalty,
+a skills gate and a calibration curve. For a pair:
 
     raw   = Σ wᵢ·sᵢ / Σ wᵢ   over the factors both sides give evidence for (0–1)
-    score = f(pⁿ × raw), f(x) = (σ(a·(x − m)) − σ(−a·m)) / (σ(a·(1 − m)) − σ(−a·m))
+    score = f(pⁿ × (1 − g·(1 − s_skills)) × raw),
+    f(x)  = (σ(a·(x − m)) − σ(−a·m)) / (σ(a·(1 − m)) − σ(−a·m))
 
 where n counts hard mismatches (an on-site job in another city, salary ranges that do not
-overlap) and p, the mismatch penalty, stays within [0.5, 0.95]: a hard mismatch always takes
-at least a twentieth of the pair's evidence, so it orders a pair below the same pair without
-it; how much more it takes is learned (from feedback, where users show what a move costs). The penalty acts before calibration so that the
-served order is exactly the order the fit optimized (f is increasing) and the calibrated
-score still estimates the chance of a match given the mismatch. f is a logistic curve
-pinned to f(0) = 0 and f(1) = 1, so an empty or unrelated profile scores 0 and the
-factors' contributions (score × wᵢ·sᵢ / Σ wⱼ·sⱼ) add up to the score.
+overlap) and p, the mismatch penalty, stays within [0.3, 0.9]: a hard mismatch always takes
+at least a tenth of the pair's evidence. g, the skills gate, within [0.3, 0.8], makes a
+shortfall in required skills scale the evidence rather than only lower one term of a
+weighted mean (one skill of three kept most of the score when skills were one factor of
+eight). Both act before calibration so that the served order is exactly the order the fit
+optimized (f is increasing). f is a logistic curve pinned to f(0) = 0 and f(1) = 1, its
+slope a within [2, 10], so an empty or unrelated profile scores near 0 and the factors'
+contributions (score × wᵢ·sᵢ / Σ wⱼ·sⱼ) add up to the score.
 
-Fitting has two steps. Weights and p maximize mean average precision over the labelled
-queries (derivative-free Powell search on a softmax parametrization, from the current
-model): ranking is what the weights are for, and a pointwise loss let easy pairs drown the
-order. Then a and m minimize the log-loss of the score against the labels, with the order
-fixed: that calibration is what makes scores of different queries comparable (a score
-estimates the chance that the pair is a match).
+Fitting minimizes, over all of these at once (L-BFGS on a bounded parametrization), the
+log-loss of the score against the labels (calibration: a score estimates the chance that
+the pair is a good match, so scores of different queries compare) plus a pairwise ranking
+loss within each query on the scores' logits (better-graded pairs above worse ones: order
+is what a recruiter reads), plus a pull of the weights toward the starting model's
+(``prior``). The shipped default is fitted on hand-graded labels
+(``talentmatch eval calibration --fit-default``); feedback training
+(``matching.training``) starts from the tenant's current model with a stronger pull and
+floors under the skills and title weights.
 """
 
 from __future__ import annotations
