@@ -329,6 +329,8 @@ def fit_default(scored: ScoredSet, version: str) -> RankerModel:
     current = default_model()
     recorded = current.provenance.get("prior")
     prior = RankerModel.from_dict(recorded) if isinstance(recorded, dict) else current
+    fitted_on = (recorded.get("fitted_on") if isinstance(recorded, dict)
+                 else current.provenance.get("corpus"))  # fmt: skip
     fitting = [p.labelled() for p in scored.pairs if p.split == "fitting"]
     model = fit_model(fitting, version=version, start=prior, prior=PRIOR_STRENGTH)
     source = {
@@ -338,7 +340,7 @@ def fit_default(scored: ScoredSet, version: str) -> RankerModel:
         "labels": f"grades 0-3 by the rubric of bench/data/README.md; good match = grade >= {GOOD}",
         "postings": len({p.posting for p in scored.pairs if p.split == "fitting"}),
         "prior": {"version": prior.version, "weights": prior.weights, "strength": PRIOR_STRENGTH,
-                  "fitted_on": prior.provenance.get("corpus", "unknown")},
+                  "fitted_on": fitted_on or "unknown"},
     }  # fmt: skip
     return replace(model, provenance=dict(model.provenance) | source)
 
