@@ -454,7 +454,11 @@ def run_ranking_evaluation(
                 _measure_probe(corpus, session, table, parity, kind, probe_id, rerankers)
         runtime.close()
     lines = [
-        "# Ranking quality",
+        "# Ranking quality (generated data)",
+        "",
+        "**Every number in this file is measured on generated data** (`ingestion.sample_data`, labelled by "
+        "occupation only: relevance here ignores seniority, skills, location and pay). For match scores judged "
+        "as recruiters judge them, on hand-labelled data, see `calibration.md`.",
         "",
         f"`talentmatch eval ranking`, {time.strftime('%Y-%m-%d')}: {postings} generated postings, "
         f"{len(corpus.person_label)} candidates (seeds {EVALUATION_SEEDS}), {len(build_queries())} search queries, "
@@ -473,7 +477,9 @@ def run_ranking_evaluation(
         "*hybrid + re-ranking* is the shipped matcher: hybrid retrieval of "
         f"{Settings().match.retrieval_depth} candidates or {Settings().match.job_retrieval_depth} postings, "
         "re-ranked by the default ranker model "
-        f"(`{default_model().version}`, fitted on a separate corpus, seeds {TRAINING_SEEDS}); *hand-set weights* "
+        f"(`{default_model().version}`, fitted on {default_model().provenance.get('corpus', 'unknown data')}; "
+        "`--fit-default` here refits it on a separate generated corpus, seeds "
+        f"{TRAINING_SEEDS}, and `eval calibration --fit-default` on hand labels); *hand-set weights* "
         "is the same with the original fixed weights; *trained on feedback* is the model "
         "`talentmatch ranker train` learned from simulated recruiter and job-seeker feedback on "
         f"{probes} other postings and {probes} other candidates ({feedback_events} actions on the top 20 of each; "
@@ -488,7 +494,7 @@ def run_ranking_evaluation(
         "",
         *table.render_margins("hybrid + re-ranking"),
         "",
-        "The shipped matcher multiplies a pair's evidence by the model's mismatch penalty (at most 0.95; "
+        "The shipped matcher multiplies a pair's evidence by the model's mismatch penalty (at most 0.9; "
         f"the default model's: {default_model().mismatch_penalty}) before calibration for an "
         "on-site posting in another city or salaries that do not overlap: a product rule the occupation-only "
         "labels do not reward. Without it (*no mismatch penalty*):",
@@ -502,7 +508,7 @@ def run_ranking_evaluation(
         "## Learning from feedback",
         "",
         f"`ranker train` on the simulated feedback: {report.message}; held-out feedback MAP "
-        f"{report.candidate.get('map', float('nan'))} (trained) vs {report.current.get('map', float('nan'))} "
+        f"{report.candidate.get('map') or 'n/a'} (trained) vs {report.current.get('map') or 'n/a'} "
         f"({report.current_version}); weights {report.weights}; mismatch penalty "
         f"{trained.mismatch_penalty if trained is not None else 'n/a'}.",
         "",

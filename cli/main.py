@@ -431,6 +431,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from bench.calibration_eval import run_calibration_evaluation
     from bench.encoder_quality import run_encoder_evaluation
     from bench.intake_eval import run_intake_evaluation
     from bench.ranking_eval import run_ranking_evaluation
@@ -463,6 +464,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         status |= run_candidate_search_evaluation(
             output="bench/results/candidate_search.md", fit=args.fit_default
+        )
+    if args.suite in ("all", "calibration"):
+        # After ranking: a ranking refit (generated labels) must not overwrite this one.
+        status |= run_calibration_evaluation(
+            output="bench/results/calibration.md", fit=args.fit_default
         )
     return status
 
@@ -591,19 +597,30 @@ def build_parser() -> argparse.ArgumentParser:
         "eval",
         help="quality reports: intake, ranking (MAP, nDCG@10, P@5, recall@100), encoders, "
         "relevance (real job titles), compliance (discriminatory requirements in postings), "
-        "candidates (hand-written résumés)",
+        "candidates (hand-written résumés), calibration (hand-labelled match scores)",
     )
     evaluate.add_argument(
         "suite",
         nargs="?",
-        choices=["all", "intake", "ranking", "encoders", "relevance", "compliance", "candidates"],
+        choices=[
+            "all",
+            "intake",
+            "ranking",
+            "encoders",
+            "relevance",
+            "compliance",
+            "candidates",
+            "calibration",
+        ],
         default="all",
     )
     evaluate.add_argument(
         "--fit-default",
         action="store_true",
-        help="first refit the shipped default ranker model on a separate generated corpus "
-        "(candidates: the candidate re-ranking weights on the set's tuning half)",
+        help="first refit the shipped default models: ranking refits the search re-ranker "
+        "and the ranker on a generated corpus, calibration refits the ranker on the fitting "
+        "half of the hand-labelled match set, candidates the candidate re-ranking weights on "
+        "the set's tuning half",
     )
     evaluate.add_argument(
         "--with-reviews",

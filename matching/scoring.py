@@ -1,9 +1,10 @@
 """Scores one posting against one candidate, factor by factor, with an explanation.
 
-Each factor scores 0–1 (or abstains when one side gives no evidence); a ranker model
-(``matching.ranker``: learned weights and a calibration curve) turns them into the score,
-and a hard mismatch (wrong city for an on-site job, salary ranges that do not overlap)
-multiplies the pair's evidence by a penalty before calibration. Each factor's
+Each factor scores 0–1 (or abstains when the posting asks nothing of it, or neither side
+states it); a ranker model (``matching.ranker``: learned weights, a skills gate and a
+calibration curve) turns them into the score, and a hard mismatch (wrong city for an
+on-site job, salary ranges that do not overlap) multiplies the pair's evidence by a penalty
+before calibration. Each factor's
 ``contribution`` is its share of the final score,
 so the contributions add up to the score.
 """
@@ -93,7 +94,9 @@ def title_factor(
     cand_title_vector: np.ndarray,
 ) -> Factor:
     if not candidate.titles:
-        return Factor(None, "candidate states no titles")
+        # No title is no evidence of the occupation, not a neutral: left out, a profile with
+        # nothing but a name or a city scored as well as its few stated facts.
+        return Factor(0.0, "candidate states no titles")
     cosine = float(np.dot(job_title_vector, cand_title_vector))
     job_tokens = title_tokens(job.title)
     best_overlap = 0.0

@@ -69,19 +69,20 @@ async def test_bad_feedback_is_refused_naming_the_field(api: Api) -> None:
 
 
 async def test_training_promotes_only_a_better_model(api: Api) -> None:
-    """A recruiter who hires on skills and rejects on everything else: after enough feedback
-    the trained model leans on skills and ranks held-out decisions better than the default."""
+    """A recruiter who hires master's graduates ready to move from Beijing and rejects local
+    bachelor's graduates (a preference the default model does not hold): after enough
+    feedback the trained model weighs education more and ranks held-out decisions better."""
     jobs = [
         await api.create_job(
             "acme",
             title=f"后端工程师 {i}",
             required_skills=["Python", "Kafka"],
             min_years_experience=0,
-            education=None,
+            education="master",
             salary_min=None,
             salary_max=None,
         )  # fmt: skip
-        for i in range(12)
+        for i in range(36)
     ]
     skilled = [
         await api.create_candidate(
@@ -89,10 +90,8 @@ async def test_training_promotes_only_a_better_model(api: Api) -> None:
             name=f"S{i}",
             skills=["Python", "Kafka"],
             city="北京",
-            years_experience=1,
-            desired_titles=["厨师"],
-            summary="",
-            experience=[],
+            education={"level": "master"},
+            desired_salary_min=None,
         )  # fmt: skip
         for i in range(4)
     ]
@@ -100,10 +99,10 @@ async def test_training_promotes_only_a_better_model(api: Api) -> None:
         await api.create_candidate(
             "acme",
             name=f"U{i}",
-            skills=["Excel"],
+            skills=["Python", "Kafka"],
             city="深圳",
-            desired_titles=["后端工程师"],
-            summary="后端工程师。",
+            education={"level": "bachelor"},
+            desired_salary_min=None,
         )  # fmt: skip
         for i in range(4)
     ]
@@ -120,7 +119,7 @@ async def test_training_promotes_only_a_better_model(api: Api) -> None:
     assert report.version == "acme-1"
     assert report.candidate["map"] > report.current["map"]
     assert report.promoted
-    assert report.weights["skills"] > default_model().weights["skills"]
+    assert report.weights["education"] > default_model().weights["education"]
     runtime._rankers.clear()
     matches = (await api.get(f"/v1/jobs/{jobs[0]['id']}/matches", "acme")).json()
     assert matches["model_version"] == "acme-1"
