@@ -68,6 +68,7 @@ def _documents(
             city_code=p.city_code,
             education_rank=p.education_rank,
             skills=p.skills,
+            occupation_code=p.occupation_code,
             **fields(i),
         )
         for i, p in enumerate(profiles)
@@ -297,7 +298,8 @@ class IndexSync:
         save_vector_refs(
             session, kind,
             [
-                VectorRef(d.id, *d.text_hashes, skills=d.skills, language=d.language)
+                VectorRef(d.id, *d.text_hashes, skills=d.skills, language=d.language,
+                          occupation_code=d.occupation_code)
                 for d in documents
                 if d.text_hashes is not None
             ],

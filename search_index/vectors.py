@@ -66,6 +66,7 @@ class DatabaseVectors:
             title_vectors=_stack([vectors[ref.title_hash] for ref in known], dim),
             skills=[ref.skills for ref in known],
             languages=[ref.language for ref in known],
+            occupation_codes=[ref.occupation_code for ref in known],
         )
 
     def _vectors_of(self, hashes: set[str]) -> dict[str, np.ndarray]:

@@ -288,6 +288,7 @@ class DocumentVectorRef(Base):
     title_hash: Mapped[str] = mapped_column(String(64))
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    occupation_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class Feedback(Base):

@@ -22,6 +22,7 @@ class VectorRef:
     title_hash: str
     skills: tuple[str, ...]
     language: str | None
+    occupation_code: str | None = None
 
 
 def save_vector_refs(session: Session, kind: EntityKind, refs: Sequence[VectorRef]) -> None:
@@ -37,6 +38,7 @@ def save_vector_refs(session: Session, kind: EntityKind, refs: Sequence[VectorRe
             title_hash=ref.title_hash,
             skills=list(ref.skills),
             language=ref.language,
+            occupation_code=ref.occupation_code,
         )
         for ref in refs
     )
@@ -76,11 +78,14 @@ def vector_refs(session: Session, kind: EntityKind, ids: Sequence[int]) -> dict[
                 DocumentVectorRef.title_hash,
                 DocumentVectorRef.skills,
                 DocumentVectorRef.language,
+                DocumentVectorRef.occupation_code,
             ).where(
                 DocumentVectorRef.entity == kind.value,
                 DocumentVectorRef.entity_id.in_(list(ids[start : start + _CHUNK])),
             )
         )
-        for entity_id, content, title, skills, language in rows:
-            found[entity_id] = VectorRef(entity_id, content, title, tuple(skills or ()), language)
+        for entity_id, content, title, skills, language, occupation in rows:
+            found[entity_id] = VectorRef(
+                entity_id, content, title, tuple(skills or ()), language, occupation
+            )
     return found

@@ -37,7 +37,7 @@ def test_text_language(text: str, language: str | None) -> None:
 def test_signals_are_cosines_and_relative_bm25() -> None:
     vectors = ENCODER.encode(["python engineer", "会计", "python"])
     signals = rerank_signals(vectors[2], np.stack(vectors[:2]), np.stack(vectors[:2]), [4.0, 0.0])
-    assert signals.shape == (2, 4) and signals[:, 3].tolist() == [0, 0]  # no skills asked
+    assert signals.shape == (2, 5) and signals[:, 3].tolist() == [0, 0]  # no skills asked
     np.testing.assert_allclose(
         signals[:, 0], [vectors[0] @ vectors[2], vectors[1] @ vectors[2]], rtol=1e-5
     )
