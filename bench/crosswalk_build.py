@@ -29,21 +29,23 @@ ESCO_PATH = ROOT / "taxonomy" / "data" / "esco_occupations_en.csv"
 OUTPUT = ROOT / "taxonomy" / "data" / "csco_isco08.csv"
 NAME_WEIGHT = 0.6  # the rest goes to definition ↔ description
 
-_MANUFACTURING = ("31", "71", "72", "73", "74", "75", "81", "82", "83", "93")
 _PROFESSIONAL = ("21", "22", "23", "24", "25", "26", "31", "32", "33", "34", "35")
-# CSCO 中类 (first two parts of the code; a major alone for 7 and 8) → ISCO-08 sub-major
-# groups (two digits) its occupations may map into, written from the two classifications'
-# group definitions.
+# CSCO 中类 (first two parts of the code; a major alone for 7 and 8) → the ISCO-08 groups
+# (sub-major, two digits, or minor, three) its occupations may map into, written from the
+# two classifications' group definitions. CSCO 2-02 工程技术人员 are engineers (ISCO 21/25,
+# not the technicians of 31); each 中类 of CSCO 6 goes to the trades (7) and operators (8)
+# of its own industry (chemicals to 313/813, metals to 812/721 …), since a short industrial
+# name alone often lands on a look-alike of another industry.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "1-01": ("11",), "1-02": ("11",), "1-03": ("11",), "1-04": ("11",), "1-05": ("11",),
     "1-06": ("11", "12", "13", "14"),
-    "2-01": ("21", "22", "26"),
-    "2-02": ("21", "25", "31", "35"),
-    "2-03": ("21", "22", "31", "32"),
+    "2-01": ("21", "22", "23", "26"),
+    "2-02": ("21", "25"),
+    "2-03": ("21", "22"),
     "2-04": ("21", "31"),
     "2-05": ("22", "32"),
     "2-06": ("24", "26", "33"),
-    "2-07": ("26", "34"),
+    "2-07": ("221", "26", "34"),  # 2-07-06 法医: forensic doctors
     "2-08": ("23",),
     "2-09": ("26", "34"),
     "2-10": ("26", "34"),
@@ -53,36 +55,42 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "3-03": ("26", "34"),
     "3-99": ("33", "34", "41", "42", "43", "44", "54"),
     "4-01": ("14", "33", "42", "52", "95"),
-    "4-02": ("31", "43", "44", "51", "83", "93", "96"),
+    "4-02": ("31", "43", "44", "51", "54", "83", "93", "96"),
     "4-03": ("14", "42", "51", "94"),
-    "4-04": ("25", "35"),
+    "4-04": ("25", "35", "42", "52"),
     "4-05": ("24", "33", "42"),
     "4-06": ("33", "51"),
     "4-07": ("24", "33", "34", "42", "43", "44", "51", "52"),
     "4-08": ("21", "31", "32", "35"),
-    "4-09": ("21", "31", "61", "62", "81", "91", "92", "96"),
-    "4-10": ("51", "52", "53", "91", "96"),
+    "4-09": ("21", "31", "61", "62", "75", "81", "91", "92", "96"),
+    "4-10": ("51", "52", "53", "753", "91", "96"),
     "4-11": ("31", "41", "42", "71", "74", "81"),
     "4-12": ("71", "72", "73", "74", "75"),
-    "4-13": ("23", "26", "34", "44", "51"),
-    "4-14": ("22", "32", "34", "51", "53"),
+    "4-13": ("23", "24", "26", "34", "44", "51", "813"),
+    "4-14": ("22", "32", "33", "34", "51", "53", "54"),
     "4-99": ("41", "42", "43", "44", "51", "52", "53", "91", "94", "95", "96"),
     "5-01": ("61", "92"), "5-02": ("62", "92"), "5-03": ("61", "92"), "5-04": ("62", "92"),
     "5-05": ("31", "61", "62", "72", "83", "92"),
-    "6-29": ("31", "71", "83", "93"),
-    "6-30": ("72", "81", "83", "93"),
+    "6-01": ("751", "816", "93"), "6-02": ("751", "816"), "6-03": ("751", "816"),
+    "6-04": ("731", "753", "815"), "6-05": ("753", "815"), "6-06": ("752", "817"),
+    "6-07": ("817",), "6-08": ("732", "813"), "6-09": ("731", "75", "82"),
+    "6-10": ("313", "813"), "6-11": ("313", "813"), "6-12": ("313", "813"),
+    "6-13": ("313", "813", "815"), "6-14": ("814",), "6-15": ("711", "731", "811", "818"),
+    "6-16": ("311", "811", "93"), "6-17": ("3135", "721", "812"),
+    "6-18": ("721", "722"), "6-19": ("721", "722", "812", "821"),
+    "6-20": ("722", "723", "821"), "6-21": ("722", "723", "821"),
+    "6-22": ("722", "723", "821"), "6-23": ("721", "723", "741", "821"),
+    "6-24": ("741", "742", "814", "821"), "6-25": ("741", "742", "821"),
+    "6-26": ("731", "741", "742", "821"), "6-27": ("81", "93", "96"),
+    "6-28": ("313", "712", "741"), "6-29": ("71", "834", "93"), "6-30": ("83", "93"),
+    "6-31": ("311", "72", "74", "754", "81", "93"),
     "7": ("01", "02", "03"),
 }  # fmt: skip
 
 
-def allowed_sub_majors(csco_code: str) -> tuple[str, ...] | None:
-    """The ISCO-08 sub-major groups a CSCO code may map into; None: any."""
-    middle = csco_code[:4]
-    if middle in ALLOWED:
-        return ALLOWED[middle]
-    if csco_code.startswith("6-"):
-        return _MANUFACTURING
-    return ALLOWED.get(csco_code[:1])
+def allowed_groups(csco_code: str) -> tuple[str, ...] | None:
+    """The ISCO-08 groups (code prefixes) a CSCO code may map into; None: any."""
+    return ALLOWED.get(csco_code[:4], ALLOWED.get(csco_code[:1]))
 
 
 def _strip_markers(name: str) -> str:
@@ -109,13 +117,13 @@ def build(output: Path = OUTPUT) -> int:
         csco_definitions @ esco_descriptions.T
     )
     units = np.array([row["iscoGroup"][:4] for row in esco])
-    sub_majors = np.array([u[:2] for u in units])
     rows = []
     for i, code in enumerate(codes):
-        allowed = allowed_sub_majors(code)
+        allowed = allowed_groups(code)
         scores = similarity[i].copy()
         if allowed is not None:
-            scores[~np.isin(sub_majors, allowed)] = -np.inf
+            inside = np.array([u.startswith(allowed) for u in units])
+            scores[~inside] = -np.inf
         best = int(np.argmax(scores))
         by_unit: dict[str, float] = defaultdict(lambda: -np.inf)
         for j in np.argsort(-scores)[:40]:

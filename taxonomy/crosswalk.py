@@ -43,6 +43,7 @@ def _by_isco() -> dict[str, tuple[str, ...]]:
     return {isco: tuple(sorted(codes)) for isco, codes in grouped.items()}
 
 
+@cache
 def isco_for_csco(code: str) -> str | None:
     """The ISCO-08 unit group (``"2619"``) of a CSCO 2022 code. A code above level 4 (a 小类
     such as ``2-02-10-00``, as some labelled titles carry) takes the unit group most of its
@@ -75,6 +76,7 @@ def csco_for_isco(code: str) -> tuple[str, ...]:
                         for c in codes))  # fmt: skip
 
 
+@cache
 def occupation_group(code: str | None, *, level: GroupLevel = "unit") -> str | None:
     """A key shared by the CSCO and ISCO-08 codes of one occupation group: ``ISCO-08:2619``
     (unit group) or ``ISCO-08:261`` (``level="minor"``); None when the code has no group."""
