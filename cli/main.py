@@ -439,7 +439,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.suite in ("all", "encoders"):
         status |= run_encoder_evaluation(output="bench/results/encoders.md")
     if args.suite in ("all", "relevance"):
-        status |= run_relevance_evaluation(output="bench/results/relevance.md")
+        status |= run_relevance_evaluation(
+            output="bench/results/relevance.md", fit=args.fit_default
+        )
     return status
 
 
@@ -571,7 +573,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--fit-default",
         action="store_true",
-        help="first refit the shipped default ranker model on a separate generated corpus",
+        help="first refit the shipped default models: ranking, the match ranker on a separate "
+        "generated corpus; relevance, the search re-ranker on the tuning half of the real set",
     )
     evaluate.set_defaults(func=cmd_eval)
     return parser

@@ -113,7 +113,7 @@ class OccupationCoder:
         self._exact: dict[str, int] = {}
         self._docs: list[tuple[int, dict[str, float], float]] = []  # occupation, weights, norm
         document_frequency: Counter[str] = Counter()
-        raw_docs = []
+        raw_docs: list[tuple[int, Counter[str]]] = []
         # Label key → its documents, so an evaluation can code a label without its own entry.
         self._label_docs: dict[str, list[int]] = defaultdict(list)
         for index, occupation in enumerate(occupations):

@@ -80,5 +80,7 @@ def test_the_checked_sample_is_of_the_shipped_file_and_its_accuracy_is_the_repor
     found = re.search(r"unit group (\d+) of (\d+) right.*?minor group (\d+) of \2", readme)
     assert found, "taxonomy/data/README.md reports the checked sample's accuracy"
     assert (int(found.group(1)), int(found.group(2)), int(found.group(3))) == (
-        unit, len(checked), minor
+        unit,
+        len(checked),
+        minor,
     )
