@@ -8,6 +8,7 @@ test first shows that keyword and semantic modes do so."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -33,10 +34,17 @@ NEUTRAL_ZH = "负责日常工作，按时完成上级交办的任务，沟通协
 NEUTRAL_EN = "Day-to-day work as assigned by the team lead; reliable and on time."
 
 
-async def _postings(api: Api, tenant: str, titles: list[str], language: str) -> dict[str, int]:
+async def _postings(
+    api: Api,
+    tenant: str,
+    titles: list[str],
+    language: str,
+    descriptions: dict[str, str] | None = None,
+) -> dict[str, int]:
     ids = {}
-    description = NEUTRAL_ZH if language == "zh" else NEUTRAL_EN
+    neutral = NEUTRAL_ZH if language == "zh" else NEUTRAL_EN
     for title in titles:
+        description = (descriptions or {}).get(title, neutral)
         job = await api.create_job(tenant, title=title, description=description,
                                    required_skills=[], preferred_skills=[], language=language,
                                    company=None, district=None)  # fmt: skip
@@ -47,32 +55,40 @@ async def _postings(api: Api, tenant: str, titles: list[str], language: str) -> 
 async def _order(api: Api, tenant: str, query: str, mode: str) -> list[int]:
     result: dict[str, Any] = await api.search_jobs(tenant, query, mode=mode, page_size=50,
                                                    interpret_places=False)  # fmt: skip
-    return [hit["id"] for hit in result["results"]]
+    return [hit["id"] for hit in result["hits"]]
 
 
 def _before(order: list[int], first: int, second: int) -> bool:
-    """Whether ``first`` ranks above ``second`` (a missing document ranks last)."""
-    rank = {doc: i for i, doc in enumerate(order)}
-    return rank.get(first, len(order)) < rank.get(second, len(order) + 1)
+    """Whether ``first`` ranks above ``second`` (a missing document ranks last; neither
+    found: False)."""
+    rank: dict[int, float] = {doc: i for i, doc in enumerate(order)}
+    return rank.get(first, math.inf) < rank.get(second, math.inf)
 
 
-async def test_a_mediator_query_finds_arbitrators_and_lawyers_before_dispatchers(
+async def test_a_mediator_query_finds_the_arbitrator_before_the_dispatcher(
     api: Api,
 ) -> None:
-    ids = await _postings(api, "acme", ["仲裁员", "律师", "调度员"], "zh")
+    ids = await _postings(api, "acme", ["仲裁员", "调度员"], "zh")
     # Words and vectors alone: the dispatcher (调度员) looks most like 调解员.
     for mode in ("keyword", "semantic"):
         order = await _order(api, "acme", "调解员", mode)
         assert not _before(order, ids["仲裁员"], ids["调度员"]), mode
     order = await _order(api, "acme", "调解员", "hybrid")
     assert _before(order, ids["仲裁员"], ids["调度员"])
-    assert _before(order, ids["律师"], ids["调度员"])
 
 
 async def test_a_forklift_query_finds_the_warehouse_role_before_the_camera_operator(
     api: Api,
 ) -> None:
-    ids = await _postings(api, "acme", ["Warehouse Material Handler", "Camera Operator"], "en")
+    # The camera operator's text is about lifting too, and only it has the word "operator" in
+    # its title: its content vector and BM25 are the closer ones.
+    descriptions = {
+        "Warehouse Material Handler": "Operator of lifting equipment in the warehouse: "
+        "loading, unloading and moving stock.",
+        "Camera Operator": "Operate the camera crane and lift on set; drive the camera truck "
+        "between locations.",
+    }
+    ids = await _postings(api, "acme", list(descriptions), "en", descriptions)
     for mode in ("keyword", "semantic"):
         order = await _order(api, "acme", "forklift operator", mode)
         assert not _before(order, ids["Warehouse Material Handler"], ids["Camera Operator"]), mode
