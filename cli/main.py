@@ -447,7 +447,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.suite in ("all", "encoders"):
         status |= run_encoder_evaluation(output="bench/results/encoders.md")
     if args.suite in ("all", "relevance"):
-        status |= run_relevance_evaluation(output="bench/results/relevance.md")
+        status |= run_relevance_evaluation(
+            output="bench/results/relevance.md", fit=args.fit_default
+        )
     if args.suite in ("all", "compliance"):
         from bench.compliance_eval import reviews_from_database, run_compliance_evaluation
 
@@ -617,10 +619,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--fit-default",
         action="store_true",
-        help="first refit the shipped default models: ranking refits the search re-ranker "
-        "and the ranker on a generated corpus, calibration refits the ranker on the fitting "
-        "half of the hand-labelled match set, candidates the candidate re-ranking weights on "
-        "the set's tuning half",
+        help="first refit the shipped default models: ranking, the match ranker on a generated "
+        "corpus; relevance, the search re-ranker on the tuning half of the real title set; "
+        "calibration, the match ranker on the fitting half of the hand-labelled match set "
+        "(after ranking, so it wins); candidates, the candidate re-ranking weights on the "
+        "set's tuning half",
     )
     evaluate.add_argument(
         "--with-reviews",

@@ -7,8 +7,10 @@ queries itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,10 +29,31 @@ from search_index.protocol import (
 from search_index.query_syntax import QuerySyntaxError, parse_search
 from search_index.query_understanding import parse_query, skills_in
 from search_index.rerank import SearchReranker, default_search_reranker
+from taxonomy.occupations import csco_coder, esco_coder
 from taxonomy.regions import region_directory
 from taxonomy.skills import skill_vocabulary
 
 QueryEncoder = Callable[[str], np.ndarray]
+# Query text → its likeliest occupations (code, confidence), best first.
+OccupationCoder = Callable[[str], tuple[tuple[str, float], ...]]
+QUERY_OCCUPATIONS = 3  # how many of the query's likeliest occupations re-ranking compares
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=4096)
+def code_query_occupations(text: str) -> tuple[tuple[str, float], ...]:
+    """The query's likeliest occupations with confidences: CSCO 2022 for Chinese text, ESCO
+    (by ISCO-08 unit group) for other text; empty for an empty query. A title query such as
+    "调解员" is one occupation; a query of skills codes weakly, and re-ranking weighs it by
+    that confidence."""
+    if not text.strip():
+        return ()
+    coder = csco_coder() if _CJK.search(text) else esco_coder()
+    best: dict[str, float] = {}
+    for match in coder.code(text, top=QUERY_OCCUPATIONS * 2):
+        # ESCO occupations of one unit group share its code: keep each code's best.
+        best.setdefault(match.code, match.confidence)
+    return tuple(list(best.items())[:QUERY_OCCUPATIONS])
 
 
 class Bounds(Protocol):
@@ -161,7 +184,7 @@ def to_search_filters(f: FilterInput) -> SearchFilters:
 def _search(
     search: HybridSearch, encode_query: QueryEncoder, viewer_tenant: str, request: SearchInput,
     only_ids: tuple[int, ...] | None, reranker: SearchReranker | CandidateReranker | None, *,
-    company_field: bool = True,
+    company_field: bool = True, occupation_coder: OccupationCoder | None = None,
 ) -> SearchOutcome:  # fmt: skip
     filters = replace(to_search_filters(request.filters), ids=only_ids)
     text = request.query.strip()
@@ -185,6 +208,8 @@ def _search(
             interpreted["city"] = [c.short_name for c in parsed.cities]
             text = parsed.text
     vector = encode_query(text) if text and request.mode != "keyword" else None
+    rerank = reranker if request.mode == "hybrid" else None
+    occupations = occupation_coder(text) if occupation_coder and rerank and text else ()
     result = search.search(
         SearchQuery(
             viewer_tenant=viewer_tenant,
@@ -197,8 +222,9 @@ def _search(
             collapse_duplicates=not request.include_duplicates,
             facets=tuple(dict.fromkeys(request.facets)),
             # Hybrid results are re-scored from each signal's strength (search_index.rerank).
-            rerank=reranker if request.mode == "hybrid" else None,
+            rerank=rerank,
             skills=skills_in(text),
+            occupations=occupations,
             keyword_query=syntax.keyword if not syntax.plain else None,
         )
     )
@@ -209,11 +235,14 @@ def _search(
 def search_postings(
     search: HybridSearch, encode_query: QueryEncoder, *, viewer_tenant: str,
     request: SearchInput, only_ids: tuple[int, ...] | None = None,
+    occupation_coder: OccupationCoder = code_query_occupations,
 ) -> SearchOutcome:  # fmt: skip
     """Posting search (``only_ids``: e.g. one fair's postings), re-ranked by the weights
-    fitted and evaluated for it. Encodes the query: call it from a worker thread."""
+    fitted and evaluated for it, with the query's coded occupations as a signal
+    (``occupation_coder``: an evaluation's held-out coder). Encodes the query: call it from
+    a worker thread."""
     return _search(search, encode_query, viewer_tenant, request, only_ids,
-                   default_search_reranker())  # fmt: skip
+                   default_search_reranker(), occupation_coder=occupation_coder)  # fmt: skip
 
 
 def search_candidates(

@@ -53,7 +53,8 @@ from search_index.tokenize import segment
 # Bumped when the mapping or the document shape changes: an index of an older version is
 # rebuilt, like one of another model.
 # 2: positions in the segmented text and a segmented title field (phrases, title:).
-MAPPING_VERSION = 2
+# 3: occupation_code (the title's occupation, for occupation-aware search).
+MAPPING_VERSION = 3
 # index.max_result_window's default: from + size beyond it is refused by Elasticsearch.
 MAX_RESULT_WINDOW = 10_000
 # kNN's num_candidates ceiling (per shard).
@@ -160,6 +161,7 @@ def mapping(*, dim: int, model_id: str, es: ElasticsearchSettings) -> dict[str, 
             "skills": {"type": "keyword"},
             "company": {"type": "keyword"},
             "language": {"type": "keyword"},
+            "occupation_code": {"type": "keyword"},
             "group_id": {"type": "long"},
             # True when the document's group is another document's (a later near-duplicate):
             # every group of two or more holds one, so folding looks only at those groups.
@@ -203,6 +205,8 @@ def document_source(doc: IndexDocument) -> dict[str, Any]:
         "skills": list(doc.skills),
     }
     source.update(doc.known_filter_values())
+    if doc.occupation_code is not None:
+        source["occupation_code"] = doc.occupation_code
     vector = np.asarray(doc.vector, dtype=np.float32)
     # Cosine refuses a zero vector (an empty text): such a document has no semantic match.
     if float(np.linalg.norm(vector)) > 0.0:

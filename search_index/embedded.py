@@ -126,6 +126,7 @@ class _Columns:
         "employment_type": (np.int32, _NO_CODE),
         "company": (np.int32, _NO_CODE),
         "language": (np.int32, _NO_CODE),
+        "occupation": (np.int32, _NO_CODE),  # occupation code, a re-ranking signal
         "education_rank": (np.int32, _NO_CODE),
         "years": (np.float64, np.nan),
         "timestamp": (np.float64, 0.0),
@@ -205,6 +206,7 @@ class EmbeddedIndex:
         self._employment_types = _Codes({})
         self._companies = _Codes({})
         self._languages = _Codes({})
+        self._occupations = _Codes({})
         self._hnsw = self._new_hnsw(1024)
         self._dirty = False
         self._closed = False
@@ -263,6 +265,7 @@ class EmbeddedIndex:
         self._employment_types = _Codes(manifest["employment_types"])
         self._companies = _Codes(manifest["companies"])
         self._languages = _Codes(manifest["languages"])
+        self._occupations = _Codes(manifest["occupations"])
         self._applied_through = manifest.get("applied_through")
         alive = columns["alive"]
         ids = columns["ids"]
@@ -314,6 +317,7 @@ class EmbeddedIndex:
                 "employment_types": self._employment_types.values,
                 "companies": self._companies.values,
                 "languages": self._languages.values,
+                "occupations": self._occupations.values,
                 "applied_through": self._applied_through,
             }
             tmp = self.path / "checkpoint.json.tmp"
@@ -390,6 +394,7 @@ class EmbeddedIndex:
         a["employment_type"][slot] = self._employment_types.code(doc.employment_type, create=True)
         a["company"][slot] = self._companies.code(doc.company, create=True)
         a["language"][slot] = self._languages.code(doc.language, create=True)
+        a["occupation"][slot] = self._occupations.code(doc.occupation_code, create=True)
         a["education_rank"][slot] = (
             doc.education_rank if doc.education_rank is not None else _NO_CODE
         )
@@ -583,6 +588,7 @@ class EmbeddedIndex:
             c = self._columns
             slots = np.array([slot for _, slot in known], dtype=np.int64)
             names = self._languages.names()
+            occupations = self._occupations.names()
             # Fancy indexing copies: later writes do not reach the rows handed out.
             return StoredFields(
                 ids=[doc_id for doc_id, _ in known],
@@ -591,6 +597,9 @@ class EmbeddedIndex:
                 skills=[c.skills[slot] for _, slot in known],
                 languages=[names.get(code) for code in c.arrays["language"][slots].tolist()],
                 sections=[_section_rows(c.sections[slot], self.dim) for _, slot in known],
+                occupation_codes=[
+                    occupations.get(code) for code in c.arrays["occupation"][slots].tolist()
+                ],
             )
 
     def _count_facet(self, name: str, slots: np.ndarray) -> dict[Any, int]:

@@ -243,6 +243,7 @@ class HybridSearch:
         signals = rerank_signals(
             query.vector, stored.vectors, stored.title_vectors,
             [bm25.get(d, 0.0) for d in ids], query.skills, stored.skills,
+            query.occupations, stored.occupation_codes,
         )  # fmt: skip
         scores = query.rerank.score(
             signals, text_language(query.text), stored.languages, skills=bool(query.skills)

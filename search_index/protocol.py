@@ -78,6 +78,9 @@ class IndexDocument:
     # candidate by its best section (``search_index.candidate_rerank``).
     section_vectors: np.ndarray | None = None
     section_hashes: tuple[str, ...] = ()
+    # CSCO 2022 (``2-02-10-03``) or ESCO/ISCO-08 (``ISCO-08:2512``) code of the title
+    # (``taxonomy.occupations``): re-ranking compares it with the query's occupations.
+    occupation_code: str | None = None
 
     def known_filter_values(self) -> dict[str, Any]:
         """The optional filter fields this document has a value for, by name (a backend
@@ -152,6 +155,8 @@ class SearchQuery:
     # Re-score the fused hybrid result (``search_index.rerank``); None: RRF order.
     rerank: SearchReranker | CandidateReranker | None = None
     skills: tuple[str, ...] = ()  # canonical skills the query names (a re-ranking signal)
+    # The query's likeliest occupations (code, confidence), best first: a re-ranking signal.
+    occupations: tuple[tuple[str, float], ...] = ()
     # The structured keyword query (``search_index.query_syntax``); None: any term of
     # ``text``. ``text`` then holds the positive words only (what the vector encodes).
     keyword_query: KeywordQuery | None = None
@@ -207,6 +212,7 @@ class StoredRow:
     title_vector: np.ndarray
     skills: tuple[str, ...]
     language: str | None
+    occupation_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,9 +228,13 @@ class StoredFields:
     # Per row, its section vectors (sections, dim); empty when the document has none (a
     # posting) or the source keeps none.
     sections: list[np.ndarray] = field(default_factory=list)
+    # Empty: the backend keeps no occupation codes (every document's is unknown).
+    occupation_codes: list[str | None] = field(default_factory=list)
     _rows: dict[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not self.occupation_codes:
+            object.__setattr__(self, "occupation_codes", [None] * len(self.ids))
         object.__setattr__(self, "_rows", {doc_id: i for i, doc_id in enumerate(self.ids)})
 
     def __contains__(self, doc_id: object) -> bool:
@@ -238,7 +248,10 @@ class StoredFields:
 
     def __getitem__(self, doc_id: int) -> StoredRow:
         i = self._rows[doc_id]
-        return StoredRow(self.vectors[i], self.title_vectors[i], self.skills[i], self.languages[i])
+        return StoredRow(
+            self.vectors[i], self.title_vectors[i], self.skills[i], self.languages[i],
+            self.occupation_codes[i],
+        )  # fmt: skip
 
     def get(self, doc_id: int) -> StoredRow | None:
         """The document's row; None when the backend does not hold it."""
@@ -247,8 +260,9 @@ class StoredFields:
 
 @runtime_checkable
 class DocumentVectors(Protocol):
-    """Where re-ranking and matching read the full-precision vectors (and skills, language) of
-    a few hundred retrieved documents. An engine that holds them in memory serves them itself
+    """Where re-ranking and matching read the full-precision vectors (and skills, language,
+    occupation code) of a few hundred retrieved documents. An engine that holds them in memory
+    serves them itself
     (``search_index.embedded``); for one that does not (a cluster keeps quantized copies)
     ``search_index.vectors.DatabaseVectors`` reads them from the embedding cache."""
 

@@ -1,19 +1,22 @@
 """Re-ranking of search results: after hybrid retrieval (BM25 and vectors fused by RRF), every
-retrieved document is scored again by a weighted sum of four signals it has against the
+retrieved document is scored again by a weighted sum of five signals it has against the
 query, and the result is ordered by that score:
 
     score = w_content · cos(query, content vector) + w_title · cos(query, title vector)
           + w_keyword · BM25 / best BM25 of the query   (0 where keyword retrieval missed it)
           + w_skills · share of the skills named in the query that the document lists
+          + w_occupation · occupation proximity (``occupation_signal``)
 
 with one set of weights for documents in the query's language and one for the others.
 
 RRF counts a document that only keyword retrieval found as much as one only the vectors
 found. For a query in one language over documents in the other, BM25 matches little but
 stray tokens, and those rank-only votes push aside documents the vectors found relevant;
-scores keep each signal's strength. The weights are fitted for mean average precision on a
-generated corpus and query set that the evaluation does not use
-(``talentmatch eval ranking --fit-default``) and ship in ``data/search_reranker.json``.
+scores keep each signal's strength. Relevance is occupational ("调解员" wants arbitrators and
+lawyers, not "调度员"), which neither words nor these vectors see: the query's title is coded
+(its few likeliest occupations, with confidences) and each document's occupation code is
+compared with them, across languages through the CSCO ↔ ISCO-08 crosswalk. The weights ship
+in ``data/search_reranker.json``, whose provenance names the set they were fitted on.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from taxonomy.crosswalk import occupation_group
+
 RERANKER_PATH = Path(__file__).parent / "data" / "search_reranker.json"
 SKILLS_SUFFIX = "+skills"  # the weights key for queries that name skills
 
@@ -39,9 +44,11 @@ class Weights:
     keyword: float
     # Skills match across languages and synonyms (the skill vocabulary), where BM25 cannot.
     skills: float = 0.0
+    # Occupation identity and neighbourhood with the query's coded title.
+    occupation: float = 0.0
 
     def vector(self) -> np.ndarray:
-        return np.array([self.content, self.title, self.keyword, self.skills])
+        return np.array([self.content, self.title, self.keyword, self.skills, self.occupation])
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,8 @@ class SearchReranker:
         )
         rows = {language: i for i, language in enumerate(languages)}
         weights = table[[rows[d] for d in document_languages]].reshape(len(document_languages), -1)
+        # Signals without the later columns (an older caller's four) weigh those as 0.
+        weights = weights[:, : signals.shape[1]]
         return np.clip(np.sum(signals * weights, axis=1), 0.0, None)
 
     def to_json(self) -> str:
@@ -92,13 +101,53 @@ def text_language(text: str) -> str | None:
     return "en" if _LATIN.search(text) else None
 
 
+# Occupation proximity: the same code, the same unit group (CSCO 小类 or, across the
+# crosswalk, ISCO-08 unit group), the same ISCO-08 minor group.
+SAME_OCCUPATION, SAME_UNIT_GROUP, SAME_MINOR_GROUP = 1.0, 0.6, 0.3
+
+
+@cache
+def occupation_proximity(query_code: str, document_code: str) -> float:
+    """How close two occupation codes are (CSCO 2022 or ISCO-08, in any pairing): 1 for the
+    same code, ``SAME_UNIT_GROUP`` / ``SAME_MINOR_GROUP`` for a shared group, else 0."""
+    if query_code == document_code:
+        return SAME_OCCUPATION
+    both_csco = not query_code.startswith("ISCO") and not document_code.startswith("ISCO")
+    if both_csco and query_code[:7] == document_code[:7] and not query_code.endswith("00-00"):
+        return SAME_UNIT_GROUP
+    unit = occupation_group(query_code)
+    if unit is not None and unit == occupation_group(document_code):
+        return SAME_UNIT_GROUP
+    minor = occupation_group(query_code, level="minor")
+    if minor is not None and minor == occupation_group(document_code, level="minor"):
+        return SAME_MINOR_GROUP
+    return 0.0
+
+
+def occupation_signal(
+    query_occupations: Sequence[tuple[str, float]], document_codes: Sequence[str | None]
+) -> np.ndarray:
+    """Per document, the best over the query's coded occupations (code, confidence) of
+    confidence × proximity to the document's code (0 for a document without one)."""
+    if not query_occupations:
+        return np.zeros(len(document_codes))
+    return np.array([
+        max((confidence * occupation_proximity(code, document) for code, confidence
+             in query_occupations), default=0.0) if document else 0.0
+        for document in document_codes
+    ])  # fmt: skip
+
+
 def rerank_signals(
     query: np.ndarray, contents: np.ndarray, titles: np.ndarray, bm25: Sequence[float],
     query_skills: Sequence[str] = (), document_skills: Sequence[Sequence[str]] = (),
+    query_occupations: Sequence[tuple[str, float]] = (),
+    document_occupations: Sequence[str | None] = (),
 ) -> np.ndarray:  # fmt: skip
-    """(documents, 4): each document's content and title cosine with the query vector (all
-    L2-normalized), its BM25 relative to the best of the query (0 where it had none), and
-    the share of the query's canonical skills among its own (0 when the query names none)."""
+    """(documents, 5): each document's content and title cosine with the query vector (all
+    L2-normalized), its BM25 relative to the best of the query (0 where it had none), the
+    share of the query's canonical skills among its own (0 when the query names none) and
+    its occupation proximity to the query's coded occupations (``occupation_signal``)."""
     vector = np.asarray(query, dtype=np.float32).reshape(-1)
     keyword = np.asarray(bm25, dtype=np.float64)
     best = keyword.max(initial=0.0)
@@ -107,7 +156,10 @@ def rerank_signals(
     skills = np.zeros(len(keyword))
     if asked and document_skills:
         skills = np.array([len(asked.intersection(d)) / len(asked) for d in document_skills])
-    return np.column_stack([contents @ vector, titles @ vector, relative, skills])
+    occupation = np.zeros(len(keyword))
+    if query_occupations and document_occupations:
+        occupation = occupation_signal(query_occupations, document_occupations)
+    return np.column_stack([contents @ vector, titles @ vector, relative, skills, occupation])
 
 
 @cache
@@ -120,59 +172,77 @@ def default_search_reranker() -> SearchReranker:
 
 @dataclass(frozen=True)
 class RerankExample:
-    """One query's retrieved documents: their three signals and whether each is relevant."""
+    """One query's retrieved documents: their signals and whether each is relevant."""
 
-    signals: np.ndarray  # (documents, 4): content, title, keyword, skills
+    signals: np.ndarray  # (documents, 5): content, title, keyword, skills, occupation
     relevant: np.ndarray  # (documents,) 0/1
 
 
-def _average_precision(scores: np.ndarray, relevant: np.ndarray) -> float:
-    order = np.argsort(-scores, kind="stable")
-    hits = np.cumsum(relevant[order])
-    if hits[-1] == 0:
-        return 0.0
-    return float(np.sum(relevant[order] * hits / np.arange(1, len(order) + 1)) / hits[-1])
+def _average_precision(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    """AP of each column of ``scores`` (documents, candidates) against ``relevant``."""
+    order = np.argsort(-scores, axis=0, kind="stable")
+    ranked = relevant[order]
+    hits = np.cumsum(ranked, axis=0)
+    if hits[-1, 0] == 0:
+        return np.zeros(scores.shape[1])
+    ranks = np.arange(1, len(relevant) + 1)[:, None]
+    return np.sum(ranked * hits / ranks, axis=0) / hits[-1, 0]
+
+
+def _simplex(dims: int, step: float) -> np.ndarray:
+    """Every weight vector on a grid of ``step`` whose ``dims`` weights sum to 1, in
+    lexicographic order of the leading weights."""
+    units = round(1 / step)
+    rows = [
+        (*leading, units - sum(leading))
+        for leading in itertools.product(range(units + 1), repeat=dims - 1)
+        if sum(leading) <= units
+    ]
+    return np.array(rows, dtype=np.float64) / units
 
 
 def fit_weights(
-    examples: Sequence[RerankExample], *, skills: bool = True, step: float = 0.05
-) -> tuple[Weights, float]:
+    examples: Sequence[RerankExample], *, skills: bool = True, occupation: bool = False,
+    step: float = 0.05,
+) -> tuple[Weights, float]:  # fmt: skip
     """The weights (on a grid over the simplex; without the skills signal when ``skills`` is
-    False) with the best MAP over ``examples``, and that MAP."""
+    False, with the occupation signal when ``occupation`` is True) with the best MAP over
+    ``examples``, and that MAP."""
     useful = [e for e in examples if 0 < e.relevant.sum() < len(e.relevant)]
     if not useful:
         return Weights(1.0, 0.0, 0.0), float("nan")  # nothing to learn from: content alone
-    grid = np.arange(0.0, 1.0 + step / 2, step)
-    best: tuple[float, Weights] = (-1.0, Weights(1.0, 0.0, 0.0))
-    for content, title, keyword in itertools.product(grid, grid, grid):
-        skills_weight = 1.0 - content - title - keyword
-        if skills_weight < -1e-9 or (not skills and skills_weight > 1e-9):
-            continue
-        weights = Weights(
-            *(round(float(w), 3) for w in (content, title, keyword, max(skills_weight, 0.0)))
-        )
-        score = float(
-            np.mean([_average_precision(e.signals @ weights.vector(), e.relevant) for e in useful])
-        )
-        if score > best[0] + 1e-9:
-            best = (score, weights)
-    return best[1], best[0]
+    columns = [0, 1, 2] + ([3] if skills else []) + ([4] if occupation else [])
+    grid = _simplex(len(columns), step)
+    total = np.zeros(len(grid))
+    for e in useful:
+        signals = np.zeros((len(e.relevant), 5))
+        signals[:, : e.signals.shape[1]] = e.signals
+        total += _average_precision(signals[:, columns] @ grid.T, e.relevant)
+    scores = total / len(useful)
+    # The first grid point within rounding of the best: ties keep the earlier weights.
+    best = int(np.argmax(scores >= scores.max() - 1e-9))
+    values = dict.fromkeys(("content", "title", "keyword", "skills", "occupation"), 0.0)
+    names = list(values)
+    for column, weight in zip(columns, grid[best], strict=True):
+        values[names[column]] = round(float(weight), 3)
+    return Weights(**values), float(scores[best])
 
 
 def fit_search_reranker(
-    examples: Mapping[str, Sequence[RerankExample]], *, version: str
+    examples: Mapping[str, Sequence[RerankExample]], *, version: str, occupation: bool = False
 ) -> SearchReranker:
     """``examples`` are keyed like the weights (``zh→en``, ``zh→en+skills`` …). Same-language
     pairs share one fit and cross-language pairs another (each fit sees twice the queries),
     separately for queries that name skills and those that do not; ``default`` (unknown
-    language) takes the same-language weights."""
+    language) takes the same-language weights. ``occupation``: fit the occupation signal's
+    weight too (the examples carry it)."""
     weights: dict[str, Weights] = {}
     provenance: dict[str, object] = {}
     kinds = [("same language", ("zh→zh", "en→en")), ("cross-language", ("zh→en", "en→zh"))]
     for (kind, pairs), skills in itertools.product(kinds, (False, True)):
         keys = [pair + (SKILLS_SUFFIX if skills else "") for pair in pairs]
         group = [e for key in keys for e in examples.get(key, ())]
-        fitted, fitted_map = fit_weights(group, skills=skills)
+        fitted, fitted_map = fit_weights(group, skills=skills, occupation=occupation)
         weights |= dict.fromkeys(keys, fitted)
         name = f"{kind}{', skills named' if skills else ''}"
         provenance[f"map {name}"] = round(fitted_map, 4)

@@ -75,6 +75,7 @@ def _documents(
             city_code=p.city_code,
             education_rank=p.education_rank,
             skills=p.skills,
+            occupation_code=p.occupation_code,
             **fields(i),
         )
         for i, p in enumerate(profiles)
@@ -307,7 +308,8 @@ class IndexSync:
             session, kind,
             [
                 VectorRef(d.id, *d.text_hashes, skills=d.skills, language=d.language,
-                          section_hashes=d.section_hashes)
+                          section_hashes=d.section_hashes,
+                          occupation_code=d.occupation_code)
                 for d in documents
                 if d.text_hashes is not None
             ],

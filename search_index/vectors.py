@@ -74,6 +74,7 @@ class DatabaseVectors:
                 _stack([vectors[h] for h in ref.section_hashes if h in vectors], dim)
                 for ref in known
             ],
+            occupation_codes=[ref.occupation_code for ref in known],
         )
 
     def _vectors_of(self, hashes: set[str]) -> dict[str, np.ndarray]:

@@ -325,6 +325,7 @@ class DocumentVectorRef(Base):
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     # Hashes of a candidate's section texts, whose vectors re-ranking scores by the best.
     section_hashes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
+    occupation_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class Feedback(Base):

@@ -24,6 +24,7 @@ class VectorRef:
     language: str | None
     # Candidates' section texts (``representation.profiles.CandidateProfile.section_texts``).
     section_hashes: tuple[str, ...] = ()
+    occupation_code: str | None = None
 
 
 def save_vector_refs(session: Session, kind: EntityKind, refs: Sequence[VectorRef]) -> None:
@@ -40,6 +41,7 @@ def save_vector_refs(session: Session, kind: EntityKind, refs: Sequence[VectorRe
             skills=list(ref.skills),
             language=ref.language,
             section_hashes=list(ref.section_hashes),
+            occupation_code=ref.occupation_code,
         )
         for ref in refs
     )
@@ -80,13 +82,20 @@ def vector_refs(session: Session, kind: EntityKind, ids: Sequence[int]) -> dict[
                 DocumentVectorRef.skills,
                 DocumentVectorRef.language,
                 DocumentVectorRef.section_hashes,
+                DocumentVectorRef.occupation_code,
             ).where(
                 DocumentVectorRef.entity == kind.value,
                 DocumentVectorRef.entity_id.in_(list(ids[start : start + _CHUNK])),
             )
         )
-        for entity_id, content, title, skills, language, sections in rows:
+        for entity_id, content, title, skills, language, sections, occupation in rows:
             found[entity_id] = VectorRef(
-                entity_id, content, title, tuple(skills or ()), language, tuple(sections or ())
+                entity_id,
+                content,
+                title,
+                tuple(skills or ()),
+                language,
+                tuple(sections or ()),
+                occupation,
             )
     return found

@@ -113,10 +113,13 @@ class OccupationCoder:
         self._exact: dict[str, int] = {}
         self._docs: list[tuple[int, dict[str, float], float]] = []  # occupation, weights, norm
         document_frequency: Counter[str] = Counter()
-        raw_docs = []
+        raw_docs: list[tuple[int, Counter[str]]] = []
+        # Label key → its documents, so an evaluation can code a label without its own entry.
+        self._label_docs: dict[str, list[int]] = defaultdict(list)
         for index, occupation in enumerate(occupations):
             for label in occupation.labels:
                 key = re.sub(r"\s+", "", label.lower())
+                self._label_docs[key].append(len(raw_docs))
                 # A more specific (deeper) occupation owns an alias shared with its group.
                 if key not in self._exact or occupations[self._exact[key]].level < occupation.level:
                     self._exact[key] = index
@@ -145,9 +148,13 @@ class OccupationCoder:
         }
         self._doc_owner = np.array([index for index, _, _ in self._docs], dtype=np.int64)
 
-    def lexical_scores(self, cleaned: str, *, keep: int = 50) -> dict[int, float]:
+    def lexical_scores(
+        self, cleaned: str, *, keep: int = 50, leave_out: bool = False
+    ) -> dict[int, float]:
         """TF-IDF cosine of the cleaned title with each occupation's best label (above 1.0
-        for an exact label), for the ``keep`` best occupations."""
+        for an exact label), for the ``keep`` best occupations. ``leave_out``: as if the
+        title were not a label itself (no exact match, its own label entries ignored), for
+        evaluations whose titles are labels."""
         key = re.sub(r"\s+", "", cleaned.lower())
         grams = _grams(cleaned)
         weights = {g: (1 + math.log(c)) * self._idf.get(g, 0.0) for g, c in grams.items()}
@@ -159,18 +166,21 @@ class OccupationCoder:
             if postings is None or len(postings[0]) > self._max_postings:
                 continue
             doc_scores[postings[0]] += (w / norm) * postings[1]
+        if leave_out:
+            doc_scores[self._label_docs.get(key, [])] = 0.0
         occupation_scores = np.zeros(len(self.occupations), dtype=np.float64)
         np.maximum.at(occupation_scores, self._doc_owner, np.minimum(doc_scores, 0.999))
-        if key in self._exact:
+        if key in self._exact and not leave_out:
             # Above any cosine (which tops out at 1.0), so an exact label always wins.
             occupation_scores[self._exact[key]] = 1.01
         best = np.argpartition(-occupation_scores, min(keep, len(occupation_scores) - 1))[:keep]
         return {int(i): float(occupation_scores[i]) for i in best if occupation_scores[i] > 0}
 
-    def code(self, title: str, *, top: int = 5) -> list[OccupationMatch]:
-        """The ``top`` most likely occupations, best first, with confidences in 0–1."""
+    def code(self, title: str, *, top: int = 5, leave_out: bool = False) -> list[OccupationMatch]:
+        """The ``top`` most likely occupations, best first, with confidences in 0–1
+        (``leave_out``: see ``lexical_scores``)."""
         cleaned = clean_title(title)
-        scores = self.lexical_scores(cleaned)
+        scores = self.lexical_scores(cleaned, leave_out=leave_out)
         if self._label_vectors is not None and self._encoder is not None:
             similarity = self._label_vectors @ self._encoder.encode([cleaned])[0]
             semantic = np.full(len(self.occupations), -1.0, dtype=np.float32)

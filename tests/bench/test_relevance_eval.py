@@ -14,6 +14,7 @@ import pytest
 
 from bench.relevance_eval import (
     ESCO_PATH,
+    NOT_MEASURED,
     SYSTEM_ORDER,
     BigramBM25,
     Occupation,
@@ -24,11 +25,14 @@ from bench.relevance_eval import (
     esco_occupations,
     grade,
     half_of,
+    held_out_coder,
     ndcg_at,
     run_relevance_evaluation,
+    true_code,
     without_shared_labels,
 )
 from core.settings import EmbeddingSettings
+from taxonomy.occupations import code_title
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,8 +178,32 @@ def test_a_small_run_writes_both_halves_for_each_language_and_system(tmp_path: P
             (language, system) for language in ("zh", "en") for system in SYSTEM_ORDER
         }
         for cells in rows:
+            if cells[1].strip() in NOT_MEASURED:
+                assert cells[2].strip() == "n/a" and cells[4].strip() == "0"
+                continue
             assert 0.0 <= float(cells[2]) <= 1.0 and 0.0 <= float(cells[3]) <= 1.0
             assert cells[4].strip() == "5"
         # Real titles of one occupation share words: keyword search finds some of them.
-        keyword = [float(c[2]) for c in rows if c[1].strip() == "keyword"]
-        assert all(value > 0.05 for value in keyword)
+        keyword = [float(c[2]) for c in rows if c[1].strip() == "keyword (words)"]
+        assert len(keyword) == 2 and all(value > 0.05 for value in keyword)
+    # The coding is held out, and its accuracy is reported beside the rows.
+    assert "leave_out=True" in text and "queries coded right (top 1)" in text
+
+
+def test_the_held_out_coder_never_answers_a_label_by_looking_it_up() -> None:
+    zh, en = held_out_coder("zh"), held_out_coder("en")
+    # Exact labels: the product's coder is sure (an exact lookup), the held-out one is not.
+    for label in ("调解员", "forklift operator"):
+        exact = code_title(label)
+        assert exact is not None and exact.confidence == 1.0
+    for coder, label in ((zh, "调解员"), (en, "forklift operator"), (en, "camera operator")):
+        coded = coder(label)
+        assert coded and all(confidence < 1.0 for _, confidence in coded), (label, coded)
+    # It still codes from the occupation's other labels and near neighbours.
+    assert zh("调解员")[0][0] == "3-03-01-03"
+    assert true_code("en", next(iter(_esco_uri("forklift operator")))) == "ISCO-08:8344"
+
+
+def _esco_uri(label: str) -> set[str]:
+    with ESCO_PATH.open(newline="", encoding="utf-8") as f:
+        return {row["conceptUri"] for row in csv.DictReader(f) if row["preferredLabel"] == label}

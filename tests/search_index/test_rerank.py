@@ -37,7 +37,7 @@ def test_text_language(text: str, language: str | None) -> None:
 def test_signals_are_cosines_and_relative_bm25() -> None:
     vectors = ENCODER.encode(["python engineer", "会计", "python"])
     signals = rerank_signals(vectors[2], np.stack(vectors[:2]), np.stack(vectors[:2]), [4.0, 0.0])
-    assert signals.shape == (2, 4) and signals[:, 3].tolist() == [0, 0]  # no skills asked
+    assert signals.shape == (2, 5) and signals[:, 3].tolist() == [0, 0]  # no skills asked
     np.testing.assert_allclose(
         signals[:, 0], [vectors[0] @ vectors[2], vectors[1] @ vectors[2]], rtol=1e-5
     )
@@ -82,7 +82,7 @@ def _examples(telling: int, seed: int) -> list[RerankExample]:
     examples = []
     for _ in range(30):
         relevant = (rng.random(40) < 0.3).astype(float)
-        signals = rng.random((40, 4))
+        signals = rng.random((40, 5))
         signals[:, telling] = 0.5 * signals[:, telling] + 0.5 * relevant
         examples.append(RerankExample(signals, relevant))
     return examples
@@ -134,10 +134,20 @@ def test_documents_in_the_other_language_get_the_cross_weights(tmp_path: Path) -
     index.close()
 
 
-def test_the_shipped_reranker_is_fitted() -> None:
+def test_the_shipped_reranker_is_fitted_on_the_tuning_half_of_real_titles() -> None:
     shipped = default_search_reranker()
-    assert shipped.version.startswith("default-")
-    assert shipped.provenance["source"] == "talentmatch eval ranking --fit-default"
-    # Across languages BM25 counts for less than within one.
-    for same, cross in [("zh→zh", "zh→en"), ("en→en", "en→zh")]:
-        assert shipped.weights[cross].keyword < shipped.weights[same].keyword
+    assert shipped.version.startswith("relevance-")
+    assert shipped.provenance["source"] == "talentmatch eval relevance --fit-default"
+    assert "tuning half" in str(shipped.provenance["corpus"])
+    for same in ("zh→zh", "en→en", "zh→zh+skills", "en→en+skills"):
+        assert shipped.weights[same].occupation > 0
+        assert abs(sum(shipped.weights[same].vector()) - 1.0) < 1e-6
+
+
+def test_fitting_weighs_the_occupation_signal_when_it_separates_relevant_documents() -> None:
+    examples = {"zh→zh": _examples(4, seed=4), "en→en": _examples(4, seed=5)}
+    fitted = fit_search_reranker(examples, version="t", occupation=True)
+    same = fitted.weights_for("zh", "zh", skills=False)
+    assert same.occupation > max(same.content, same.title, same.keyword) and same.skills == 0
+    # Without it the fit cannot use the column at all.
+    assert fit_search_reranker(examples, version="t").weights["zh→zh"].occupation == 0

@@ -1,7 +1,7 @@
 """market statistics: headcount and validity of postings, seekers' activity, service counts
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-01
 
 The operator's labour-market statistics count open positions (the headcount of the postings
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
