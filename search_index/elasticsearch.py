@@ -16,7 +16,10 @@ and the outbox marker of the last checkpoint: an index built for another model o
 reads as lost (``applied_through()`` is None) and answers nothing until it is rebuilt.
 
 Keyword search runs BM25 over the project's own segmentation (``search_index.tokenize``)
-indexed with a whitespace analyzer, so its matches equal the embedded backend's. Every
+indexed with a whitespace analyzer, so its matches equal the embedded backend's; the
+Chinese character unigrams and bigrams beside the words (the ``chars`` field) are made
+there too, as ``cjk_bigram`` with ``output_unigrams`` would, but of Han runs only (English
+is searched by words alone) and identical to the embedded index's grams. Every
 transport failure, 5xx or refusal surfaces as ``SearchBackendError`` (an
 ``IndexUnavailable``): no Elasticsearch exception leaves this module. Fusion, re-ranking and
 paging stay in ``search_index.hybrid`` (the ``rrf``/``linear`` retrievers need an Enterprise
@@ -47,13 +50,14 @@ from search_index.protocol import (
     SearchFilters,
     SearchHit,
 )
-from search_index.query_syntax import KeywordQuery, Match
-from search_index.tokenize import segment
+from search_index.query_syntax import KeywordQuery, Match, body_tokens
+from search_index.tokenize import CHAR_WEIGHT, query_char_grams, segment, segment_chars
 
 # Bumped when the mapping or the document shape changes: an index of an older version is
 # rebuilt, like one of another model.
 # 2: positions in the segmented text and a segmented title field (phrases, title:).
-MAPPING_VERSION = 2
+# 3: Chinese character grams beside the words (the chars field).
+MAPPING_VERSION = 3
 # index.max_result_window's default: from + size beyond it is refused by Elasticsearch.
 MAX_RESULT_WINDOW = 10_000
 # kNN's num_candidates ceiling (per shard).
@@ -145,7 +149,7 @@ def mapping(*, dim: int, model_id: str, es: ElasticsearchSettings) -> dict[str, 
         "_meta": index_meta(dim=dim, model_id=model_id),
         # Text and vectors are searched, never read back: keeping them out of _source saves
         # space and keeps a second readable copy of profile text out of the cluster.
-        "_source": {"excludes": ["body", "title", "content", "vector"]},
+        "_source": {"excludes": ["body", "title", "chars", "content", "vector"]},
         "properties": {
             "id": {"type": "long"},
             "tenant_id": {"type": "keyword"},
@@ -169,6 +173,9 @@ def mapping(*, dim: int, model_id: str, es: ElasticsearchSettings) -> dict[str, 
             # Positions (the default index_options) for match_phrase.
             "body": {"type": "text", "analyzer": "tm_tokens"},
             "title": {"type": "text", "analyzer": "tm_tokens"},
+            # Chinese character unigrams and bigrams of the title (twice) and text, made by
+            # search_index.tokenize.char_grams: ranked, never phrase-matched (no positions).
+            "chars": {"type": "text", "analyzer": "tm_tokens", "index_options": "freqs"},
             # The raw title and text for analyzers that need unsegmented input (cjk_bigram
             # pairs only adjacent characters, and segmentation spaces break adjacency).
             "content": content,
@@ -188,6 +195,7 @@ def mapping(*, dim: int, model_id: str, es: ElasticsearchSettings) -> dict[str, 
 def document_source(doc: IndexDocument) -> dict[str, Any]:
     """The indexed form of one document."""
     title = segment(doc.title)
+    title_chars = segment_chars(doc.title)
     group = doc.group_id if doc.group_id is not None else doc.id
     source: dict[str, Any] = {
         "id": doc.id,
@@ -199,6 +207,7 @@ def document_source(doc: IndexDocument) -> dict[str, Any]:
         # The title counts twice: a title match is worth more than a passing mention.
         "body": f"{title} {title} {segment(doc.text)}",
         "title": title,
+        "chars": f"{title_chars} {title_chars} {segment_chars(doc.text)}",
         "content": f"{doc.title}\n{doc.text}",
         "skills": list(doc.skills),
     }
@@ -314,9 +323,23 @@ def keyword_query(
     viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int,
     query: KeywordQuery | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The BM25 search body: scored text clause (any of ``terms``, or the parsed ``query``),
-    every filter in ``bool.filter``, the exact total (``track_total_hits``), ids only."""
+    """The BM25 search body: scored text clause (any of ``terms``, or the parsed ``query``,
+    with the Chinese character grams of its words beside them), every filter in ``bool.filter``, the exact total (``track_total_hits``), ids only."""
     text = text_clause(terms) if query is None else syntax_clause(query)
+    grams = query_char_grams(terms if query is None else body_tokens(query))
+    if grams:
+        chars = {
+            "bool": {
+                "should": [{"term": {"chars": gram}} for gram in grams],
+                "boost": CHAR_WEIGHT,
+            }
+        }
+        # Plain words: a shared character is a match too (recall). Syntax: the words decide
+        # what matches (AND, phrases, fields), the characters only rank.
+        if query is None:
+            text = {"bool": {"should": [text, chars], "minimum_should_match": 1}}
+        else:
+            text = {"bool": {"must": [text], "should": [chars]}}
     return {
         "query": {
             "bool": {

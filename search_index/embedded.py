@@ -39,14 +39,19 @@ from search_index.protocol import (
     SearchHit,
     StoredFields,
 )
-from search_index.query_syntax import Clause, KeywordQuery, Match
-from search_index.tokenize import segment
+from search_index.query_syntax import Clause, KeywordQuery, Match, body_tokens
+from search_index.tokenize import (
+    CHAR_WEIGHT,
+    query_char_grams,
+    segment,
+    segment_chars,
+)
 
 log = logging.getLogger(__name__)
 
 # 5: the outbox marker (applied_through); 6: positions in the text and a title field
-# (phrases, title:), so older indexes rebuild
-_FORMAT_VERSION = 6
+# (phrases, title:), so older indexes rebuild; 7: Chinese character grams beside the words
+_FORMAT_VERSION = 7
 _NO_CODE = -1
 
 
@@ -81,6 +86,9 @@ def _build_schema() -> tantivy.Schema:
     # Positions: phrase queries ("Spring Cloud") need them.
     builder.add_text_field("body", tokenizer_name="whitespace", index_option="position")
     builder.add_text_field("title", tokenizer_name="whitespace", index_option="position")
+    # Chinese character unigrams and bigrams (search_index.tokenize.char_grams): ranked,
+    # never phrase-matched, so no positions.
+    builder.add_text_field("chars", tokenizer_name="whitespace", index_option="freq")
     return builder.build()
 
 
@@ -368,6 +376,7 @@ class EmbeddedIndex:
 
     def _keyword_document(self, doc: IndexDocument) -> tantivy.Document:
         title_tokens = segment(doc.title)
+        title_chars = segment_chars(doc.title)
         fields: dict[str, Any] = {
             "id": doc.id,
             "tenant": doc.tenant_id,
@@ -376,6 +385,7 @@ class EmbeddedIndex:
             # The title counts twice: a title match is worth more than a passing mention.
             "body": f"{title_tokens} {title_tokens} {segment(doc.text)}",
             "title": title_tokens,
+            "chars": f"{title_chars} {title_chars} {segment_chars(doc.text)}",
             "skills": list(doc.skills),
         }
         for name, value in doc.known_filter_values().items():
@@ -692,15 +702,29 @@ class EmbeddedIndex:
         self, terms: list[str], viewer_tenant: str, filters: SearchFilters,
         query: KeywordQuery | None = None,
     ) -> Any:  # fmt: skip
-        schema = self._schema
+        Q, Occur, schema = tantivy.Query, tantivy.Occur, self._schema
         if query is not None:
             text_query = self._text_query(query)
+            grams = query_char_grams(body_tokens(query))
         else:
-            text_query = tantivy.Query.boolean_query(
-                [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in terms]
+            text_query = Q.boolean_query(
+                [(Occur.Should, Q.term_query(schema, "body", t)) for t in terms]
             )
-        return tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, text_query), *self._keyword_filter(viewer_tenant, filters)]
+            grams = query_char_grams(terms)
+        if grams:
+            chars = Q.boost_query(
+                Q.boolean_query([(Occur.Should, Q.term_query(schema, "chars", g)) for g in grams]),
+                CHAR_WEIGHT,
+            )
+            # Plain words: a shared character is a match too (recall). Syntax: the words
+            # decide what matches (AND, phrases, fields), the characters only rank.
+            text_query = Q.boolean_query(
+                [(Occur.Should, text_query), (Occur.Should, chars)]
+                if query is None
+                else [(Occur.Must, text_query), (Occur.Should, chars)]
+            )
+        return Q.boolean_query(
+            [(Occur.Must, text_query), *self._keyword_filter(viewer_tenant, filters)]
         )
 
     def _text_query(self, query: KeywordQuery) -> Any:
