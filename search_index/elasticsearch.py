@@ -50,8 +50,8 @@ from search_index.protocol import (
     SearchFilters,
     SearchHit,
 )
-from search_index.query_syntax import KeywordQuery, Match, body_tokens
-from search_index.tokenize import CHAR_WEIGHT, query_char_grams, segment, segment_chars
+from search_index.query_syntax import KeywordQuery, Match
+from search_index.tokenize import char_weight, query_char_grams, segment, segment_chars
 
 # Bumped when the mapping or the document shape changes: an index of an older version is
 # rebuilt, like one of another model.
@@ -284,62 +284,44 @@ def filter_clauses(viewer_tenant: str, f: SearchFilters) -> list[dict[str, Any]]
     return clauses
 
 
-def syntax_clause(query: KeywordQuery) -> dict[str, Any]:
+def syntax_clause(query: KeywordQuery, *, chars: bool = False) -> dict[str, Any]:
     """A parsed query (``search_index.query_syntax``) as Query DSL: ``term`` per token,
-    ``match_phrase`` on the segmented field for a phrase, ``bool`` must/should/must_not."""
+    ``match_phrase`` on the segmented field for a phrase, ``bool`` must/should/must_not.
+    With ``chars``, a body match of words that may stand alone (the whole query, or one side
+    of an OR) also matches their Chinese character grams on ``chars`` (boosted by
+    ``char_weight``), as the embedded backend does; phrases, fields, AND's sides and
+    exclusions match words only."""
     if isinstance(query, Match):
         if query.phrase:
             return {"match_phrase": {query.field: {"query": " ".join(query.tokens)}}}
-        if len(query.tokens) == 1:
+        grams = query_char_grams(query.tokens) if chars and query.field == "body" else []
+        if len(query.tokens) == 1 and not (chars and query.field == "body"):
             return {"term": {query.field: query.tokens[0]}}
-        return {
-            "bool": {
-                "should": [{"term": {query.field: token}} for token in query.tokens],
-                "minimum_should_match": 1,
-            }
-        }
+        should: list[dict[str, Any]] = [{"term": {query.field: token}} for token in query.tokens]
+        should += [{"term": {"chars": {"value": g, "boost": char_weight(g)}}} for g in grams]
+        return {"bool": {"should": should, "minimum_should_match": 1}}
+    # Sides of an AND match words only; one positive part (an OR, or a term with
+    # exclusions) stands alone where its clause does.
+    alone = chars and len(query.must) + bool(query.should) == 1
     body: dict[str, Any] = {}
     if query.must:
-        body["must"] = [syntax_clause(q) for q in query.must]
+        body["must"] = [syntax_clause(q, chars=alone) for q in query.must]
     if query.should:
-        body["should"] = [syntax_clause(q) for q in query.should]
+        body["should"] = [syntax_clause(q, chars=alone) for q in query.should]
         body["minimum_should_match"] = 1
     if query.must_not:
         body["must_not"] = [syntax_clause(q) for q in query.must_not]
     return {"bool": body}
 
 
-def text_clause(terms: Sequence[str]) -> dict[str, Any]:
-    """Any of ``terms`` in the segmented text (BM25 summed over the terms present)."""
-    return {
-        "bool": {
-            "should": [{"term": {"body": term}} for term in terms],
-            "minimum_should_match": 1,
-        }
-    }
-
-
 def keyword_query(
     viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int,
     query: KeywordQuery | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The BM25 search body: scored text clause (any of ``terms``, or the parsed ``query``,
-    with the Chinese character grams of its words beside them), every filter in ``bool.filter``, the exact total (``track_total_hits``), ids only."""
-    text = text_clause(terms) if query is None else syntax_clause(query)
-    grams = query_char_grams(terms if query is None else body_tokens(query))
-    if grams:
-        chars = {
-            "bool": {
-                "should": [{"term": {"chars": gram}} for gram in grams],
-                "boost": CHAR_WEIGHT,
-            }
-        }
-        # Plain words: a shared character is a match too (recall). Syntax: the words decide
-        # what matches (AND, phrases, fields), the characters only rank.
-        if query is None:
-            text = {"bool": {"should": [text, chars], "minimum_should_match": 1}}
-        else:
-            text = {"bool": {"must": [text], "should": [chars]}}
+    """The BM25 search body: scored text clause (any of ``terms`` or their Chinese
+    character grams, or the parsed ``query``: ``syntax_clause`` with ``chars``), every
+    filter in ``bool.filter``, the exact total (``track_total_hits``), ids only."""
+    text = syntax_clause(query if query is not None else Match("body", tuple(terms)), chars=True)
     return {
         "query": {
             "bool": {

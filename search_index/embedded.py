@@ -39,13 +39,8 @@ from search_index.protocol import (
     SearchHit,
     StoredFields,
 )
-from search_index.query_syntax import Clause, KeywordQuery, Match, body_tokens
-from search_index.tokenize import (
-    CHAR_WEIGHT,
-    query_char_grams,
-    segment,
-    segment_chars,
-)
+from search_index.query_syntax import Clause, KeywordQuery, Match
+from search_index.tokenize import char_weight, query_char_grams, segment, segment_chars
 
 log = logging.getLogger(__name__)
 
@@ -702,43 +697,35 @@ class EmbeddedIndex:
         self, terms: list[str], viewer_tenant: str, filters: SearchFilters,
         query: KeywordQuery | None = None,
     ) -> Any:  # fmt: skip
-        Q, Occur, schema = tantivy.Query, tantivy.Occur, self._schema
-        if query is not None:
-            text_query = self._text_query(query)
-            grams = query_char_grams(body_tokens(query))
-        else:
-            text_query = Q.boolean_query(
-                [(Occur.Should, Q.term_query(schema, "body", t)) for t in terms]
-            )
-            grams = query_char_grams(terms)
-        if grams:
-            chars = Q.boost_query(
-                Q.boolean_query([(Occur.Should, Q.term_query(schema, "chars", g)) for g in grams]),
-                CHAR_WEIGHT,
-            )
-            # Plain words: a shared character is a match too (recall). Syntax: the words
-            # decide what matches (AND, phrases, fields), the characters only rank.
-            text_query = Q.boolean_query(
-                [(Occur.Should, text_query), (Occur.Should, chars)]
-                if query is None
-                else [(Occur.Must, text_query), (Occur.Should, chars)]
-            )
-        return Q.boolean_query(
-            [(Occur.Must, text_query), *self._keyword_filter(viewer_tenant, filters)]
+        text_query = self._text_query(
+            query if query is not None else Match("body", tuple(terms)), chars=True
+        )
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, text_query), *self._keyword_filter(viewer_tenant, filters)]
         )
 
-    def _text_query(self, query: KeywordQuery) -> Any:
-        """``query`` (``search_index.query_syntax``) as a scored tantivy query."""
+    def _text_query(self, query: KeywordQuery, *, chars: bool = False) -> Any:
+        """``query`` (``search_index.query_syntax``) as a scored tantivy query. With
+        ``chars``, a body match of words that may stand alone (the whole query, or one side
+        of an OR) also matches their Chinese character grams (weighed by ``char_weight``);
+        phrases, fields, AND's sides and exclusions match words only."""
         Q, Occur, schema = tantivy.Query, tantivy.Occur, self._schema
         if isinstance(query, Match):
             if query.phrase:
                 return Q.phrase_query(schema, query.field, list(query.tokens))
-            return Q.boolean_query(
-                [(Occur.Should, Q.term_query(schema, query.field, t)) for t in query.tokens]
-            )
-        clauses = [(Occur.Must, self._text_query(q)) for q in query.must]
+            words = [(Occur.Should, Q.term_query(schema, query.field, t)) for t in query.tokens]
+            grams = query_char_grams(query.tokens) if chars and query.field == "body" else []
+            words += [
+                (Occur.Should, Q.boost_query(Q.term_query(schema, "chars", g), char_weight(g)))
+                for g in grams
+            ]
+            return Q.boolean_query(words)
+        # Sides of an AND match words only; one positive part (an OR, or a term with
+        # exclusions) stands alone where its clause does.
+        alone = chars and len(query.must) + bool(query.should) == 1
+        clauses = [(Occur.Must, self._text_query(q, chars=alone)) for q in query.must]
         if query.should:
-            any_of = [(Occur.Should, self._text_query(q)) for q in query.should]
+            any_of = [(Occur.Should, self._text_query(q, chars=alone)) for q in query.should]
             clauses.append((Occur.Must, Q.boolean_query(any_of)))
         clauses += [(Occur.MustNot, self._text_query(q)) for q in query.must_not]
         return Q.boolean_query(clauses)

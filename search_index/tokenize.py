@@ -142,9 +142,11 @@ STOP_TOKENS = frozenset(
     ]
 )
 
-# The character field's weight (boost) in keyword retrieval, the words' being 1: chosen on
-# the tuning half of `talentmatch eval relevance`, never on the reported half.
-CHAR_WEIGHT = 0.5
+# The weights (boosts) of a character and of a character bigram in keyword retrieval, a
+# word's being 1: chosen on the tuning half of `talentmatch eval relevance`, never on the
+# reported half.
+UNIGRAM_WEIGHT = 1.0
+BIGRAM_WEIGHT = 1.0
 
 _init_lock = threading.Lock()
 _segmenter: rjieba.Jieba | None = None
@@ -229,3 +231,8 @@ def _overlapping(a: str, b: str) -> bool:
 def segment_chars(text: str) -> str:
     """``text``'s character grams, space-joined for a whitespace tokenizer."""
     return " ".join(char_grams(text))
+
+
+def char_weight(gram: str) -> float:
+    """The boost of a character gram in keyword retrieval (see ``UNIGRAM_WEIGHT``)."""
+    return UNIGRAM_WEIGHT if len(gram) == 1 else BIGRAM_WEIGHT
