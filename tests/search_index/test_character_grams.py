@@ -1,14 +1,22 @@
 """Chinese character unigrams and bigrams beside the words in keyword search, through the
 search API: short titles that share characters but no jieba word are found (药剂师 → 药学,
 警探 → 刑警), phrases and NOT keep their meaning, highlights mark the shared characters,
-and English search is unchanged."""
+English search is unchanged, and an index of the older, words-only format is rebuilt."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from api.runtime import Runtime
+from core.settings import Settings
+from search_index.hybrid import HybridSearch
+from search_index.protocol import SearchQuery
+from store.jobs import upsert_job
+from store.keys import get_or_create_tenant
 from tests.conftest import Api
 
 pytestmark = pytest.mark.anyio
@@ -88,3 +96,30 @@ async def test_candidate_keyword_search_finds_shared_characters(api: Api) -> Non
     response = await api.post("/v1/search/candidates", "acme", body)
     assert response.status_code == 200, response.text
     assert [h["id"] for h in response.json()["hits"]] == [police["id"]]
+
+
+def test_an_index_of_the_words_only_format_is_rebuilt_at_start_up(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    settings = Settings(environment="test", data_dir=data_dir, embedding={"provider": "hashing"})
+    runtime = Runtime(settings)
+    runtime.start(background=False)
+    with runtime.db.session() as session:
+        get_or_create_tenant(session, "acme")
+        upsert_job(session, tenant_id="acme", fields={"title": "药学专员", "external_id": "1"})
+    runtime.sync.drain()
+    runtime.close()
+    # What format 6 (words only, no character field) left on disk.
+    jobs = data_dir / "index" / "jobs"
+    manifest = json.loads((jobs / "checkpoint.json").read_text())
+    (jobs / "checkpoint.json").write_text(json.dumps({**manifest, "format": 6}))
+    (jobs / "keyword" / "from-format-6").write_text("")
+
+    restarted = Runtime(settings)
+    try:
+        restarted.start(background=False)
+        assert not (jobs / "keyword" / "from-format-6").exists()  # rebuilt, not reused
+        search = SearchQuery(viewer_tenant="acme", text="药剂师", mode="keyword")
+        assert [h.id for h in HybridSearch(restarted.jobs_index).search(search).hits] == [1]
+        assert json.loads((jobs / "checkpoint.json").read_text())["format"] > 6
+    finally:
+        restarted.close()
