@@ -16,7 +16,10 @@ and the outbox marker of the last checkpoint: an index built for another model o
 reads as lost (``applied_through()`` is None) and answers nothing until it is rebuilt.
 
 Keyword search runs BM25 over the project's own segmentation (``search_index.tokenize``)
-indexed with a whitespace analyzer, so its matches equal the embedded backend's. Every
+indexed with a whitespace analyzer, so its matches equal the embedded backend's; the
+Chinese character unigrams and bigrams beside the words (the ``chars`` field) are made
+there too, as ``cjk_bigram`` with ``output_unigrams`` would, but of Han runs only (English
+is searched by words alone) and identical to the embedded index's grams. Every
 transport failure, 5xx or refusal surfaces as ``SearchBackendError`` (an
 ``IndexUnavailable``): no Elasticsearch exception leaves this module. Fusion, re-ranking and
 paging stay in ``search_index.hybrid`` (the ``rrf``/``linear`` retrievers need an Enterprise
@@ -48,12 +51,13 @@ from search_index.protocol import (
     SearchHit,
 )
 from search_index.query_syntax import KeywordQuery, Match
-from search_index.tokenize import segment
+from search_index.tokenize import char_weight, query_char_grams, segment, segment_chars
 
 # Bumped when the mapping or the document shape changes: an index of an older version is
 # rebuilt, like one of another model.
 # 2: positions in the segmented text and a segmented title field (phrases, title:).
-# 3: occupation_code (the title's occupation, for occupation-aware search).
+# 3: occupation_code (occupation-aware search) and Chinese character grams beside the
+#    words (the chars field).
 MAPPING_VERSION = 3
 # index.max_result_window's default: from + size beyond it is refused by Elasticsearch.
 MAX_RESULT_WINDOW = 10_000
@@ -146,7 +150,7 @@ def mapping(*, dim: int, model_id: str, es: ElasticsearchSettings) -> dict[str, 
         "_meta": index_meta(dim=dim, model_id=model_id),
         # Text and vectors are searched, never read back: keeping them out of _source saves
         # space and keeps a second readable copy of profile text out of the cluster.
-        "_source": {"excludes": ["body", "title", "content", "vector"]},
+        "_source": {"excludes": ["body", "title", "chars", "content", "vector"]},
         "properties": {
             "id": {"type": "long"},
             "tenant_id": {"type": "keyword"},
@@ -171,6 +175,9 @@ def mapping(*, dim: int, model_id: str, es: ElasticsearchSettings) -> dict[str, 
             # Positions (the default index_options) for match_phrase.
             "body": {"type": "text", "analyzer": "tm_tokens"},
             "title": {"type": "text", "analyzer": "tm_tokens"},
+            # Chinese character unigrams and bigrams of the title (twice) and text, made by
+            # search_index.tokenize.char_grams: ranked, never phrase-matched (no positions).
+            "chars": {"type": "text", "analyzer": "tm_tokens", "index_options": "freqs"},
             # The raw title and text for analyzers that need unsegmented input (cjk_bigram
             # pairs only adjacent characters, and segmentation spaces break adjacency).
             "content": content,
@@ -190,6 +197,7 @@ def mapping(*, dim: int, model_id: str, es: ElasticsearchSettings) -> dict[str, 
 def document_source(doc: IndexDocument) -> dict[str, Any]:
     """The indexed form of one document."""
     title = segment(doc.title)
+    title_chars = segment_chars(doc.title)
     group = doc.group_id if doc.group_id is not None else doc.id
     source: dict[str, Any] = {
         "id": doc.id,
@@ -201,6 +209,7 @@ def document_source(doc: IndexDocument) -> dict[str, Any]:
         # The title counts twice: a title match is worth more than a passing mention.
         "body": f"{title} {title} {segment(doc.text)}",
         "title": title,
+        "chars": f"{title_chars} {title_chars} {segment_chars(doc.text)}",
         "content": f"{doc.title}\n{doc.text}",
         "skills": list(doc.skills),
     }
@@ -279,48 +288,44 @@ def filter_clauses(viewer_tenant: str, f: SearchFilters) -> list[dict[str, Any]]
     return clauses
 
 
-def syntax_clause(query: KeywordQuery) -> dict[str, Any]:
+def syntax_clause(query: KeywordQuery, *, chars: bool = False) -> dict[str, Any]:
     """A parsed query (``search_index.query_syntax``) as Query DSL: ``term`` per token,
-    ``match_phrase`` on the segmented field for a phrase, ``bool`` must/should/must_not."""
+    ``match_phrase`` on the segmented field for a phrase, ``bool`` must/should/must_not.
+    With ``chars``, a body match of words that may stand alone (the whole query, or one side
+    of an OR) also matches their Chinese character grams on ``chars`` (boosted by
+    ``char_weight``), as the embedded backend does; phrases, fields, AND's sides and
+    exclusions match words only."""
     if isinstance(query, Match):
         if query.phrase:
             return {"match_phrase": {query.field: {"query": " ".join(query.tokens)}}}
-        if len(query.tokens) == 1:
+        grams = query_char_grams(query.tokens) if chars and query.field == "body" else []
+        if len(query.tokens) == 1 and not (chars and query.field == "body"):
             return {"term": {query.field: query.tokens[0]}}
-        return {
-            "bool": {
-                "should": [{"term": {query.field: token}} for token in query.tokens],
-                "minimum_should_match": 1,
-            }
-        }
+        should: list[dict[str, Any]] = [{"term": {query.field: token}} for token in query.tokens]
+        should += [{"term": {"chars": {"value": g, "boost": char_weight(g)}}} for g in grams]
+        return {"bool": {"should": should, "minimum_should_match": 1}}
+    # Sides of an AND match words only; one positive part (an OR, or a term with
+    # exclusions) stands alone where its clause does.
+    alone = chars and len(query.must) + bool(query.should) == 1
     body: dict[str, Any] = {}
     if query.must:
-        body["must"] = [syntax_clause(q) for q in query.must]
+        body["must"] = [syntax_clause(q, chars=alone) for q in query.must]
     if query.should:
-        body["should"] = [syntax_clause(q) for q in query.should]
+        body["should"] = [syntax_clause(q, chars=alone) for q in query.should]
         body["minimum_should_match"] = 1
     if query.must_not:
         body["must_not"] = [syntax_clause(q) for q in query.must_not]
     return {"bool": body}
 
 
-def text_clause(terms: Sequence[str]) -> dict[str, Any]:
-    """Any of ``terms`` in the segmented text (BM25 summed over the terms present)."""
-    return {
-        "bool": {
-            "should": [{"term": {"body": term}} for term in terms],
-            "minimum_should_match": 1,
-        }
-    }
-
-
 def keyword_query(
     viewer_tenant: str, terms: Sequence[str], filters: SearchFilters, *, limit: int,
     query: KeywordQuery | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The BM25 search body: scored text clause (any of ``terms``, or the parsed ``query``),
-    every filter in ``bool.filter``, the exact total (``track_total_hits``), ids only."""
-    text = text_clause(terms) if query is None else syntax_clause(query)
+    """The BM25 search body: scored text clause (any of ``terms`` or their Chinese
+    character grams, or the parsed ``query``: ``syntax_clause`` with ``chars``), every
+    filter in ``bool.filter``, the exact total (``track_total_hits``), ids only."""
+    text = syntax_clause(query if query is not None else Match("body", tuple(terms)), chars=True)
     return {
         "query": {
             "bool": {

@@ -40,13 +40,13 @@ from search_index.protocol import (
     StoredFields,
 )
 from search_index.query_syntax import Clause, KeywordQuery, Match
-from search_index.tokenize import segment
+from search_index.tokenize import char_weight, query_char_grams, segment, segment_chars
 
 log = logging.getLogger(__name__)
 
 # 5: the outbox marker (applied_through); 6: positions in the text and a title field
-# (phrases, title:), so older indexes rebuild
-_FORMAT_VERSION = 6
+# (phrases, title:), so older indexes rebuild; 7: Chinese character grams beside the words
+_FORMAT_VERSION = 7
 _NO_CODE = -1
 
 
@@ -81,6 +81,9 @@ def _build_schema() -> tantivy.Schema:
     # Positions: phrase queries ("Spring Cloud") need them.
     builder.add_text_field("body", tokenizer_name="whitespace", index_option="position")
     builder.add_text_field("title", tokenizer_name="whitespace", index_option="position")
+    # Chinese character unigrams and bigrams (search_index.tokenize.char_grams): ranked,
+    # never phrase-matched, so no positions.
+    builder.add_text_field("chars", tokenizer_name="whitespace", index_option="freq")
     return builder.build()
 
 
@@ -415,6 +418,7 @@ class EmbeddedIndex:
 
     def _keyword_document(self, doc: IndexDocument) -> tantivy.Document:
         title_tokens = segment(doc.title)
+        title_chars = segment_chars(doc.title)
         fields: dict[str, Any] = {
             "id": doc.id,
             "tenant": doc.tenant_id,
@@ -423,6 +427,7 @@ class EmbeddedIndex:
             # The title counts twice: a title match is worth more than a passing mention.
             "body": f"{title_tokens} {title_tokens} {segment(doc.text)}",
             "title": title_tokens,
+            "chars": f"{title_chars} {title_chars} {segment_chars(doc.text)}",
             "skills": list(doc.skills),
         }
         for name, value in doc.known_filter_values().items():
@@ -745,29 +750,35 @@ class EmbeddedIndex:
         self, terms: list[str], viewer_tenant: str, filters: SearchFilters,
         query: KeywordQuery | None = None,
     ) -> Any:  # fmt: skip
-        schema = self._schema
-        if query is not None:
-            text_query = self._text_query(query)
-        else:
-            text_query = tantivy.Query.boolean_query(
-                [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in terms]
-            )
+        text_query = self._text_query(
+            query if query is not None else Match("body", tuple(terms)), chars=True
+        )
         return tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, text_query), *self._keyword_filter(viewer_tenant, filters)]
         )
 
-    def _text_query(self, query: KeywordQuery) -> Any:
-        """``query`` (``search_index.query_syntax``) as a scored tantivy query."""
+    def _text_query(self, query: KeywordQuery, *, chars: bool = False) -> Any:
+        """``query`` (``search_index.query_syntax``) as a scored tantivy query. With
+        ``chars``, a body match of words that may stand alone (the whole query, or one side
+        of an OR) also matches their Chinese character grams (weighed by ``char_weight``);
+        phrases, fields, AND's sides and exclusions match words only."""
         Q, Occur, schema = tantivy.Query, tantivy.Occur, self._schema
         if isinstance(query, Match):
             if query.phrase:
                 return Q.phrase_query(schema, query.field, list(query.tokens))
-            return Q.boolean_query(
-                [(Occur.Should, Q.term_query(schema, query.field, t)) for t in query.tokens]
-            )
-        clauses = [(Occur.Must, self._text_query(q)) for q in query.must]
+            words = [(Occur.Should, Q.term_query(schema, query.field, t)) for t in query.tokens]
+            grams = query_char_grams(query.tokens) if chars and query.field == "body" else []
+            words += [
+                (Occur.Should, Q.boost_query(Q.term_query(schema, "chars", g), char_weight(g)))
+                for g in grams
+            ]
+            return Q.boolean_query(words)
+        # Sides of an AND match words only; one positive part (an OR, or a term with
+        # exclusions) stands alone where its clause does.
+        alone = chars and len(query.must) + bool(query.should) == 1
+        clauses = [(Occur.Must, self._text_query(q, chars=alone)) for q in query.must]
         if query.should:
-            any_of = [(Occur.Should, self._text_query(q)) for q in query.should]
+            any_of = [(Occur.Should, self._text_query(q, chars=alone)) for q in query.should]
             clauses.append((Occur.Must, Q.boolean_query(any_of)))
         clauses += [(Occur.MustNot, self._text_query(q)) for q in query.must_not]
         return Q.boolean_query(clauses)

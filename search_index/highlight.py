@@ -1,18 +1,23 @@
 """Highlights: the query's terms marked with <em> in short, HTML-escaped snippets of the
-original (unsegmented) text."""
+original (unsegmented) text.
+
+Keyword search also matches Chinese characters the query shares with a text (药剂师 finds
+药学), so a field with none of the query's words is highlighted by its shared character
+bigrams, or failing those its shared characters; a field with a word or bigram never marks
+lone characters (every 师 of a page would light up).
+"""
 
 from __future__ import annotations
 
 import html
 import re
 
-from search_index.tokenize import tokenize
+from search_index.tokenize import char_grams, tokenize
 
 _WINDOW = 40
 
 
-def _pattern(query: str) -> re.Pattern[str] | None:
-    terms = {t for t in tokenize(query) if len(t) >= 2 or not t.isascii()}
+def _pattern(terms: set[str]) -> re.Pattern[str] | None:
     if not terms:
         return None
     parts = []
@@ -26,15 +31,26 @@ def highlight(
     query: str, fields: dict[str, str | None], *, max_snippets: int = 2
 ) -> dict[str, list[str]]:
     """Snippets per field where a query term occurs; fields without a match are left out."""
-    pattern = _pattern(query)
-    if pattern is None:
-        return {}
+    words = {t for t in tokenize(query) if len(t) >= 2 or not t.isascii()}
+    grams = char_grams(query)
+    # Most specific first: words and bigrams, then, where neither occurs, characters.
+    patterns = [
+        p
+        for p in (
+            _pattern(words | {g for g in grams if len(g) == 2}),
+            _pattern({g for g in grams if len(g) == 1}),
+        )
+        if p is not None
+    ]
     out: dict[str, list[str]] = {}
     for name, text in fields.items():
         if not text:
             continue
-        matches = list(pattern.finditer(text))
-        if not matches:
+        for pattern in patterns:
+            matches = list(pattern.finditer(text))
+            if matches:
+                break
+        else:
             continue
         snippets: list[str] = []
         covered_until = -1

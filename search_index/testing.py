@@ -34,6 +34,7 @@ from search_index.protocol import (
     SearchQuery,
     SearchResult,
 )
+from search_index.query_syntax import parse_search
 
 # Vectors here only need to be deterministic and text-dependent: a hashing encoder
 # (embedding quality is not what these tests are about).
@@ -62,6 +63,13 @@ def query(text: str = "", *, viewer: str = "acme", **kwargs: Any) -> SearchQuery
     vector = ENCODER.encode([text])[0] if text else None
     filters = SearchFilters(**kwargs.pop("filters", {}))
     return SearchQuery(viewer_tenant=viewer, text=text, vector=vector, filters=filters, **kwargs)
+
+
+def syntax_query(text: str, **kwargs: Any) -> SearchQuery:
+    """``text`` in the query syntax, parsed as the search route parses it."""
+    parsed = parse_search(text)
+    filters = {**kwargs.pop("filters", {}), "exclude": parsed.excluded}
+    return query(parsed.positive_text, keyword_query=parsed.keyword, filters=filters, **kwargs)
 
 
 def search(index: SearchIndex, q: SearchQuery) -> SearchResult:
@@ -304,6 +312,46 @@ class SearchIndexContract:
         assert set(ids(again, query("", filters={"city_codes": (440300,)}))) == {1, 2, 4}
         assert set(ids(again, query("", filters={"companies": ("华为",)}))) == {2, 3}
         again.close()
+
+    # -- Chinese characters beside the words -------------------------------------------------
+
+    @pytest.fixture
+    def police(self, index: SearchIndex) -> SearchIndex:
+        """Titles sharing characters, but no jieba word, with the query 刑警探长 (刑警 | 探长)."""
+        index.upsert([
+            doc(31, "资深警探"),  # the bigram 警探, across the query's two words
+            doc(32, "警官"),  # the character 警 only
+            doc(33, "刑警探长", text="市局刑侦支队"),  # the query's words
+            doc(34, "会计"),
+            doc(35, "Police detective"),
+        ])  # fmt: skip
+        index.commit()
+        return index
+
+    def test_keyword_search_finds_titles_sharing_characters(self, police: SearchIndex) -> None:
+        result = search(police, query("刑警探长", mode="keyword"))
+        found = [h.id for h in result.hits]
+        assert set(found) == {31, 32, 33} and result.total == 3
+        # The words first, then a shared bigram, then a shared character.
+        assert found == [33, 31, 32]
+
+    def test_a_phrase_still_requires_the_phrase(self, police: SearchIndex) -> None:
+        assert ids(police, syntax_query('"刑警探长"', mode="keyword")) == [33]
+        assert ids(police, syntax_query('"资深警探"', mode="keyword")) == [31]
+        assert ids(police, syntax_query('"资深 刑警"', mode="keyword")) == []
+
+    def test_syntax_keeps_its_meaning_beside_the_characters(self, police: SearchIndex) -> None:
+        # NOT excludes by words; the characters still widen the plain part.
+        assert ids(police, syntax_query("刑警探长 -警官", mode="keyword")) == [33, 31]
+        # AND needs the words on both sides: a shared character is not enough.
+        assert ids(police, syntax_query("警探 AND 资深", mode="keyword")) == [31]
+        assert ids(police, syntax_query("警官 AND 探长", mode="keyword")) == []
+        # title: matches title words only.
+        assert ids(police, syntax_query("title:刑侦", mode="keyword")) == []
+
+    def test_latin_text_has_no_character_matches(self, police: SearchIndex) -> None:
+        assert ids(police, query("detective", mode="keyword")) == [35]
+        assert ids(police, query("det", mode="keyword")) == []
 
     # -- totals, paging, duplicates, consistency marker, errors ----------------------------
 
