@@ -184,7 +184,7 @@ def test_a_small_run_writes_both_halves_for_each_language_and_system(tmp_path: P
             assert 0.0 <= float(cells[2]) <= 1.0 and 0.0 <= float(cells[3]) <= 1.0
             assert cells[4].strip() == "5"
         # Real titles of one occupation share words: keyword search finds some of them.
-        keyword = [float(c[2]) for c in rows if c[1].strip() == "keyword (words)"]
+        keyword = [float(c[2]) for c in rows if c[1].strip() == "keyword (words + characters)"]
         assert len(keyword) == 2 and all(value > 0.05 for value in keyword)
     # The coding is held out, and its accuracy is reported beside the rows.
     assert "leave_out=True" in text and "queries coded right (top 1)" in text
