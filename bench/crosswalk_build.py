@@ -88,6 +88,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# Occupations where the nearest ESCO label is plainly wrong and the market statistics and
+# cross-language search lean on them most (the commonest postings in Shenzhen), mapped by
+# hand; every other row is the encoder's choice.
+HAND_MAPPED: dict[str, str] = {
+    "2-02-10-03": "2512",  # 计算机软件工程技术人员: software developers (nearest: hardware)
+    "2-02-10-08": "2522",  # 信息系统运行维护工程技术人员: systems administrators
+}
+
+
 def allowed_groups(csco_code: str) -> tuple[str, ...] | None:
     """The ISCO-08 groups (code prefixes) a CSCO code may map into; None: any."""
     return ALLOWED.get(csco_code[:4], ALLOWED.get(csco_code[:1]))
@@ -133,8 +142,9 @@ def build(output: Path = OUTPUT) -> int:
         rows.append({
             "csco_code": code,
             "csco_name": _strip_markers(csco[code]["name"]),
-            "isco08_unit": units[best],
-            "nearest_esco_label": esco[best]["preferredLabel"],
+            "isco08_unit": HAND_MAPPED.get(code, units[best]),
+            "nearest_esco_label": "(mapped by hand)" if code in HAND_MAPPED
+            else esco[best]["preferredLabel"],
             "similarity": f"{scores[best]:.3f}",
             "runner_up_unit": runner_up,
         })  # fmt: skip

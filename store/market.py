@@ -22,6 +22,7 @@ over the rows.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -44,6 +45,7 @@ from store.models import (
     ServiceCount,
     utcnow,
 )
+from taxonomy.crosswalk import csco_for_isco
 from taxonomy.occupations import csco_occupations
 from taxonomy.regions import region_directory
 
@@ -146,21 +148,44 @@ def _csco_names() -> dict[str, str]:
     return {o.code: o.name for o in csco_occupations()}
 
 
-def occupation_group(code: str | None, level: GroupLevel) -> str | None:
-    """The CSCO group of a CSCO code (``2-02-10-03`` → minor ``2-02-10-00``, middle
-    ``2-02-00-00``, major ``2-00-00-00``); other codes (ISCO-08 for English postings) by
-    their own leading digits."""
-    if not code:
-        return None
-    if code.startswith("ISCO-08:"):
-        digits = code.removeprefix("ISCO-08:")
-        keep = {"major": 1, "middle": 2, "minor": 3}[level]
-        return f"ISCO-08:{digits[:keep]}"
+# ISCO-08 major group → the CSCO 2022 major groups it corresponds to (CSCO 1 负责人, 2 专业技术
+# 人员, 3 办事人员, 4 社会生产服务和生活服务人员, 5 农林牧渔, 6 生产制造, 7 军人).
+ISCO_TO_CSCO_MAJOR = {
+    "1": ("1",), "2": ("2",), "3": ("2", "4"), "4": ("3",), "5": ("4",), "6": ("5",),
+    "7": ("6",), "8": ("6",), "9": ("4", "6"), "0": ("7",),
+}  # fmt: skip
+
+
+def _csco_group(code: str, level: GroupLevel) -> str | None:
     parts = code.split("-")
     if len(parts) != 4:
         return None
     keep = {"major": 1, "middle": 2, "minor": 3}[level]
     return "-".join(parts[:keep] + ["00"] * (4 - keep))
+
+
+@cache
+def occupation_group(code: str | None, level: GroupLevel) -> str | None:
+    """The CSCO group of a code (``2-02-10-03`` → minor ``2-02-10-00``, middle
+    ``2-02-00-00``, major ``2-00-00-00``). An ISCO-08 code (English postings and résumés)
+    joins the CSCO group most of its unit group's CSCO occupations belong to, through the
+    derived crosswalk (``taxonomy.crosswalk``; hand-checked at about 0.6 for minor groups,
+    so English figures in fine groups are approximate); one the crosswalk does not reach
+    keeps its own ISCO-08 group."""
+    if not code:
+        return None
+    if code.startswith("ISCO-08:"):
+        mapped = csco_for_isco(code)
+        # ISCO-08 and CSCO 2022 major groups correspond (professionals 2 → 2, clerks 4 → 3 …):
+        # of the CSCO occupations a unit group maps to, those in a matching major group vote.
+        majors = ISCO_TO_CSCO_MAJOR.get(code.removeprefix("ISCO-08:")[:1], ())
+        voters = [c for c in mapped if c[:1] in majors] or list(mapped)
+        votes = Counter(group for csco in voters if (group := _csco_group(csco, level)) is not None)
+        if votes:
+            return min(votes, key=lambda group: (-votes[group], group))
+        digits = code.removeprefix("ISCO-08:")
+        return f"ISCO-08:{digits[: {'major': 1, 'middle': 2, 'minor': 3}[level]]}"
+    return _csco_group(code, level)
 
 
 def occupation_label(code: str, language: str) -> str:

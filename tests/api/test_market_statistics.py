@@ -252,3 +252,18 @@ async def test_the_rollup_follows_edits_once_it_is_due(api: Api) -> None:
         ensure_fresh(session, max_age_s=0)
     final = await market.stats("market", by="occupation", period="2026-Q4")
     assert {r["key"]: r for r in final["rows"]}[code]["demand"] == 21
+
+
+async def test_english_postings_join_their_csco_group_through_the_crosswalk(api: Api) -> None:
+    market = Market(api)
+    code = await _fill(market)  # Chinese software postings: 21 positions
+    for i in range(5):
+        job = await market.posting(
+            f"agency{i % 3}", title="Software Developer", company=f"Firm {i % 3}",
+            description="Build backend services in Java.", language="en",
+            posted_at="2026-10-07T09:00:00Z",
+        )  # fmt: skip
+        assert job["occupation_code"].startswith("ISCO-08:")
+    minor = "-".join(code.split("-")[:3]) + "-00"
+    body = await market.stats("market", by="occupation_group", level="minor", period="2026-Q4")
+    assert {r["key"]: r for r in body["rows"]}[minor]["demand"] == 21 + 5
