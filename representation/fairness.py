@@ -26,23 +26,95 @@ _LABELS = (
     r"marital\s+status|married|children|ethnicity|race|nationality|hukou|place\s+of\s+origin|"
     r"native\s+place|health|height|weight|photo(?:graph)?"
 )
-# "label: value" up to the next separator (newline, |, ；, ，, two spaces).
+_ZH_LABELS = _LABELS.split("|gender")[0]
+# "label: value" up to the next separator (newline, |, ；, ，, two spaces) or the next
+# "label:" of the same line ("性别：女 工作经验：5年" keeps the experience).
 _LABELLED = re.compile(
-    rf"(?i)(?<![A-Za-z])(?:{_LABELS})\s*[:：]\s*[^\n|｜；;，,]*?(?=\s{{2,}}|[\n|｜；;，,]|$)"
+    rf"(?i)(?<![A-Za-z])(?:{_LABELS})\s*[:：]\s*[^\n|｜；;，,。]*?"
+    r"(?=\s{2,}|[\n|｜；;，,。]|\.\s|\s+[^\s:：|｜]{1,12}[:：]|$)"
 )
+# "label value" without a colon at the start of a line or cell ("年龄 30", "性别 女",
+# "Gender Female", "Date of birth 1990-05-02"): Chinese labels take any short value, English
+# ones only values of the attribute's own shape (an English heading is often a label word).
+_CELL_START = r"(?:^|(?<=[\n\t|｜]))[ \t]*"
+_SPACED = re.compile(
+    rf"(?im){_CELL_START}(?:(?:{_ZH_LABELS})[ \t]+[^\s|｜；;，,]{{1,20}}"
+    r"|(?:gender|sex)[ \t]+(?:male|female|m|f)\b"
+    r"|(?:age|aged)[ \t]+\d{1,2}\b"
+    r"|(?:date\s+of\s+birth|d\.?o\.?b\.?|birth\s*(?:date|day)|born)[ \t]+[\d./-]{4,10}"
+    r"|(?:marital\s+status|ethnicity|race|nationality|hukou|height|weight)[ \t]+[^\s|｜;,]{1,20}"
+    r")"
+)
+# A table cell that holds only a label: its value is the next cell (性别 | 女 | 出生年月 |
+# 1992.05), or, where a DOCX/PDF table comes out a cell per line, the next line.
+_BARE_LABEL = re.compile(rf"(?i)^(?:{_LABELS}|姓\s*名|name)\s*[:：]?$")
+_CELL_SEP = re.compile(r"(\t+|[ \t]*[|｜][ \t]*|[ \t]{2,})")
+_VALUE_LINE_CHARS = 30
+
+
+def _without_label_cells(text: str) -> str:
+    """Drop protected label cells and the value cell after each."""
+    out: list[str] = []
+    value_pending = False  # the last line ended in a label: this line may hold its value
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if value_pending:
+            value_pending = False
+            if (stripped and len(stripped) <= _VALUE_LINE_CHARS
+                    and not _BARE_LABEL.match(stripped) and not _CELL_SEP.search(stripped)):  # fmt: skip
+                continue
+        cells = _CELL_SEP.split(line)[0::2]
+        kept: list[str] = []
+        i = 0
+        while i < len(cells):
+            if _BARE_LABEL.match(cells[i].strip()):
+                if i + 1 == len(cells):
+                    value_pending = True
+                elif not _BARE_LABEL.match(cells[i + 1].strip()):
+                    i += 1  # the value
+                i += 1
+                continue
+            kept.append(cells[i])
+            i += 1
+        if len(kept) == len(cells):
+            out.append(line)  # nothing dropped: the line as written
+        elif any(c.strip() for c in kept):
+            out.append(" | ".join(c.strip() for c in kept if c.strip()))
+    return "\n".join(out)
+
+
+_CHILD_COUNT = r"(?:[一二两三四1-4]|one|two|three|four|\d)"
 _FREE = re.compile(
     r"(?i)"
-    r"(?<![\w])[男女](?=\s*[|｜，,、/]|\s*$|\s+\d)"  # 张伟 | 男 | …
-    r"|\d{1,2}\s*(?:岁|周岁)"  # 28岁
+    r"(?<![\w])(?:男|女)(?:性|士)?(?![\w])"  # 张伟 | 男 | …, a table cell of its own
+    r"|\d{1,2}\s*(?:岁|周岁)(?:以下|以上|以内|左右)?"  # 28岁
     r"|(?:19|20)\d{2}\s*年\s*(?:\d{1,2}\s*月\s*)?(?:出生|生人|生)(?![产活])"  # 1990年出生
-    r"|(?:已婚|未婚|离异|丧偶)(?:已育|未育)?|(?:已育|未育|有子女|无子女)"
-    r"|汉族|回族|满族|壮族|维吾尔族|藏族|苗族|彝族|蒙古族|朝鲜族|土家族"
-    r"|农业户口|非农业?户口|城镇户口|农村户口"
+    r"|(?:已婚|未婚|离异|丧偶|单身)(?:已育|未育)?|(?:已育|未育|有子女|无子女)"
+    # Childbearing and family, however the prose puts it (怀孕中, 有两个孩子, 育有一子).
+    r"|(?:目前|现)?(?:怀孕|孕期|备孕|哺乳期|休产假|产假)(?:中|期间)?|二胎|三胎|丁克|宝妈|宝爸"
+    r"|育有(?:[一二两三\d][子女孩个]){1,4}"
+    rf"|(?:育有|有|生有){_CHILD_COUNT}\s*(?:个|名)?\s*(?:孩子|小孩|子女|儿子|女儿|宝宝|孩)"
+    r"|(?:一|二|两)(?:子|女)(?:一(?:子|女))?(?=[，,。；;\s]|$)"
+    r"|(?:我的|我)?(?:丈夫|老公|妻子|老婆|爱人)[^，,。；;\n]*"  # the clause: 丈夫在深圳工作
+    r"|汉族|回族|满族|壮族|维吾尔族|藏族|苗族|彝族|蒙古族|朝鲜族|土家族|侗族|瑶族|白族|"
+    r"哈萨克族|傣族|黎族|畲族|少数民族"
+    r"|(?:农业|非农业?|城镇|农村|本地|外地|深圳|广州|北京|上海)(?:户口|户籍)|深户"
+    r"|身体健康|(?:健康|身体)状况良好|无(?:重大)?(?:疾病|病)史|无传染病"
     r"|(?:(?:附|见)?(?:个人)?(?:近期)?(?:免冠)?(?:彩色)?(?:一寸|二寸)?照片(?:见附件|附后|已附)?)"
     r"|\b(?:aged?\s+\d{1,2}|\d{1,2}\s*(?:years?\s*old|y/?o)\b)"
     r"|\bborn\s+(?:in\s+|on\s+)?(?:\w+\s+)?(?:\d{1,2},?\s+)?(?:19|20)\d{2}\b"
-    r"|\b(?:single|married|divorced|widowed)\b(?=\s*(?:[,;|]|$|with|,?\s*(?:no\s+)?\d*\s*(?:children|kids)))"
+    r"|\b(?:single|married|divorced|widowed)\b(?=\s*(?:[,;|.]|$|with|,?\s*(?:no\s+)?\d*\s*(?:children|kids)))"
     r"|\b(?:photo|picture)\s+(?:attached|enclosed|included|available)\b"
+    # Family in English prose: "mother of two", "my husband", "pregnant", "maternity leave".
+    rf"|\b(?:single\s+|stay-at-home\s+|working\s+)?(?:mother|father|mom|mum|dad|parent)\s+of\s+{_CHILD_COUNT}\b"
+    r"(?:\s+(?:children|kids|boys|girls|sons|daughters))?"
+    r"|\b(?:single|stay-at-home|working)\s+(?:mother|father|mom|mum|dad|parent)\b"
+    r"|\b(?:my|his|her|their|our)\s+(?:husband|wife|spouse)\b[^,.;\n]*"
+    r"|\b(?:my|his|her|their|our)\s+(?:sons?|daughters?|children|kids|child|bab(?:y|ies))\b"
+    rf"|\b(?:(?:has|have|with)\s+)?(?:{_CHILD_COUNT}|a|no)\s+(?:young\s+)?(?:children|kids|sons?|daughters?|child)\b"
+    r"|\b(?:currently\s+)?(?:pregnant|pregnancy|expecting\s+a\s+(?:baby|child))\b"
+    r"|\b(?:(?:returning|back)\s+from\s+|on\s+|after\s+)?(?:maternity|paternity|parental)(?:\s+leave)?\b"
+    r"|\b(?:husband|wife|mother|father|mom|mum|woman|women|girl|lady)\b"
     r"|\b(?:male|female)\b"
 )
 _PRONOUNS = {
@@ -86,7 +158,9 @@ def neutralize(text: str, name: str | Sequence[str] | None = None) -> str:
     of its ``names``) removed."""
     if not text:
         return text
+    text = _without_label_cells(text)
     text = _LABELLED.sub("", text)
+    text = _SPACED.sub("", text)
     text = _FREE.sub("", text)
     text = _PRONOUN.sub(lambda m: _PRONOUNS.get(m.group(0).lower().rstrip("."), ""), text)
     pattern = _name_pattern(name)
@@ -95,7 +169,9 @@ def neutralize(text: str, name: str | Sequence[str] | None = None) -> str:
     # Leftover separators of removed fields ("张伟 |  | 本科" → "本科").
     text = re.sub(r"(?:\s*[|｜]\s*){2,}", " | ", text)
     text = re.sub(r"[ \t]{2,}", " ", text)
-    return re.sub(r"^[\s|｜,，]+|[\s|｜,，]+$", "", text, flags=re.MULTILINE)
+    # Punctuation left behind a removed clause ("Python. , returning" → "Python.").
+    text = re.sub(r"(?<=[.。;；,，:：])[ \t]*(?:[,，;；.。][ \t]*)+(?=\s|$)", "", text)
+    return re.sub(r"^(?:[\s|｜,，。；;]|\.(?=\s|$))+|[\s|｜,，;；]+$", "", text, flags=re.MULTILINE)
 
 
 def strip_contacts(text: str) -> str:

@@ -14,9 +14,10 @@ from taxonomy.skills import skill_vocabulary
 _EMBED_CHARS = 1200  # long tails add noise to an averaged sentence embedding
 # Bumped whenever the texts below change (2: protected attributes and contacts removed;
 # 3: every contact shape of core.contacts, and names however the résumé writes them, removed;
-# no name in candidate keyword texts): an index built from older texts is then rebuilt at
+# no name in candidate keyword texts; 4: table cells, family and childbearing prose removed):
+# an index built from older texts is then rebuilt at
 # start-up, not mixed with new vectors.
-PROFILE_TEXT_VERSION = 3
+PROFILE_TEXT_VERSION = 4
 
 
 def compose_embedding_text(
