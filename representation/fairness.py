@@ -214,3 +214,55 @@ def blind_view(candidate: dict[str, Any]) -> dict[str, Any]:
         )
     out["sources"] = []
     return out
+
+
+# -- protected terms in a search query ------------------------------------------------------
+
+# What a candidate query may not select people on, by the reason reported back. Queries are
+# short, so single words count here that prose neutralization leaves alone ("女", "married").
+_CJK = r"\u4e00-\u9fff"
+_QUERY_TERMS: dict[str, str] = {
+    "sex": rf"男女不限|不限男女|性别(?:不限)?|限(?:男|女)(?:性|生)?|(?:男|女)(?:性|生|士)(?![装鞋包童款式])"
+    rf"|(?<![{_CJK}])(?:男|女)(?:孩)?(?![装鞋包童款式])"
+    r"|\b(?:females?|males?|wom[ae]n|m[ae]n|girls?|boys?|lad(?:y|ies)|gentlem[ae]n|sex|gender"
+    r"|she|he|her|him|his)\b",
+    "age": r"\d{1,2}\s*(?:[-~～到至]\s*\d{1,2}\s*)?(?:岁|周岁)(?:以下|以上|以内|左右|之间)?"
+    r"|(?:19|20)?\d[05]后|年龄(?:\s*[:：]?\s*\d{1,2}(?:\s*[-~～到至]\s*\d{1,2})?\s*(?:岁|周岁)?"
+    r"(?:以下|以上|以内)?)?|年轻|年纪"
+    r"|\b(?:under|over|below|above|younger\s+than|older\s+than)\s+\d{2}\b"
+    r"|\baged?\s+\d{1,2}(?:\s*[-–]\s*\d{1,2})?\b|\b\d{2}\s*(?:years?\s*old|y/?o)\b"
+    r"|\b(?:young|age|aged)\b",
+    "marital_status": r"已婚|未婚|离异|丧偶|单身|婚否|婚姻(?:状况)?"
+    r"|\b(?:married|unmarried|divorced|widowed|spouse|marital)\b"
+    r"|\bsingle\b(?![\s-]*(?:sign|page|source|thread|board|point))",
+    "childbearing": r"已育|未育|已生育|未生育|生育|怀孕|孕妇|孕期|备孕|哺乳期|产假|二胎|三胎|无子女|有子女"
+    r"|有孩子|没孩子|丁克|宝妈|宝爸"
+    r"|\b(?:pregnant|pregnancy|maternity|paternity|mothers?|fathers?|moms?|mums?|dads?"
+    r"|childless|children|kids?)\b",
+    "ethnicity": r"少数民族|民族|汉族|回族|满族|壮族|维吾尔族|藏族|苗族|彝族|蒙古族|朝鲜族|土家族|侗族|瑶族|白族"
+    r"|哈萨克族|傣族|黎族|畲族"
+    r"|\b(?:ethnicity|ethnic|race|han\s+chinese|uyghurs?|uighurs?|tibetans?|kazakhs?)\b",
+    "religion": r"宗教|信仰|穆斯林|基督徒|佛教徒"
+    r"|\b(?:religion|religious|muslims?|christians?|buddhists?|hindus?|jewish)\b",
+    # Not the 户口 of 客户口碑 (客户, 用户, 账户 end in 户).
+    "hukou_or_origin": r"(?:(?:本地|外地|农业|非农业?|城镇|农村|深圳|广州|北京|上海|广东)(?:户口|户籍)"
+    r"|(?<![客用住账商散开])(?:户口|户籍))(?:优先)?"
+    r"|深户|本地人|外地人|籍贯|老乡|[京沪粤深穗津渝]籍"
+    r"|\b(?:hukou|native\s+of|locals?\s+only|place\s+of\s+origin|nationality|hometown)\b",
+    "health": r"身体健康|健康状况|无病史|乙肝|残疾|残障|体检合格|身高|体重|五官端正|形象好|相貌|颜值|长相"
+    r"|\b(?:healthy|disabled|disabilit(?:y|ies)|hiv|hepatitis|height|weight|attractive"
+    r"|good[- ]looking|in\s+good\s+health)\b",
+}  # fmt: skip
+_QUERY_TERM = re.compile(
+    "(?i)" + "|".join(f"(?P<{reason}>{pattern})" for reason, pattern in _QUERY_TERMS.items())
+)
+
+
+def protected_terms(query: str) -> list[tuple[str, str, int, int]]:
+    """The protected terms of a search query: (term, reason, start, end), in order. Reasons:
+    sex, age, marital_status, childbearing, ethnicity, religion, hukou_or_origin, health."""
+    return [
+        (m.group(0), str(m.lastgroup), m.start(), m.end())
+        for m in _QUERY_TERM.finditer(query or "")
+        if m.group(0).strip()
+    ]

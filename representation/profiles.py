@@ -144,7 +144,8 @@ class CandidateProfile:
         experience = candidate.experience or []
         titles = list(candidate.desired_titles or [])
         titles += [e.get("title") for e in experience[:3] if e.get("title")]
-        titles = [t for t in (strip_contacts(t).strip() for t in titles) if t]
+        # Titles feed the title factor and its vector, and explanations quote them.
+        titles = [t for t in (neutralize(strip_contacts(t)).strip() for t in titles) if t]
         # Protected attributes, contacts and the name (the field, and however the texts write
         # it) never reach a vector, the keyword index or a ranking signal.
         experience_text = summary = resume_text = ""
