@@ -9,7 +9,8 @@
 # Each module runs in a scratch copy of the working tree whose [tool.mutmut] names that
 # module and the tests that cover it (mutmut reads one configuration per project), so runs
 # of different modules neither share nor overwrite state. Results: mutants/<module>.txt
-# (every mutant and its status) and mutants/<module>-survived.diff (each survivor's diff).
+# (every mutant and its status), mutants/<module>-survived.diff (each survivor's diff) and
+# mutants/<module>.log (mutmut's own output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,7 +32,7 @@ declare -A TESTS=(
   [scoring]="tests/matching/test_scoring.py"
   [fairness]="tests/representation/test_fairness.py tests/core/test_contacts.py"
   [ranker]="tests/matching/test_scoring.py tests/search_index/test_rerank.py"
-  [privacy]="tests/api/test_privacy.py tests/security/test_contact_leaks.py"
+  [privacy]="tests/api/test_privacy.py tests/core/test_contacts.py"
   [sync]="tests/search_index/test_outbox_recovery.py tests/processes/test_outbox_claims.py tests/search_index/test_consistency_marker.py"
 )
 
@@ -70,7 +71,7 @@ PY
   # Mutation runs test the embedded SQLite shape only: a PostgreSQL run doubles the time
   # and exercises no extra line of these modules.
   (cd "$work" && env -u TALENTMATCH_TEST_POSTGRES_URL -u TALENTMATCH_TEST_REDIS_URL \
-      PATH="$(dirname "$PYTHON"):$PATH" "$MUTMUT" run --max-children "${JOBS:-2}" >/dev/null 2>&1 || true)
+      PATH="$(dirname "$PYTHON"):$PATH" "$MUTMUT" run --max-children "${JOBS:-2}" > "$ROOT/mutants/$module.log" 2>&1 || true)
   (cd "$work" && "$MUTMUT" results --all true > "$ROOT/mutants/$module.txt" 2>&1 || true)
   : > "$ROOT/mutants/$module-survived.diff"
   for name in $(grep -E ': survived$' "$ROOT/mutants/$module.txt" | sed 's/: survived$//' | tr -d ' '); do

@@ -187,11 +187,11 @@ def _experience_key(entry: Any) -> tuple[str, ...]:
     )
 
 
-def _union(name: str, old: list[Any], new: list[Any]) -> list[Any]:
-    """Both arrivals' facts, the profile's first, each once."""
+def _union(name: str, new: list[Any], old: list[Any]) -> list[Any]:
+    """Both arrivals' facts, the newer arrival's first, each once."""
     key = _experience_key if name == "experience" else (lambda v: str(v).casefold())
     merged: dict[Any, Any] = {}
-    for value in [*(old or []), *(new or [])]:
+    for value in [*(new or []), *(old or [])]:
         merged.setdefault(key(value), value)
     return list(merged.values())
 
@@ -213,7 +213,7 @@ def _merge(target: Candidate, incoming: Candidate, key: DataKey) -> None:
     extracted = list(target.extracted_fields or [])
     for name in _LIST_FIELDS:
         if name in changes and not (resume_replaced and name in extracted):
-            changes[name] = _union(name, getattr(target, name), changes[name])
+            changes[name] = _union(name, changes[name], getattr(target, name))
     _apply(target, changes, key)
     if not resume_replaced:
         # Facts extracted from the profile's résumé are still in it, and still from there.
