@@ -26,7 +26,6 @@ _LABELS = (
     r"marital\s+status|married|children|ethnicity|race|nationality|hukou|place\s+of\s+origin|"
     r"native\s+place|health|height|weight|photo(?:graph)?"
 )
-_ZH_LABELS = _LABELS.split("|gender")[0]
 # "label: value" up to the next separator (newline, |, ；, ，, two spaces) or the next
 # "label:" of the same line ("性别：女 工作经验：5年" keeps the experience).
 _LABELLED = re.compile(
@@ -34,15 +33,27 @@ _LABELLED = re.compile(
     r"(?=\s{2,}|[\n|｜；;，,。]|\.\s|\s+[^\s:：|｜]{1,12}[:：]|$)"
 )
 # "label value" without a colon at the start of a line or cell ("年龄 30", "性别 女",
-# "Gender Female", "Date of birth 1990-05-02"): Chinese labels take any short value, English
-# ones only values of the attribute's own shape (an English heading is often a label word).
+# "Gender Female", "Date of birth 1990-05-02"): only values of the attribute's own shape, as
+# a line may start with a label word and go on with work ("健康 管理系统", "Race condition").
 _CELL_START = r"(?:^|(?<=[\n\t|｜]))[ \t]*"
 _SPACED = re.compile(
-    rf"(?im){_CELL_START}(?:(?:{_ZH_LABELS})[ \t]+[^\s|｜；;，,]{{1,20}}"
+    rf"(?im){_CELL_START}(?:"
+    r"性\s*别[ \t]+[男女]"
+    r"|年\s*龄[ \t]+\d{1,2}\s*(?:岁|周岁)?"
+    r"|(?:出生(?:年月|日期|年份)?|生\s*日)[ \t]+\d{4}[\d.\-/年月日]{0,8}"
+    r"|(?:出生地|籍\s*贯|户\s*[口籍](?:所在地|性质)?)[ \t]+[\u4e00-\u9fff]{2,8}(?=[ \t]*(?:[\n|｜；;，,]|$))"
+    r"|(?:婚姻(?:状况)?|婚\s*否|婚育(?:状况|情况)?|生育(?:状况|情况)?)[ \t]+"
+    r"(?:[已未]婚(?:[已未]育)?|[已未]育|离异|丧偶|是|否|无|有)"
+    r"|民\s*族[ \t]+[\u4e00-\u9fff]{1,4}(?=[ \t]*(?:[\n|｜；;，,]|$))"
+    r"|(?:身\s*高|体\s*重)[ \t]+\d{2,3}(?:\.\d)?\s*(?:cm|kg|公斤|厘米|斤)?"
+    r"|健康(?:状况)?[ \t]+(?:良好|健康|优|一般|好)"
+    r"|政治面貌[ \t]+(?:中共党员|预备党员|党员|共青团员|团员|群众)"
+    r"|(?:照\s*片|头\s*像)[ \t]+(?:见附件|附后|已附)"
     r"|(?:gender|sex)[ \t]+(?:male|female|m|f)\b"
     r"|(?:age|aged)[ \t]+\d{1,2}\b"
     r"|(?:date\s+of\s+birth|d\.?o\.?b\.?|birth\s*(?:date|day)|born)[ \t]+[\d./-]{4,10}"
-    r"|(?:marital\s+status|ethnicity|race|nationality|hukou|height|weight)[ \t]+[^\s|｜;,]{1,20}"
+    r"|marital\s+status[ \t]+(?:single|married|divorced|widowed)\b"
+    r"|(?:height|weight)[ \t]+\d{2,3}(?:\.\d)?\s*(?:cm|kg|lbs?)?"
     r")"
 )
 # A table cell that holds only a label: its value is the next cell (性别 | 女 | 出生年月 |

@@ -190,7 +190,9 @@ def test_neutralize_removes_each_layout_and_phrase(text: str, kept: str) -> None
 @pytest.mark.parametrize(
     "text",
     ["负责客户口碑管理，健康管理系统开发", "Health insurance products sales", "女装设计师",
-     "Skills: .NET, C#\n.NET developer", "2019.03 - 至今 腾讯 后端工程师", "single sign-on"],
+     "Skills: .NET, C#\n.NET developer", "2019.03 - 至今 腾讯 后端工程师", "single sign-on",
+     "健康 管理系统开发", "年龄 结构分析", "Race condition debugging", "Weight training coach",
+     "户口 迁移手续办理流程优化", "Age of Empires modding"],
 )  # fmt: skip
 def test_neutralize_keeps_work_that_only_looks_protected(text: str) -> None:
     assert neutralize(text) == text
