@@ -7,6 +7,10 @@ or looks. TalentMatch has no such fields; but résumés mention them ("性别：
 candidate's name, from every text that matching or semantic search reads, so two résumés
 that differ only there get the same vectors and the same scores (tests/matching/
 test_fairness.py swaps them and checks). ``blind_view`` hides them from people too.
+It reads every layout a résumé uses: table rows (性别 | 女 | 出生年月 | 1992.05), a table
+read a cell per line, labelled lines, and prose about family and childbearing (怀孕中,
+有两个孩子, "mother of two", "my husband"). ``protected_terms`` finds the same attributes in
+a search query, which candidate search drops (``matching.search``).
 """
 
 from __future__ import annotations
