@@ -5,7 +5,7 @@ screening on gender, age, marital or childbearing status, ethnicity, hukou/origi
 or looks. TalentMatch has no such fields; but résumés mention them ("性别：女", "1990年出生",
 "已婚已育", "she led…", "photo attached"). ``neutralize`` removes those mentions, and the
 candidate's name, from every text that matching or semantic search reads, so two résumés
-that differ only there get the same vectors and the same scores (tests/matching/
+that differ only there get the same vectors and the same scores (tests/representation/
 test_fairness.py swaps them and checks). ``blind_view`` hides them from people too.
 It reads every layout a résumé uses: table rows (性别 | 女 | 出生年月 | 1992.05), a table
 read a cell per line, labelled lines, and prose about family and childbearing (怀孕中,
