@@ -17,6 +17,7 @@ import numpy as np
 
 from core.domain import EducationLevel
 from core.errors import InvalidInput
+from representation.fairness import protected_terms
 from search_index.candidate_rerank import CandidateReranker, default_candidate_reranker
 from search_index.hybrid import HybridSearch
 from search_index.protocol import (
@@ -26,7 +27,7 @@ from search_index.protocol import (
     SearchQuery,
     SearchResult,
 )
-from search_index.query_syntax import QuerySyntaxError, parse_search
+from search_index.query_syntax import ParsedSearch, QuerySyntaxError, parse_search
 from search_index.query_understanding import parse_query, skills_in
 from search_index.rerank import SearchReranker, default_search_reranker
 from taxonomy.occupations import csco_coder, esco_coder
@@ -119,7 +120,9 @@ class SearchInput(Protocol):
 @dataclass(frozen=True)
 class SearchOutcome:
     result: SearchResult
-    interpreted: dict[str, list[str]]  # what was read out of the query, e.g. a city
+    # What was read out of the query, e.g. a city; for candidates also ``ignored_terms``,
+    # the protected terms dropped ({"term", "reason"} each).
+    interpreted: dict[str, list[Any]]
     # The words the query searches for (highlighted): without operators, exclusions and
     # field prefixes.
     searched: str = ""
@@ -181,21 +184,78 @@ def to_search_filters(f: FilterInput) -> SearchFilters:
     )
 
 
-def _search(
-    search: HybridSearch, encode_query: QueryEncoder, viewer_tenant: str, request: SearchInput,
-    only_ids: tuple[int, ...] | None, reranker: SearchReranker | CandidateReranker | None, *,
-    company_field: bool = True, occupation_coder: OccupationCoder | None = None,
-) -> SearchOutcome:  # fmt: skip
-    filters = replace(to_search_filters(request.filters), ids=only_ids)
-    text = request.query.strip()
+# What removing a term can leave of the query syntax, each removed until none is left: a
+# field prefix with nothing after it, an empty phrase or group, a lone minus, an operator
+# without a term on one side.
+_SYNTAX_LEFTOVERS = (
+    (re.compile(r"(?i)(?<![^\s(])(?:title|skill|company):(?=\s|\)|$)"), ""),
+    (re.compile(r'"\s*"'), " "),
+    (re.compile(r"(?<![^\s(])-(?=\s|\)|$)"), " "),
+    (re.compile(r"\(\s*\)"), " "),
+    (re.compile(r"^\s*(?:AND|OR)(?=\s|\(|$)|(?<=\()\s*(?:AND|OR)(?=\s|\(|\)|$)"), " "),
+    (re.compile(r"(?<![^\s)])(?:AND|OR|NOT)\s*(?=\)|$)"), " "),
+    (re.compile(r"(?<![^\s)])(AND|OR|NOT)\s+(?:AND|OR)(?=\s|\(|$)"), r" \1 "),
+    (re.compile(r"(?<![^\s)])NOT\s+(AND|OR)(?=\s|\(|$)"), r" \1 "),
+)
+
+
+def without_protected_terms(query: str) -> tuple[str, list[dict[str, str]]]:
+    """The query without its protected terms (sex, age, marital status, childbearing,
+    ethnicity, religion, hukou or origin, health), in words, phrases, fields and exclusions
+    alike, and the terms dropped: a candidate search never selects people on them."""
+    found = protected_terms(query)
+    if not found:
+        return query, []
+    kept, last = [], 0
+    for _, _, start, end in found:
+        kept.append(query[last:start])
+        kept.append(" ")
+        last = end
+    text = "".join(kept) + query[last:]
+    previous = None
+    while previous != text:
+        previous = text
+        for pattern, replacement in _SYNTAX_LEFTOVERS:
+            text = pattern.sub(replacement, text)
+    text = re.sub(r"\s+", " ", text).strip()
+    ignored = [{"term": term, "reason": reason} for term, reason, _, _ in found]
+    return text, list({(t["term"], t["reason"]): t for t in ignored}.values())
+
+
+def _parse(text: str, company_field: bool) -> ParsedSearch:
     try:
-        syntax = parse_search(text, company_field=company_field)
+        return parse_search(text, company_field=company_field)
     except QuerySyntaxError as exc:
         raise InvalidInput(
             f"query: {exc}",
             details=[{"field": "query", "message": exc.reason, "position": exc.position}],
         ) from exc
-    interpreted: dict[str, list[str]] = {}
+
+
+def _search(
+    search: HybridSearch, encode_query: QueryEncoder, viewer_tenant: str, request: SearchInput,
+    only_ids: tuple[int, ...] | None, reranker: SearchReranker | CandidateReranker | None, *,
+    company_field: bool = True, occupation_coder: OccupationCoder | None = None,
+    drop_protected: bool = False,
+) -> SearchOutcome:  # fmt: skip
+    filters = replace(to_search_filters(request.filters), ids=only_ids)
+    text = request.query.strip()
+    # Malformed syntax is reported at its position in the query as typed.
+    syntax = _parse(text, company_field)
+    interpreted: dict[str, list[Any]] = {}
+    if drop_protected:
+        text, ignored = without_protected_terms(text)
+        if ignored:
+            interpreted["ignored_terms"] = ignored
+            try:
+                syntax = parse_search(text, company_field=company_field)
+            except QuerySyntaxError:
+                # Syntax the removal broke in a way not foreseen: its words, without syntax.
+                text = re.sub(r'(?<![^\s(])(?:AND|OR|NOT)(?![^\s)])|[()"]', " ", text)
+                text = re.sub(r"(?i)(?<![^\s])(?:-|(?:title|skill|company):)", " ", text)
+                text = re.sub(r"\s+", " ", text).strip()
+                syntax = _parse(text, company_field)
+    typed = text  # what the query searches for, before places are read out of it
     if not syntax.plain:
         # Operators, phrases and fields go to keyword retrieval as a structure, exclusions
         # to both retrievers as a filter; the vector encodes the positive words only.
@@ -228,7 +288,7 @@ def _search(
             keyword_query=syntax.keyword if not syntax.plain else None,
         )
     )
-    searched = request.query if syntax.plain else syntax.positive_text
+    searched = typed if syntax.plain else syntax.positive_text
     return SearchOutcome(result=result, interpreted=interpreted, searched=searched)
 
 
@@ -251,9 +311,10 @@ def search_candidates(
 ) -> SearchOutcome:  # fmt: skip
     """Candidate search, re-ranked by best-section similarity, BM25 and skills with the
     weights fitted on the tuning half of the hand-written résumé set
-    (``search_index.candidate_rerank``). Encodes the query: call it from a worker thread."""
+    (``search_index.candidate_rerank``). Protected terms of the query are dropped and reported
+    (``interpreted.ignored_terms``). Encodes the query: call it from a worker thread."""
     if request.facets:
         raise InvalidInput("facets are counted for posting search only", field="facets")
     # Candidates have no company field: their employers are in the text.
     return _search(search, encode_query, viewer_tenant, request, None,
-                   default_candidate_reranker(), company_field=False)  # fmt: skip
+                   default_candidate_reranker(), company_field=False, drop_protected=True)  # fmt: skip

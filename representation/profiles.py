@@ -14,9 +14,10 @@ from taxonomy.skills import skill_vocabulary
 _EMBED_CHARS = 1200  # long tails add noise to an averaged sentence embedding
 # Bumped whenever the texts below change (2: protected attributes and contacts removed;
 # 3: every contact shape of core.contacts, and names however the résumé writes them, removed;
-# no name in candidate keyword texts; 4: candidates' section texts): an index built from older
-# texts is then rebuilt at start-up, not mixed with new vectors.
-PROFILE_TEXT_VERSION = 4
+# no name in candidate keyword texts; 4: candidates' section texts; 5: table cells, family and
+# childbearing prose removed): an index built from older texts is then rebuilt at start-up,
+# not mixed with new vectors.
+PROFILE_TEXT_VERSION = 5
 # A candidate's section texts (``CandidateProfile.section_texts``): at most this many, each
 # at most this long, so the index's memory per candidate stays bounded and each text stays
 # as short as the recruiter queries it is compared with.
@@ -148,7 +149,8 @@ class CandidateProfile:
         experience = candidate.experience or []
         titles = list(candidate.desired_titles or [])
         titles += [e.get("title") for e in experience[:3] if e.get("title")]
-        titles = [t for t in (strip_contacts(t).strip() for t in titles) if t]
+        # Titles feed the title factor and its vector, and explanations quote them.
+        titles = [t for t in (neutralize(strip_contacts(t)).strip() for t in titles) if t]
         # Protected attributes, contacts and the name (the field, and however the texts write
         # it) never reach a vector, the keyword index or a ranking signal.
         experience_text = summary = resume_text = ""

@@ -136,9 +136,15 @@ def _identity_keys(candidate: Candidate, key: DataKey) -> None:
         candidate.simhash_b2 = candidate.simhash_b3 = None
 
 
+def _comparable_name(name: str | None) -> str:
+    return "".join((name or "").split()).casefold()
+
+
 def _same_person(session: Session, incoming: Candidate) -> tuple[Candidate | None, str | None]:
     """An existing profile of the tenant for the same person: same email, same phone, or a
-    near-identical résumé."""
+    near-identical résumé under the same name. Résumé similarity alone is no identity:
+    generated and template résumés of different people differ in little but the name and
+    the title, so a differing or missing name on either side blocks that merge."""
     same_tenant = Candidate.tenant_id == incoming.tenant_id
     for key, column, value in (
         ("email", Candidate.email_key, incoming.email_key),
@@ -153,7 +159,8 @@ def _same_person(session: Session, incoming: Candidate) -> tuple[Candidate | Non
             )
             if match is not None:
                 return match, key
-    if incoming.simhash is not None:
+    name = _comparable_name(incoming.name)
+    if incoming.simhash is not None and name:
         rows = session.scalars(
             select(Candidate)
             .where(
@@ -164,22 +171,56 @@ def _same_person(session: Session, incoming: Candidate) -> tuple[Candidate | Non
             .limit(20)
         )
         for row in rows:
-            if row.simhash is not None and distance(row.simhash, incoming.simhash) <= 3:
+            if (
+                row.simhash is not None
+                and distance(row.simhash, incoming.simhash) <= 3
+                and _comparable_name(row.name) == name
+            ):
                 return row, "resume"
     return None, None
 
 
+def _experience_key(entry: Any) -> tuple[str, ...]:
+    if not isinstance(entry, dict):
+        return (str(entry),)
+    return tuple(
+        "".join(str(entry.get(part) or "").split()).casefold()
+        for part in ("title", "company", "start")
+    )
+
+
+def _union(name: str, new: list[Any], old: list[Any]) -> list[Any]:
+    """Both arrivals' facts, the newer arrival's first, each once."""
+    key = _experience_key if name == "experience" else (lambda v: str(v).casefold())
+    merged: dict[Any, Any] = {}
+    for value in [*(new or []), *(old or [])]:
+        merged.setdefault(key(value), value)
+    return list(merged.values())
+
+
 def _merge(target: Candidate, incoming: Candidate, key: DataKey) -> None:
-    """The newer arrival's non-empty fields win; everything else of the profile stays."""
+    """The newer arrival's non-empty fields win, except lists (skills, titles, experience,
+    languages, certificates): their facts are united, so an arrival with fewer facts (a CRM
+    record with two skills) never drops what another (a résumé with eight) brought.
+    Everything else of the profile stays; each arrival is a source."""
     changes = {
         name: getattr(incoming, name)
         for name in CANDIDATE_FIELDS
         if name not in ("external_id", "extraction")
         and getattr(incoming, name) not in (None, "", [], {})
     }
-    if "resume_text" in changes:  # the extraction belongs to the résumé it came from
+    resume_replaced = "resume_text" in changes
+    if resume_replaced:  # the extraction belongs to the résumé it came from
         changes["extraction"] = incoming.extraction
+    extracted = list(target.extracted_fields or [])
+    for name in _LIST_FIELDS:
+        if name in changes and not (resume_replaced and name in extracted):
+            changes[name] = _union(name, changes[name], getattr(target, name))
     _apply(target, changes, key)
+    if not resume_replaced:
+        # Facts extracted from the profile's résumé are still in it, and still from there.
+        kept = [f for f in extracted if f not in changes or f in _LIST_FIELDS]
+        target.extracted_fields = list(dict.fromkeys([*kept, *(target.extracted_fields or [])]))
 
 
 def upsert_candidate(

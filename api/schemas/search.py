@@ -109,6 +109,16 @@ class FacetValue(BaseModel):
     city: str | None = None
 
 
+class IgnoredTerm(BaseModel):
+    """A term of a candidate query that no search selects people on."""
+
+    term: str
+    reason: str = Field(
+        description="sex, age, marital_status, childbearing, ethnicity, religion, "
+        "hukou_or_origin or health"
+    )
+
+
 class SearchPage(BaseModel):
     """What every search answers besides its hits."""
 
@@ -118,7 +128,9 @@ class SearchPage(BaseModel):
     total_relation: Literal["eq", "gte"] = "eq"
     page: int
     page_size: int
-    interpreted: dict[str, list[str]] = {}
+    # What was read out of the query: "city" (names), and for candidates "ignored_terms",
+    # the protected terms dropped from it.
+    interpreted: dict[str, list[str] | list[IgnoredTerm]] = {}
 
 
 class JobSearchResponse(SearchPage):

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Mutation testing (mutmut) of the modules whose tests must be able to fail: scoring,
+# fairness, the ranker, privacy and outbox sync. Not part of CI's default run: a module
+# takes minutes to an hour on two cores.
+#
+#   scripts/mutation.sh fairness            # one module (scoring, fairness, ranker, privacy, sync)
+#   scripts/mutation.sh fairness privacy    # several, one after the other
+#
+# Each module runs in a scratch copy of the working tree whose [tool.mutmut] names that
+# module and the tests that cover it (mutmut reads one configuration per project), so runs
+# of different modules neither share nor overwrite state. Results: mutants/<module>.txt
+# (every mutant and its status), mutants/<module>-survived.diff (each survivor's diff) and
+# mutants/<module>.log (mutmut's own output).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+[ -x "$PYTHON" ] || PYTHON=python
+MUTMUT=${MUTMUT:-$(dirname "$PYTHON")/mutmut}
+[ -x "$MUTMUT" ] || MUTMUT=mutmut
+
+# module → files to mutate; test files that cover them; a pytest -k selection of those
+# (fast tests only where the slow ones add no line: the counterfactual API test of fairness)
+declare -A FILES=(
+  [scoring]="matching/scoring.py"
+  [fairness]="representation/fairness.py"
+  [ranker]="matching/ranker.py"
+  [privacy]="store/privacy.py store/pii.py"
+  [sync]="search_index/sync.py"
+)
+declare -A TESTS=(
+  [scoring]="tests/matching/test_scoring.py"
+  [fairness]="tests/representation/test_fairness.py tests/core/test_contacts.py"
+  [ranker]="tests/matching/test_scoring.py tests/search_index/test_rerank.py"
+  [privacy]="tests/store/test_pii_masking.py tests/api/test_privacy.py tests/core/test_contacts.py"
+  [sync]="tests/search_index/test_outbox_recovery.py tests/processes/test_outbox_claims.py tests/search_index/test_consistency_marker.py"
+)
+
+declare -A SELECT=(
+  [fairness]="not swapping"
+)
+
+[ $# -gt 0 ] || { echo "usage: $0 {scoring|fairness|ranker|privacy|sync}..." >&2; exit 2; }
+mkdir -p "$ROOT/mutants"
+for module in "$@"; do
+  [ -n "${FILES[$module]:-}" ] || { echo "unknown module: $module" >&2; exit 2; }
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  # The tracked and new files of the working tree, without build output or data dirs.
+  git ls-files -co --exclude-standard -z | grep -zv '^mutants/' | xargs -0 cp --parents -t "$work"
+  "$PYTHON" - "$work/pyproject.toml" "${FILES[$module]}" "${TESTS[$module]}" "${SELECT[$module]:-}" <<'PY'
+import re, sys
+path, files, tests, select = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4]
+text = open(path).read()
+tests += ["-k", select] if select else []
+packages = ["api", "bench", "cli", "core", "ingestion", "matching", "representation",
+            "search_index", "store", "taxonomy", "widget"]
+block = (
+    "[tool.mutmut]\n"
+    f"source_paths = {packages!r}\n"
+    f"only_mutate = {files!r}\n"
+    f"pytest_add_cli_args_test_selection = {tests!r}\n"
+    "pytest_add_cli_args = ['-p', 'no:cacheprovider', '-x', '-q']\n"
+    "mutate_only_covered_lines = true\n"
+    "use_git_change_detection = false\n"
+).replace('"', "'")
+text = re.sub(r"(?ms)^\[tool\.mutmut\].*?(?=^\[|\Z)", "", text) + "\n" + block
+open(path, "w").write(text)
+PY
+  echo "== $module: ${FILES[$module]} against ${TESTS[$module]}"
+  # Mutation runs test the embedded SQLite shape only: a PostgreSQL run doubles the time
+  # and exercises no extra line of these modules.
+  (cd "$work" && env -u TALENTMATCH_TEST_POSTGRES_URL -u TALENTMATCH_TEST_REDIS_URL \
+      PATH="$(dirname "$PYTHON"):$PATH" "$MUTMUT" run --max-children "${JOBS:-2}" > "$ROOT/mutants/$module.log" 2>&1 || true)
+  (cd "$work" && "$MUTMUT" results --all true > "$ROOT/mutants/$module.txt" 2>&1 || true)
+  : > "$ROOT/mutants/$module-survived.diff"
+  for name in $(grep -E ': survived$' "$ROOT/mutants/$module.txt" | sed 's/: survived$//' | tr -d ' '); do
+    (cd "$work" && "$MUTMUT" show "$name" >> "$ROOT/mutants/$module-survived.diff" 2>&1 || true)
+  done
+  killed=$(grep -c ': killed$' "$ROOT/mutants/$module.txt" || true)
+  survived=$(grep -c ': survived$' "$ROOT/mutants/$module.txt" || true)
+  echo "   killed $killed, survived $survived (mutants/$module.txt)"
+  rm -rf "$work"
+  trap - EXIT
+done
