@@ -40,6 +40,11 @@ JOB_FIELDS = (
 )  # fmt: skip
 
 
+def job_fields(job: Job) -> dict[str, Any]:
+    """A stored posting's input fields (what a partial update starts from)."""
+    return {name: getattr(job, name) for name in JOB_FIELDS}
+
+
 def _apply(job: Job, fields: dict[str, Any]) -> None:
     for name, value in fields.items():
         setattr(job, name, value)
