@@ -55,6 +55,9 @@ from api.schemas.matches import (
     MatchFields,
     SkillEvidenceRead,
 )
+from api.schemas.occupations import (
+    OccupationGroupRead,
+)
 from api.schemas.search import (
     CandidateHit,
     CandidateSearchResponse,
@@ -143,6 +146,7 @@ __all__ = [
     "Money",
     "NoControlCharacters",
     "NumberRange",
+    "OccupationGroupRead",
     "PathId",
     "QueryId",
     "Retrieval",
