@@ -86,6 +86,19 @@ class ApiKey(Base):
     replaced_by: Mapped[str | None] = mapped_column(String(32))
 
 
+class JobLshBucket(Base):
+    """One LSH band bucket of a posting's MinHash: postings sharing a bucket are compared.
+    The index lives in the database, so every process sees the same one and a lookup costs
+    an index probe per band however many postings there are."""
+
+    __tablename__ = "job_lsh_buckets"
+
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
@@ -130,6 +143,9 @@ class Job(Base):
     simhash_b2: Mapped[int | None] = mapped_column(Integer, index=True)
     simhash_b3: Mapped[int | None] = mapped_column(Integer, index=True)
     duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The MinHash signature of the posting's normalized text (core/fingerprints.py), 128
+    # little-endian uint32; its LSH buckets are rows of ``job_lsh_buckets``.
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
