@@ -222,9 +222,9 @@ def render_titles() -> list[str]:
         "| confidence given | titles | share right |",
         "|---|---|---|",
     ]
-    steps = calibrate(write=False)
+    csco_steps = fit_calibration([p for fold, p in held_out if fold < 3])
     reporting = [p for fold, p in held_out if fold >= 3]
-    for confidence, count, share in reliability_table(reporting, steps["csco"]):
+    for confidence, count, share in reliability_table(reporting, csco_steps):
         lines.append(f"| {confidence:.3f} | {count} | {share:.3f} |")
     lines += ["", "## English job title → ISCO-08 unit group", ""]
     lines += [
@@ -254,9 +254,8 @@ def render_titles() -> list[str]:
     )
     lines += ["", "Reliability of the confidence on the reporting half:", ""]
     lines += ["| confidence given | titles | share right |", "|---|---|---|"]
-    for confidence, count, share in reliability_table(
-        english_predictions("reporting"), steps["isco"]
-    ):
+    isco_steps = fit_calibration(english_predictions("dev"), 4)
+    for confidence, count, share in reliability_table(english_predictions("reporting"), isco_steps):
         lines.append(f"| {confidence:.3f} | {count} | {share:.3f} |")
     misses = [p for p in english_predictions("reporting") if not p.right]
     lines += ["", "Reporting-half misses: " + "; ".join(
