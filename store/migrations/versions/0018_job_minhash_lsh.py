@@ -7,8 +7,8 @@ Create Date: 2026-12-01
 Postings are grouped as near-duplicates by the MinHash (datasketch) of their normalized
 text: each posting's signature is stored with it, and its LSH band buckets are rows of
 ``job_lsh_buckets``, so finding the candidates of a new posting is an index probe per band.
-Postings stored before this revision have no buckets: ``talentmatch`` regroups nothing by
-itself; a posting is bucketed when it is next written.
+Postings stored before this revision get a signature and buckets when they are next written;
+until then a new repost is not compared with them (this revision backfills nothing).
 """
 
 from __future__ import annotations
