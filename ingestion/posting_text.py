@@ -4,6 +4,7 @@ the text states is returned, with the span it came from and a confidence."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -86,9 +87,14 @@ def _title_from_first_line(text: str) -> Extracted | None:
 
 
 def extract_from_posting(
-    text: str, *, rates_to_cny: dict[str, float] | None = None
+    text: str,
+    *,
+    rates_to_cny: dict[str, float] | None = None,
+    places: bool = True,
+    skills: bool = True,
 ) -> ResumeExtraction:
-    """Every posting field the text reveals (see the module docstring)."""
+    """Every posting field the text reveals (see the module docstring). ``places`` and
+    ``skills`` False skip the two costliest searches (when the caller gave those fields)."""
     result = ResumeExtraction()
     title = _first(_TITLE_RE, text, 0.9)
     if title is None:
@@ -98,8 +104,10 @@ def extract_from_posting(
     company = _first(_COMPANY_RE, text, 0.9)
     if company:
         result.fields["company"] = company
-    place_source = _first(_PLACE_RE, text, 0.9)
-    place = normalize_place_text(str(place_source.value) if place_source else text)
+    place_source = _first(_PLACE_RE, text, 0.9) if places else None
+    place = normalize_place_text(
+        str(place_source.value) if place_source else text if places else ""
+    )
     if place.city_code is not None:
         span = (place_source.start, place_source.end) if place_source else (0, 0)
         confidence = 0.9 if place_source else 0.6
@@ -116,16 +124,13 @@ def extract_from_posting(
             )
     required: list[tuple[str, int, int]] = []
     preferred: list[tuple[str, int, int]] = []
-    seen: set[str] = set()
-    # Sentences: Chinese punctuation, line breaks, and English full stops.
-    offset = 0
-    for sentence in re.split(r"([\n。；;]|(?<=[A-Za-z0-9)])[.!?]\s+)", text):
-        target = preferred if _PREFERRED.search(sentence) else required
-        for skill, start, end in skill_vocabulary().find_in_text(sentence):
-            if skill.id not in seen:
-                seen.add(skill.id)
-                target.append((skill.id, offset + start, offset + end))
-        offset += len(sentence)
+    # Sentences: Chinese punctuation, line breaks, and English full stops; a skill is
+    # preferred when the sentence of its first mention says so.
+    ends = [m.end() for m in re.finditer(r"[\n。；;]|(?<=[A-Za-z0-9)])[.!?]\s+", text)]
+    for skill, start, end in skill_vocabulary().find_in_text(text) if skills else []:
+        at = bisect.bisect_right(ends, start)
+        sentence = text[ends[at - 1] if at else 0 : ends[at] if at < len(ends) else len(text)]
+        (preferred if _PREFERRED.search(sentence) else required).append((skill.id, start, end))
     vocabulary = skill_vocabulary()
     for name, found, confidence in (("required_skills", required, 0.75),
                                     ("preferred_skills", preferred, 0.7)):  # fmt: skip
@@ -250,7 +255,14 @@ def with_posting_extraction(
             out["extraction"] = kept or None
         return out
     description = fields.get("description") or ""
-    extraction = extract_from_posting(description, rates_to_cny=rates_to_cny)
+    stated_by_caller = {n for n in given if not _empty(fields.get(n))}
+    extraction = extract_from_posting(
+        description,
+        rates_to_cny=rates_to_cny,
+        places=current is not None or not {"city", "district"} <= stated_by_caller,
+        skills=current is not None
+        or not {"required_skills", "preferred_skills"} <= stated_by_caller,
+    )
     if "language" not in extraction.fields and fields.get("title"):
         language = detect_language(str(fields["title"]))
         if language is not None:
