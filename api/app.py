@@ -31,6 +31,7 @@ from api.routers import (
 )
 from api.runtime import Runtime
 from api.url_guard import ControlCharactersInUrl
+from api.views import ResponseLanguage
 from core.encoder import Encoder
 from core.settings import Settings
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         upload_max_bytes=settings.uploads.max_request_bytes,
     )
     app.add_middleware(ControlCharactersInUrl)
+    app.add_middleware(ResponseLanguage)
     app.middleware("http")(cors_middleware)
     app.add_middleware(UnhandledErrors)  # the outermost but one: it sees every error
     # Outside UnhandledErrors, so its 500s carry the request id and are logged and counted.

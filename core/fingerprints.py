@@ -1,5 +1,6 @@
 """Fingerprints of texts: content hashes (the embedding cache's keys) and, for
-near-duplicate detection, 64-bit SimHash over normalized text shingles.
+near-duplicate detection, 64-bit SimHash over normalized text shingles (candidates) and
+MinHash LSH (postings, below).
 
 Postings reposted by several agencies or boards differ by a company suffix, a reordered
 benefit list or a tweaked salary; their SimHashes differ in a few bits. Four 16-bit bands
@@ -18,6 +19,7 @@ import zlib
 from collections import Counter
 
 import numpy as np
+from datasketch import MinHash
 
 from core.contacts import remove_contacts
 
@@ -104,3 +106,112 @@ def without_contacts(text: str) -> str:
 def content_hash(text: str) -> str:
     """The key of a text in the embedding cache (and of what erasure removes from it)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# Postings: MinHash over character shingles of the normalized text, LSH bands for candidates.
+# Reposts by other agencies renumber lists (1. / 一、 / ①), swap bracket styles (【】「」),
+# reflow whitespace, reorder title words and shorten the company name; normalization takes
+# all of that away before shingling. The threshold and shingle size were chosen on the dev
+# half of bench/data/duplicates/ (bench/dedup_eval.py).
+MINHASH_PERMUTATIONS = 128
+SHINGLE_SIZE = 4
+DUPLICATE_THRESHOLD = 0.65
+# P(candidate) = 1 - (1 - s^4)^32: 0.998 at s = 0.65, 0.89 at 0.5, 0.23 at 0.3, 0.05 at 0.2.
+LSH_BANDS, LSH_ROWS = 32, 4
+_NUMBERING = re.compile(
+    r"(?m)^\s*(?:\d{1,2}\s*[.、．)）]|[（(]\s*\d{1,2}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．]|"
+    r"[①-⑳]|[-*•·●▪■◆]\s)"
+)
+_SENIORITY = re.compile(r"高级|资深|初级|中级|\b(?:senior|sr|junior|jr)\b\.?", re.IGNORECASE)
+_TITLE_REMARK = re.compile(r"[（(【\[「『][^）)】\]」』]*[）)】\]」』]")
+
+
+def normalize_posting_text(text: str) -> str:
+    """A posting's text with list numbering, brackets, punctuation, whitespace and
+    reposting noise words removed (NFKC, lower-case)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _NUMBERING.sub("", text)
+    return normalize_text(text)
+
+
+def title_words(title: str, *, remarks: bool = False) -> frozenset[str]:
+    """A title as a set of words, order-free: Latin words whole, Chinese by character,
+    without seniority, reposting noise and (unless ``remarks``) bracketed remarks
+    ("高级Java开发工程师（跨境电商）" and "Java高级开发工程师" are one title)."""
+    text = unicodedata.normalize("NFKC", title).lower()
+    if not remarks:
+        text = _TITLE_REMARK.sub(" ", text)
+    text = _SENIORITY.sub(" ", text)
+    text = _NOISE.sub(" ", text)
+    return frozenset(re.findall(r"[a-z0-9+#]+|[\u4e00-\u9fff]", text))
+
+
+def same_title(a: str, b: str) -> bool:
+    """Titles of one job: the same words in any order, or one adding a word or two; or,
+    bracketed remarks included, one's words all in the other ("ICU护士" and
+    "重症监护室（ICU）护士"; not "Java…（跨境电商）" and "Python…（跨境电商）")."""
+    wa, wb = title_words(a), title_words(b)
+    if (
+        wa
+        and wb
+        and (len(wa & wb) / len(wa | wb) >= 0.75 or (wa <= wb or wb <= wa) and len(wa ^ wb) <= 2)
+    ):
+        return True
+    wa, wb = title_words(a, remarks=True), title_words(b, remarks=True)
+    return bool(wa and wb) and (wa <= wb or wb <= wa)
+
+
+# Texts this alike are one posting whatever its title adds or abbreviates ("RN ICU" for
+# "Registered Nurse - ICU"), as long as the titles share a word and the cities agree.
+_SAME_TEXT = 0.9
+
+
+def posting_minhash(title: str, city: str | None, description: str) -> np.ndarray:
+    """The MinHash signature (``MINHASH_PERMUTATIONS`` uint32) of a posting's normalized
+    description, with its city (the title is compared on its own, order-free)."""
+    normalized = normalize_posting_text(f"{city or ''}\n{description or title}")
+    size = SHINGLE_SIZE
+    shingles = {normalized[i : i + size] for i in range(max(1, len(normalized) - size + 1))}
+    signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
+    signature.update_batch([s.encode("utf-8") for s in shingles if s])
+    return signature.hashvalues.astype(np.uint32)
+
+
+def minhash_bytes(signature: np.ndarray) -> bytes:
+    return signature.astype("<u4").tobytes()
+
+
+def minhash_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<u4")
+
+
+def lsh_buckets(signature: np.ndarray) -> list[int]:
+    """One bucket key per LSH band (a signed 63-bit int: band number and the band's rows)."""
+    keys = []
+    for band in range(LSH_BANDS):
+        rows = signature[band * LSH_ROWS : (band + 1) * LSH_ROWS].astype("<u4").tobytes()
+        digest = hashlib.blake2b(bytes([band]) + rows, digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "little") >> 1)
+    return keys
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of equal MinHash values: an unbiased estimate of shingle-set Jaccard."""
+    return float(np.mean(a == b))
+
+
+def same_posting_by_minhash(
+    a_title: str, a_city_code: int | None, a_signature: np.ndarray,
+    b_title: str, b_city_code: int | None, b_signature: np.ndarray,
+    *, threshold: float = DUPLICATE_THRESHOLD,
+) -> bool:  # fmt: skip
+    """Near-duplicate postings: similar texts, the same city where both name one, and the
+    same title words. Same company, another role or another city: never a duplicate."""
+    if a_city_code is not None and b_city_code is not None and a_city_code != b_city_code:
+        return False
+    similarity = estimated_jaccard(a_signature, b_signature)
+    if similarity >= _SAME_TEXT and title_words(a_title, remarks=True) & title_words(
+        b_title, remarks=True
+    ):
+        return True
+    return similarity >= threshold and same_title(a_title, b_title)

@@ -32,6 +32,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError,
 from core.domain import EntityKind
 from core.errors import Conflict, InvalidInput, NoncompliantPosting, NotFound
 from ingestion.intake import store_document
+from ingestion.posting_text import with_posting_extraction
 from ingestion.readers import FileRejected, ReaderLimits
 from ingestion.records import CandidateCreate, JobCreate
 from ingestion.resume_text import with_resume_extraction
@@ -316,11 +317,15 @@ def _validated_fields(entity: EntityKind, record: Record) -> dict[str, Any]:
     assert record.fields is not None
     schema = CandidateCreate if entity is EntityKind.CANDIDATE else JobCreate
     try:
-        valid = schema.model_validate(record.fields).model_dump()
+        model = schema.model_validate(record.fields)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ())) or None
         raise InvalidInput(str(first.get("msg")), field=field) from exc
+    valid = model.model_dump()
+    if entity is EntityKind.JOB:
+        # The same intake as the API and file uploads: the description fills what is missing.
+        valid = with_posting_extraction(valid, given=model.model_fields_set)
     if not valid.get("external_id"):
         valid["external_id"] = _external_id(record.fields)
     return valid

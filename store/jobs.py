@@ -13,16 +13,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from core.compliance import UNLAWFUL, check_posting, status_of
 from core.domain import EntityKind
 from core.errors import Forbidden, NoncompliantPosting, NotFound
-from core.fingerprints import bands, posting_fingerprint_text, same_posting, simhash
+from core.fingerprints import (
+    lsh_buckets,
+    minhash_bytes,
+    minhash_from_bytes,
+    posting_minhash,
+    same_posting_by_minhash,
+)
 from store.external_ids import ensure_external_id_free, find_by_external_ids
 from store.files import delete_files_of
-from store.models import Fair, FairPosting, Job, Tenant, utcnow
+from store.models import Fair, FairPosting, Job, JobLshBucket, Tenant, utcnow
 from store.normalize import (
     check_salary_range,
     clean_list,
@@ -39,6 +45,11 @@ JOB_FIELDS = (
     "min_years_experience", "education", "language", "private", "posted_at", "salary_months",
     "benefits", "extraction", "headcount", "valid_through",
 )  # fmt: skip
+
+
+def job_fields(job: Job) -> dict[str, Any]:
+    """A stored posting's input fields (what a partial update starts from)."""
+    return {name: getattr(job, name) for name in JOB_FIELDS}
 
 
 def _apply(job: Job, fields: dict[str, Any]) -> None:
@@ -97,73 +108,67 @@ def review_state(flags: list[dict[str, Any]]) -> str | None:
     return "reviewed" if all(f.get("review") for f in flags) else "pending"
 
 
-# Postings sharing a SimHash band with any of a chunk of postings, visible to their tenant.
-# Built once: compiling this select for every chunk cost more than running it.
-_SHARING_A_BAND = (
-    select(Job.id, Job.title, Job.city_code, Job.simhash, Job.duplicate_of,
-           Job.simhash_b0, Job.simhash_b1, Job.simhash_b2, Job.simhash_b3)
-    .where(
-        or_(
-            Job.simhash_b0.in_(bindparam("b0", expanding=True)),
-            Job.simhash_b1.in_(bindparam("b1", expanding=True)),
-            Job.simhash_b2.in_(bindparam("b2", expanding=True)),
-            Job.simhash_b3.in_(bindparam("b3", expanding=True)),
-        ),
-        or_(Job.private.is_(False), Job.tenant_id == bindparam("tenant_id")),
-    )
-    .order_by(Job.id)
-)  # fmt: skip
 # Duplicate grouping looks up this many postings at once, and compares each posting with
-# at most this many band-sharing postings (the earliest ones).
+# at most this many bucket-sharing postings (the earliest ones).
 _GROUPING_CHUNK = 100
-_MAX_BAND_CANDIDATES = 50
+_MAX_BUCKET_CANDIDATES = 200
 
 
-def _fingerprint(job: Job) -> None:
-    text = posting_fingerprint_text(job.title, job.company, job.city, job.description or "")
-    job.simhash = simhash(text)
-    job.simhash_b0, job.simhash_b1, job.simhash_b2, job.simhash_b3 = bands(job.simhash)
+def _fingerprint(job: Job) -> list[int]:
+    """Store the posting's MinHash; returns its LSH buckets."""
+    signature = posting_minhash(job.title, job.city, job.description or "")
+    job.minhash = minhash_bytes(signature)
+    return lsh_buckets(signature)
 
 
-def _group_duplicates(session: Session, tenant_id: str, jobs: list[Job]) -> None:
+def _replace_buckets(session: Session, buckets: dict[int, list[int]]) -> None:
+    """Each (flushed) posting's LSH buckets, replacing the ones of its previous text."""
+    if not buckets:
+        return
+    session.execute(delete(JobLshBucket).where(JobLshBucket.job_id.in_(sorted(buckets))))
+    rows = [{"bucket": k, "job_id": job_id} for job_id, keys in buckets.items() for k in set(keys)]
+    session.execute(insert(JobLshBucket), rows)
+
+
+def _group_duplicates(
+    session: Session, tenant_id: str, jobs: list[Job], buckets: dict[int, list[int]]
+) -> None:
     """Set ``duplicate_of`` of each (flushed) posting of one tenant: the group (earliest
     posting) it near-duplicates, among postings it may be grouped with (public ones of any
-    tenant, private ones of its own). Postings of the same call are grouped in order, each
-    with the ones before it, never with a later one."""
+    tenant, private ones of its own). Candidates share an LSH bucket (an indexed lookup per
+    band, so the cost does not grow with the number of postings); they are confirmed by
+    their estimated Jaccard, city and title words. Postings of the same call are grouped in
+    order, each with the ones before it, never with a later one."""
     position = {job.id: i for i, job in enumerate(jobs)}
     for start in range(0, len(jobs), _GROUPING_CHUNK):
         chunk = jobs[start : start + _GROUPING_CHUNK]
-        by_band: dict[tuple[int, int | None], list[Any]] = {}
+        wanted = sorted({k for job in chunk for k in buckets[job.id]})
         with session.no_autoflush:
             rows = session.execute(
-                _SHARING_A_BAND,
-                {
-                    f"b{b}": sorted({getattr(job, f"simhash_b{b}") for job in chunk})
-                    for b in range(4)
-                }
-                | {"tenant_id": tenant_id},
-            ).all()
+                select(JobLshBucket.bucket, Job.id, Job.title, Job.city_code, Job.minhash,
+                       Job.duplicate_of)
+                .join(Job, Job.id == JobLshBucket.job_id)
+                .where(JobLshBucket.bucket.in_(wanted),
+                       or_(Job.private.is_(False), Job.tenant_id == tenant_id))
+                .order_by(Job.id)
+            ).all()  # fmt: skip
+        by_bucket: dict[int, list[Any]] = {}
         for row in rows:
-            for b, value in enumerate(row[5:]):
-                by_band.setdefault((b, value), []).append(row)
+            by_bucket.setdefault(row.bucket, []).append(row)
         for i, job in enumerate(chunk, start=start):
             job.duplicate_of = None
-            seen: set[int] = set()
-            candidates = []
-            for b in range(4):
-                for row in by_band.get((b, getattr(job, f"simhash_b{b}")), []):
-                    if row.id not in seen and row.id != job.id and position.get(row.id, -1) < i:
-                        seen.add(row.id)
-                        candidates.append(row)
-            for row in sorted(candidates, key=lambda r: r.id)[:_MAX_BAND_CANDIDATES]:
-                if row.simhash is not None and same_posting(
-                    job.title,
-                    job.city_code,
-                    job.simhash or 0,
-                    row.title,
-                    row.city_code,
-                    row.simhash,
-                ):
+            seen: dict[int, Any] = {}
+            for key in buckets[job.id]:
+                for row in by_bucket.get(key, []):
+                    if row.id != job.id and position.get(row.id, -1) < i:
+                        seen.setdefault(row.id, row)
+            signature = minhash_from_bytes(job.minhash or b"")
+            for row_id in sorted(seen)[:_MAX_BUCKET_CANDIDATES]:
+                row = seen[row_id]
+                if row.minhash and same_posting_by_minhash(
+                    job.title, job.city_code, signature,
+                    row.title, row.city_code, minhash_from_bytes(row.minhash),
+                ):  # fmt: skip
                     # A posting of this call: its group as decided a moment ago.
                     group = (
                         jobs[position[row.id]].duplicate_of
@@ -209,11 +214,15 @@ def upsert_jobs(
         complete.update(fields)
         _apply(job, complete)
         _check_compliance(session, job)
-        _fingerprint(job)
         results.append((job, created))
-    session.flush()
     unique = list({id(job): job for job, _ in results}.values())
-    _group_duplicates(session, tenant_id, unique)
+    keys = {id(job): _fingerprint(job) for job in unique}
+    session.flush()
+    buckets = {job.id: keys[id(job)] for job in unique}
+    # Candidates are looked up before this call's buckets are written: a posting of the
+    # call is compared with earlier ones of the call through ``position`` instead.
+    _group_duplicates(session, tenant_id, unique, buckets)
+    _replace_buckets(session, buckets)
     for job in unique:
         record_change(session, EntityKind.JOB, job.id)
     return results
@@ -300,9 +309,10 @@ def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
         ensure_external_id_free(session, job, changes["external_id"])
     _apply(job, changes)
     _check_compliance(session, job)
-    _fingerprint(job)
+    keys = _fingerprint(job)
     session.flush()
-    _group_duplicates(session, job.tenant_id, [job])
+    _group_duplicates(session, job.tenant_id, [job], {job.id: keys})
+    _replace_buckets(session, {job.id: keys})
     record_change(session, EntityKind.JOB, job.id)
     return job
 

@@ -97,6 +97,19 @@ class ApiKey(Base):
     replaced_by: Mapped[str | None] = mapped_column(String(32))
 
 
+class JobLshBucket(Base):
+    """One LSH band bucket of a posting's MinHash: postings sharing a bucket are compared.
+    The index lives in the database, so every process sees the same one and a lookup costs
+    an index probe per band however many postings there are."""
+
+    __tablename__ = "job_lsh_buckets"
+
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
@@ -153,6 +166,9 @@ class Job(Base):
     compliance_review: Mapped[str | None] = mapped_column(String(16), index=True)
     # No Python-side default: inserts written against an older schema must not name it.
     compliance_flags: Mapped[list[Any]] = mapped_column(JSON, server_default="[]")
+    # The MinHash signature of the posting's normalized text (core/fingerprints.py), 128
+    # little-endian uint32; its LSH buckets are rows of ``job_lsh_buckets``.
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Positions to fill (招聘人数): market statistics sum it as demand.
     headcount: Mapped[int] = mapped_column(Integer, server_default="1")

@@ -7,15 +7,18 @@ and aliases: an exact alias wins; otherwise a character n-gram TF-IDF cosine pic
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import sparse
 
 from taxonomy.regions import region_directory
 
@@ -27,7 +30,8 @@ if TYPE_CHECKING:
 class OccupationMatch:
     code: str
     name: str
-    confidence: float
+    confidence: float  # calibrated: the share of held-out titles so scored coded right
+    score: float = 0.0  # the raw score the confidence comes from
 
 
 @dataclass(frozen=True)
@@ -44,32 +48,120 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NOISE = re.compile(
     r"(?:急招|直招|诚聘|高薪|包吃住|包食宿|包住|五险一金|六险一金|五险|双休|单休|大小周|不加班|朝九晚[五六]|早九晚[五六]|"
     r"月入过万|月薪过万|过万|日结|周结|无责底薪|底薪|提成|\+|接受小白|可小白|无经验|可实习|实习生|应届生|长期|兼职|全职|"
-    r"包培训|带薪培训|有住宿|提供住宿|就近分配|就近安排|坐班|高提成|晋升空间大|轻松|稳定|急聘|诚招)"
+    r"包培训|带薪培训|有住宿|提供住宿|就近分配|就近安排|坐班|高提成|晋升空间大|轻松|稳定|急聘|诚招|招募|数名|若干|"
+    r"热招|火热招聘|高薪诚聘|名企|大专以上|本科以上)"
 )
-_BRACKETS = re.compile(r"[（(【\[<《][^）)】\]>》]*[）)】\]>》]")
-_DIGITS = re.compile(r"[0-9０-９.]+\s*[kKwW万千元]?[+]?(?:/[天月时年])?")
+# Seniority is not the occupation: 高级/资深 Java开发工程师 is a Java开发工程师.
+_SENIORITY_ZH = re.compile(r"高级|资深|初级|中级|助理级|见习|实习")
+_BRACKETS = re.compile(r"[（(【\[<《「『][^）)】\]>》」』]*[）)】\]>》」』]")
+# Pay in a title: "月薪8千-1.2万", "8-12K", "6000元", "170/天", "2W".
+_PAY = re.compile(
+    r"(?:月薪|年薪|薪资|薪酬|工资|综合|待遇)?\s*[0-9０-９.]+\s*[kKwW万千元]?\s*"
+    r"(?:[-~～—至到]\s*[0-9０-９.]+\s*[kKwW万千元]?)?\s*[+]?(?:\s*/\s*[天月时年日])?(?:起|以上)?"
+)
 _LATIN_CODES = re.compile(r"\b[A-Z]{1,3}\d{3,}\b")
+
+# English titles: seniority and level words, work arrangements, urgency; abbreviations
+# recruiters use, spelled out as the taxonomy's labels spell them.
+_SENIORITY_EN = re.compile(
+    r"\b(?:senior|sr|snr|junior|jr|lead|principal|staff|chief(?= engineer)|mid[- ]?level|"
+    r"entry[- ]level|experienced|graduate|trainee|i{1,3}|iv|[1-4])\b\.?",
+    re.I,
+)
+_ARRANGEMENT_EN = re.compile(
+    r"\b(?:remote|hybrid|on[- ]?site|urgent(?:ly)?|hiring|immediate start|full[- ]time|"
+    r"part[- ]time|contract|temporary|temp|permanent|night shift|day shift|weekend|m/f/d|"
+    r"f/m/d|w/m/d|h/f|now|asap|new)\b",
+    re.I,
+)
+_EN_PAY = re.compile(
+    r"[$£€¥]\s?\d[\d,.]*\s?[kK]?(?:\s?[-–]\s?[$£€¥]?\d[\d,.]*\s?[kK]?)?(?:\s?/\s?\w+)?"
+)
+_ABBREVIATIONS = {
+    "rn": "registered nurse", "lpn": "licensed practical nurse", "lvn": "licensed practical nurse",
+    "cna": "nursing assistant", "np": "nurse practitioner", "swe": "software engineer",
+    "sde": "software engineer", "sre": "site reliability engineer", "ml": "machine learning",
+    "ai": "artificial intelligence", "qa": "quality assurance", "hr": "human resources",
+    "hrbp": "human resources business partner", "ux": "user experience", "ui": "user interface",
+    "pm": "project manager", "mgr": "manager", "eng": "engineer", "engr": "engineer",
+    "asst": "assistant", "admin": "administrator", "exec": "executive", "rep": "representative",
+    "coord": "coordinator", "tech": "technician", "cdl": "truck driver", "hvac": "hvac",
+    "it": "information technology", "bdr": "business development representative",
+    "sdr": "sales development representative", "csr": "customer service representative",
+    "cpa": "certified public accountant", "dba": "database administrator",
+    "vp": "vice president", "ceo": "chief executive officer", "cfo": "chief financial officer",
+    "cto": "chief technology officer", "gm": "general manager", "ops": "operations",
+    "dev": "developer", "devops": "devops engineer", "fe": "frontend", "be": "backend",
+    "ic": "", "wfh": "",
+}  # fmt: skip
+
+
+@cache
+def _place_names() -> re.Pattern[str]:
+    """Provinces, cities and districts by full and short name, for stripping place
+    fragments from the ends of a title ("-深圳南山", "龙岗财评协审", "新泰市场推广经理")."""
+    names = set()
+    for region in region_directory().by_code.values():
+        for name in (region.name, region.short_name):
+            if len(name) >= 2 and not name.isascii():
+                names.add(name)
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(f"^(?:{alternation})+|(?:{alternation})+$")
+
+
+def _strip_places(text: str) -> str:
+    pattern = _place_names()
+    words = []
+    for word in text.split():
+        stripped = pattern.sub("", word)
+        # A title that is only a place name stays: the occupation may be in the place word.
+        if len(stripped) >= 2:
+            words.append(stripped)
+        elif not pattern.fullmatch(word):
+            words.append(word)
+    return " ".join(words)
+
+
+def _clean_english(text: str) -> str:
+    # "Registered Nurse - ICU", "Cashier | Store 123", "Sales Associate, Retail": the
+    # occupation is the first part; a location or a specialty follows.
+    text = re.split(r"\s[-–—|/@]\s|\s*[|@]\s*|,\s|\s-(?=\S)|\s+(?:at|in)\s+(?=[A-Z])", text)[0]
+    text = _EN_PAY.sub(" ", text)
+    text = _ARRANGEMENT_EN.sub(" ", text)
+    text = _SENIORITY_EN.sub(" ", text)
+    words = []
+    for word in re.findall(r"[A-Za-z][A-Za-z+#.&'-]*", text):
+        key = word.lower().strip(".")
+        expansion = _ABBREVIATIONS.get(key)
+        words.append(word if expansion is None else expansion)
+    return " ".join(w for w in " ".join(words).split())
 
 
 def clean_title(title: str) -> str:
-    """The occupation words of a posting title."""
+    """The occupation words of a posting title: without offer noise, pay, urgency,
+    seniority, place fragments and bracketed remarks."""
     text = _BRACKETS.sub(" ", title)
     text = _LATIN_CODES.sub(" ", text)
+    if not _CJK.search(text):
+        return _clean_english(text) or title.strip()
     # "XX公司招聘后厨": what follows 招聘 is the job ("招聘专员" itself is a job).
-    match = re.search(r"^(.{2,}?)(?:招聘|诚聘|直招|急招)(.+)$", text)
+    match = re.search(r"^(.{2,}?)(?:招聘|诚聘|直招|急招|急聘|招募)(.+)$", text)
     if match:
         text = match.group(2)
     text = _NOISE.sub(" ", text)
-    text = _DIGITS.sub(" ", text)
-    text = re.sub(r"[!！~～?？,，、;；:：|·•\-—_/\s]+", " ", text).strip()
+    text = _PAY.sub(" ", text)
+    text = _SENIORITY_ZH.sub(" ", text)
+    text = re.sub(r"[!！~～?？,，、;；:：|·•\-—_/\s.。]+", " ", text).strip()
     regions = region_directory()
-    words = [w for w in text.split() if regions.city_named(w) is None]
-    return " ".join(words) or title.strip()
+    text = " ".join(w for w in text.split() if regions.city_named(w) is None)
+    text = _strip_places(text)
+    return text or title.strip()
 
 
 def _grams(text: str) -> Counter[str]:
-    """Character 1–3-grams for Chinese; words, word pairs and word-internal character
-    4-grams for alphabetic text."""
+    """Character 1–3-grams for Chinese; words, word pairs, word-internal character
+    4-grams and the head word (the last: "engineer" in "machine learning engineer") for
+    alphabetic text."""
     grams: Counter[str] = Counter()
     if _CJK.search(text):
         compact = re.sub(r"\s+", "", text.lower())
@@ -77,139 +169,273 @@ def _grams(text: str) -> Counter[str]:
             for i in range(len(compact) - n + 1):
                 grams[compact[i : i + n]] += 1
         return grams
-    words = [w.rstrip("s") if len(w) > 3 else w for w in re.findall(r"[a-z0-9+#]+", text.lower())]
+    words = [_stem(w) for w in re.findall(r"[a-z0-9+#]+", text.lower())]
+    words = [w for w in words if w not in _STOP_WORDS] or words
     grams.update(f"w:{w}" for w in words)
     grams.update(f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False))
     for word in words:
         padded = f"^{word}$"
         grams.update(f"c:{padded[i : i + 4]}" for i in range(max(1, len(padded) - 3)))
+    if words:
+        # The head noun decides the occupation; modifiers only narrow it.
+        grams[f"h:{words[-1]}"] += 3
     return grams
+
+
+_STOP_WORDS = {"and", "of", "the", "for", "in", "to", "a", "an", "with", "on", "at"}
+
+
+def _stem(word: str) -> str:
+    """Plural to singular, crudely (nurses → nurse, analysts → analyst), never "ss"."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _vectorize(
+    grams: list[Counter[str]], vocabulary: dict[str, int], idf: np.ndarray
+) -> sparse.csr_matrix:
+    rows, cols, values = [], [], []
+    for row, counter in enumerate(grams):
+        for gram, count in counter.items():
+            column = vocabulary.get(gram)
+            if column is not None:
+                rows.append(row)
+                cols.append(column)
+                values.append((1 + math.log(count)) * idf[column])
+    matrix = sparse.csr_matrix(
+        (values, (rows, cols)), shape=(len(grams), len(vocabulary)), dtype=np.float64
+    )
+    return _normalize_rows(matrix)
+
+
+def _normalize_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1 / norms) @ matrix)
+
+
+# Neighbours that vote for a title's occupation, and how the votes and the occupation's
+# centroid are weighed (chosen by k-fold on the labelled Chinese titles; bench/title_eval.py).
+_NEIGHBOURS = 10
+_CENTROID_WEIGHT = 0.5
+_ENGLISH_CENTROID_WEIGHT = 0.3
+_ENGLISH_EXAMPLE_WEIGHT = 5.0
+
+
+def _text_key(text: str) -> str:
+    return re.sub(r"\s+", "", text.lower())
 
 
 class OccupationCoder:
     """Codes titles against one classification (see the module docstring)."""
 
     def __init__(
-        self, occupations: list[Occupation], examples: list[tuple[str, str]] | None = None
+        self,
+        occupations: list[Occupation],
+        examples: list[tuple[str, str]] | None = None,
+        *,
+        calibration: list[tuple[float, float]] | None = None,
+        centroid_weight: float = _CENTROID_WEIGHT,
+        example_weight: float = 1.0,
     ) -> None:
-        """``examples``: labelled titles (title, code) that act as further aliases."""
-        by_code = {o.code: i for i, o in enumerate(occupations)}
-        extra: dict[int, set[str]] = defaultdict(set)
-        votes: dict[str, Counter[int]] = defaultdict(Counter)
-        for title, code in examples or []:
-            if code in by_code:
-                cleaned = clean_title(title)
-                extra[by_code[code]].add(cleaned)
-                votes[re.sub(r"\s+", "", cleaned.lower())][by_code[code]] += 1
-        occupations = [
-            Occupation(o.code, o.name, o.level, tuple(sorted(set(o.labels) | extra.get(i, set()))))
-            for i, o in enumerate(occupations)
-        ]
+        """``examples``: labelled titles (title, code), each a document of its own (a code
+        that several postings carry gets several votes). ``calibration``: (score, share
+        right) steps measured on held-out titles, mapping a score to a confidence."""
         self.occupations = occupations
-        self._encoder: Encoder | None = None
-        self._label_vectors: np.ndarray | None = None
-        self._label_owner = np.zeros(0, dtype=np.int64)
-        self.lexical_weight = 1.0
-        self._exact: dict[str, int] = {}
-        self._docs: list[tuple[int, dict[str, float], float]] = []  # occupation, weights, norm
-        document_frequency: Counter[str] = Counter()
-        raw_docs: list[tuple[int, Counter[str]]] = []
-        # Label key → its documents, so an evaluation can code a label without its own entry.
-        self._label_docs: dict[str, list[int]] = defaultdict(list)
+        self.calibration = calibration
+        self.centroid_weight = centroid_weight
+        # Occupations sharing a code (ESCO's many occupations per ISCO unit group) pool
+        # their votes: the code is what is returned.
+        self._codes = list(dict.fromkeys(o.code for o in occupations))
+        code_index = {code: i for i, code in enumerate(self._codes)}
+        self._code_level = np.array(
+            [max(o.level for o in occupations if o.code == c) for c in self._codes]
+            if len(self._codes) < len(occupations)
+            else [o.level for o in occupations],
+            dtype=np.float64,
+        )
+        by_code = {o.code: i for i, o in enumerate(occupations)}
+        owners: list[int] = []  # the occupation of each document
+        texts: list[str] = []
         for index, occupation in enumerate(occupations):
             for label in occupation.labels:
-                key = re.sub(r"\s+", "", label.lower())
-                self._label_docs[key].append(len(raw_docs))
-                # A more specific (deeper) occupation owns an alias shared with its group.
-                if key not in self._exact or occupations[self._exact[key]].level < occupation.level:
-                    self._exact[key] = index
-                grams = _grams(label)
-                raw_docs.append((index, grams))
-                document_frequency.update(grams.keys())
-        # An observed, labelled title outranks a taxonomy alias: the majority label wins.
-        for key, counter in votes.items():
-            self._exact[key] = counter.most_common(1)[0][0]
-        total = len(raw_docs)
-        self._max_postings = max(200, total // 20)
-        self._idf = {
-            g: math.log((1 + total) / (1 + df)) + 1 for g, df in document_frequency.items()
-        }
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for doc_id, (index, grams) in enumerate(raw_docs):
-            weights = {g: (1 + math.log(c)) * self._idf[g] for g, c in grams.items()}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            self._docs.append((index, weights, norm))
-            for g, w in weights.items():
-                postings[g].append((doc_id, w / norm))
-        # Posting lists as numpy arrays: scoring a title is a handful of vector additions.
-        self._posting_arrays = {
-            g: (np.array([d for d, _ in items], dtype=np.int64), np.array([w for _, w in items]))
-            for g, items in postings.items()
-        }
-        self._doc_owner = np.array([index for index, _, _ in self._docs], dtype=np.int64)
+                owners.append(index)
+                texts.append(label)
+        labels = len(texts)
+        for title, code in examples or []:
+            if code in by_code:
+                owners.append(by_code[code])
+                texts.append(clean_title(title))
+        # A vote of a labelled title may count more than one of a taxonomy label.
+        self._vote_weight = np.ones(len(texts))
+        self._vote_weight[labels:] = example_weight
+        self._doc_occupation = np.array(owners, dtype=np.int64)
+        owners = [code_index[occupations[i].code] for i in owners]
+        grams = [_grams(t) for t in texts]
+        document_frequency: Counter[str] = Counter()
+        for counter in grams:
+            document_frequency.update(counter.keys())
+        self._vocabulary = {g: i for i, g in enumerate(document_frequency)}
+        total = len(grams)
+        self._idf = np.array(
+            [math.log((1 + total) / (1 + df)) + 1 for df in document_frequency.values()]
+        )
+        self._owner = np.array(owners, dtype=np.int64)
+        self._texts = texts
+        documents = _vectorize(grams, self._vocabulary, self._idf)
+        self._documents_t = sparse.csr_matrix(documents.T)
+        membership = sparse.csr_matrix(
+            (np.ones(total), (self._owner, np.arange(total))), shape=(len(self._codes), total)
+        )
+        self._membership = membership
+        sums = sparse.csr_matrix(membership @ documents)
+        self._centroids_t = sparse.csr_matrix(_normalize_rows(sums).T)
+        # For coding a title as if it were not a label itself (``leave_out``): each text's
+        # documents, each code's unnormalized centroid and its squared norm.
+        self._documents = sparse.csr_matrix(documents)
+        self._sums = sums
+        self._sum_norms = np.asarray(sums.multiply(sums).sum(axis=1)).ravel()
+        self._docs_of_text: dict[str, list[int]] = defaultdict(list)
+        for doc, text in enumerate(texts):
+            self._docs_of_text[_text_key(text)].append(doc)
+        self._encoder: Encoder | None = None
+        self._document_vectors: np.ndarray | None = None
+        self._centroid_vectors: np.ndarray | None = None
+        self.semantic_weight = 0.0
 
-    def lexical_scores(
-        self, cleaned: str, *, keep: int = 50, leave_out: bool = False
-    ) -> dict[int, float]:
-        """TF-IDF cosine of the cleaned title with each occupation's best label (above 1.0
-        for an exact label), for the ``keep`` best occupations. ``leave_out``: as if the
-        title were not a label itself (no exact match, its own label entries ignored), for
-        evaluations whose titles are labels."""
-        key = re.sub(r"\s+", "", cleaned.lower())
-        grams = _grams(cleaned)
-        weights = {g: (1 + math.log(c)) * self._idf.get(g, 0.0) for g, c in grams.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        doc_scores = np.zeros(len(self._docs), dtype=np.float64)
-        for g, w in weights.items():
-            postings = self._posting_arrays.get(g)
-            # Grams in a large share of all labels ("工", "员") carry little and cost most.
-            if postings is None or len(postings[0]) > self._max_postings:
-                continue
-            doc_scores[postings[0]] += (w / norm) * postings[1]
+    def _combine(self, similarity: np.ndarray, centroid: np.ndarray) -> np.ndarray:
+        """Per title and occupation: the votes of the nearest documents (similarity
+        squared, scaled so the best occupation's votes are 1) blended with the cosine to
+        the occupation's centroid."""
+        k = min(_NEIGHBOURS, similarity.shape[1] - 1)
+        nearest = np.argpartition(-similarity, k, axis=1)[:, :k]
+        votes = np.zeros((similarity.shape[0], len(self._codes)))
+        for row in range(similarity.shape[0]):
+            weights = (
+                np.maximum(similarity[row, nearest[row]], 0) ** 2 * self._vote_weight[nearest[row]]
+            )
+            np.add.at(votes[row], self._owner[nearest[row]], weights)
+        top = votes.max(axis=1, keepdims=True)
+        top[top == 0] = 1.0
+        # The vote share of the best occupation caps its vote term: a title whose
+        # neighbours disagree scores lower than one whose neighbours agree.
+        agreement = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-9)
+        vote_term = votes / top * np.sqrt(agreement.max(axis=1, keepdims=True))
+        best_similarity = similarity[np.arange(similarity.shape[0]), nearest.T].T.max(axis=1)
+        weight = self.centroid_weight
+        return (weight * centroid + (1 - weight) * vote_term) * np.minimum(
+            1.0, best_similarity / 0.5
+        )[:, None]
+
+    def _left_out(
+        self, titles: list[str], query: sparse.csr_matrix, similarity: np.ndarray,
+        centroid: np.ndarray,
+    ) -> None:  # fmt: skip
+        """In place: each title's own label documents out of the votes and the centroids."""
+        for row, title in enumerate(titles):
+            for doc in self._docs_of_text.get(_text_key(title), ()):
+                similarity[row, doc] = 0.0
+                code = int(self._owner[doc])
+                vector = self._documents[doc]
+                remaining = self._sum_norms[code] - 2 * float(
+                    self._sums[code].multiply(vector).sum()
+                ) + float(vector.multiply(vector).sum())  # fmt: skip
+                dot = float(query[row].multiply(self._sums[code] - vector).sum())
+                centroid[row, code] = dot / math.sqrt(remaining) if remaining > 1e-12 else 0.0
+
+    def scores(self, titles: list[str], *, leave_out: bool = False) -> np.ndarray:
+        """Raw scores (titles × occupations) of cleaned titles; ``leave_out``: as if each
+        title were not a label itself (its own label entries ignored, the occupation's
+        other labels kept), for evaluations whose titles are labels."""
+        query = _vectorize([_grams(t) for t in titles], self._vocabulary, self._idf)
+        similarity = (query @ self._documents_t).toarray()
+        centroid = (query @ self._centroids_t).toarray()
         if leave_out:
-            doc_scores[self._label_docs.get(key, [])] = 0.0
-        occupation_scores = np.zeros(len(self.occupations), dtype=np.float64)
-        np.maximum.at(occupation_scores, self._doc_owner, np.minimum(doc_scores, 0.999))
-        if key in self._exact and not leave_out:
-            # Above any cosine (which tops out at 1.0), so an exact label always wins.
-            occupation_scores[self._exact[key]] = 1.01
-        best = np.argpartition(-occupation_scores, min(keep, len(occupation_scores) - 1))[:keep]
-        return {int(i): float(occupation_scores[i]) for i in best if occupation_scores[i] > 0}
+            self._left_out(titles, query, similarity, centroid)
+        combined = self._combine(similarity, centroid)
+        if self._encoder is not None and self.semantic_weight > 0:
+            assert self._document_vectors is not None and self._centroid_vectors is not None
+            vectors = self._encoder.encode(titles)
+            semantic = self._combine(
+                vectors @ self._document_vectors.T, vectors @ self._centroid_vectors.T
+            )
+            combined = (1 - self.semantic_weight) * combined + self.semantic_weight * semantic
+        return combined
+
+    def code_many(
+        self, titles: list[str], *, top: int = 5, leave_out: bool = False
+    ) -> list[list[OccupationMatch]]:
+        """``code`` for many titles at once (one matrix product for all)."""
+        cleaned = [clean_title(t) for t in titles]
+        scores = self.scores(cleaned, leave_out=leave_out)
+        query = _vectorize([_grams(t) for t in cleaned], self._vocabulary, self._idf)
+        similarity = (query @ self._documents_t).toarray()
+        if leave_out:
+            for row, title in enumerate(cleaned):
+                similarity[row, self._docs_of_text.get(_text_key(title), [])] = -1.0
+        results = []
+        for row, near in zip(scores, similarity, strict=True):
+            # Ties go to the deeper, more specific occupation.
+            order = np.lexsort((-self._code_level, -row))[:top]
+            matches = []
+            for i in order:
+                if row[i] <= 0:
+                    continue
+                # Named after the code's occupation nearest to the title.
+                docs = np.flatnonzero(self._owner == i)
+                nearest = docs[int(np.argmax(near[docs]))]
+                occupation = self.occupations[int(self._doc_occupation[nearest])]
+                matches.append(
+                    OccupationMatch(
+                        self._codes[i],
+                        occupation.name,
+                        self.confidence(float(row[i])),
+                        round(float(row[i]), 4),
+                    )
+                )
+            results.append(matches)
+        return results
 
     def code(self, title: str, *, top: int = 5, leave_out: bool = False) -> list[OccupationMatch]:
         """The ``top`` most likely occupations, best first, with confidences in 0–1
-        (``leave_out``: see ``lexical_scores``)."""
-        cleaned = clean_title(title)
-        scores = self.lexical_scores(cleaned, leave_out=leave_out)
-        if self._label_vectors is not None and self._encoder is not None:
-            similarity = self._label_vectors @ self._encoder.encode([cleaned])[0]
-            semantic = np.full(len(self.occupations), -1.0, dtype=np.float32)
-            np.maximum.at(semantic, self._label_owner, similarity)
-            lexical = np.zeros(len(self.occupations), dtype=np.float32)
-            for index, score in scores.items():
-                lexical[index] = score
-            combined = self.lexical_weight * lexical + (1 - self.lexical_weight) * np.clip(
-                semantic, 0, 1
-            )
-            scores = {int(i): float(combined[i]) for i in np.argsort(-combined)[: top * 4]}
-        # Ties go to the deeper, more specific occupation.
-        ranked = sorted(
-            scores.items(), key=lambda item: (-item[1], -self.occupations[item[0]].level)
-        )[:top]
-        return [
-            OccupationMatch(
-                self.occupations[i].code, self.occupations[i].name, round(min(score, 1.0), 4)
-            )
-            for i, score in ranked
-        ]
+        (``leave_out``: see ``scores``)."""
+        return self.code_many([title], top=top, leave_out=leave_out)[0]
 
-    def attach_encoder(self, encoder: Encoder, *, lexical_weight: float = 0.5) -> None:
-        """Fuse the lexical score with embedding similarity to the occupation labels."""
+    def confidence(self, score: float) -> float:
+        """The share of held-out titles with this score that were coded right (the
+        calibration's step at or below it; below the lowest step, that step's share scaled
+        down with the score); the raw score, capped, without a calibration."""
+        if not self.calibration:
+            return round(min(score, 0.95), 4)
+        low, share = self.calibration[0]
+        value = share * min(1.0, score / low) if low > 0 else share
+        for threshold, step_share in self.calibration:
+            if score >= threshold:
+                value = step_share
+        return round(value, 4)
+
+    def attach_encoder(self, encoder: Encoder, *, semantic_weight: float = 0.5) -> None:
+        """Blend the lexical scores with embedding similarity to the same documents."""
         self._encoder = encoder
-        self.lexical_weight = lexical_weight
-        labels = [(i, label) for i, o in enumerate(self.occupations) for label in o.labels]
-        self._label_owner = np.array([i for i, _ in labels])
-        self._label_vectors = encoder.encode([label for _, label in labels])
+        self.semantic_weight = semantic_weight
+        vectors = encoder.encode(self._texts)
+        self._document_vectors = vectors
+        centroids = self._membership @ vectors
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        self._centroid_vectors = centroids / norms
+
+
+# Score → confidence steps fitted on held-out titles (``python -m bench.title_eval --calibrate``).
+CALIBRATION_PATH = Path(__file__).parent / "data" / "occupation_calibration.json"
+
+
+def _calibration(classification: str) -> list[tuple[float, float]] | None:
+    if not CALIBRATION_PATH.exists():
+        return None
+    steps = json.loads(CALIBRATION_PATH.read_text()).get(classification)
+    return [(float(low), float(share)) for low, share in steps] if steps else None
 
 
 def _strip_markers(name: str) -> str:
@@ -242,7 +468,9 @@ def csco_coder(*, with_examples: bool = True) -> OccupationCoder:
     """The CSCO 2022 coder: names and aliases, plus the labelled titles as further aliases
     (their k-fold cross-validated accuracy is in bench/results/intake.md)."""
     return OccupationCoder(
-        csco_occupations(), examples=csco_labelled_titles() if with_examples else None
+        csco_occupations(),
+        examples=csco_labelled_titles() if with_examples else None,
+        calibration=_calibration("csco") if with_examples else None,
     )
 
 
@@ -259,7 +487,29 @@ def esco_coder() -> OccupationCoder:
         occupations.append(
             Occupation(f"ISCO-08:{row['iscoGroup']}", row["preferredLabel"], 4, labels)
         )
-    return OccupationCoder(occupations)
+    examples = english_titles()
+    # The titles of the table belong to an occupation of their own, named by its first
+    # title: ESCO lacks most of them ("site reliability engineer", "hr business partner").
+    named: dict[str, str] = {}
+    for title, code in examples:
+        named.setdefault(code, title)
+    occupations += [Occupation(code, name, 4, ()) for code, name in named.items()]
+    # ESCO pools dozens of occupations under one unit group: their centroid is diffuse,
+    # and the nearest titles decide (chosen on the dev half of the English titles).
+    # Its hand-assigned titles outvote ESCO's alternative labels, some of which are loose
+    # ("controller" under transport conductors, "teacher" under university teachers).
+    return OccupationCoder(
+        occupations, examples=examples, centroid_weight=_ENGLISH_CENTROID_WEIGHT,
+        example_weight=_ENGLISH_EXAMPLE_WEIGHT, calibration=_calibration("isco"),
+    )  # fmt: skip
+
+
+def english_titles() -> list[tuple[str, str]]:
+    """Job titles as English postings write them, each with the ISCO-08 unit group assigned
+    by hand (TalentMatch's own table, ``taxonomy/data/english_titles.csv``)."""
+    path = resources.files("taxonomy") / "data" / "english_titles.csv"
+    with path.open(encoding="utf-8") as handle:
+        return [(row["title"], f"ISCO-08:{row['isco']}") for row in csv.DictReader(handle)]
 
 
 @lru_cache(maxsize=65536)
@@ -271,3 +521,103 @@ def code_title(title: str | None) -> OccupationMatch | None:
     coder = csco_coder() if _CJK.search(title) else esco_coder()
     matches = coder.code(title, top=1)
     return matches[0] if matches else None
+
+
+@cache
+def _csco_names() -> dict[str, str]:
+    return {o.code: o.name for o in csco_occupations()}
+
+
+@cache
+def _isco_names() -> dict[str, str]:
+    """ISCO-08 major and sub-major group names (ILO); unit groups by the occupation that
+    names them in the coder (TalentMatch's table of English titles, else ESCO's first)."""
+    path = resources.files("taxonomy") / "data" / "isco08_groups.csv"
+    with path.open(encoding="utf-8") as handle:
+        names = {row["code"]: row["name"] for row in csv.DictReader(handle)}
+    for title, code in english_titles():
+        names.setdefault(code.removeprefix("ISCO-08:"), title)
+    path = resources.files("taxonomy") / "data" / "esco_occupations_en.csv"
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            names.setdefault(row["iscoGroup"], row["preferredLabel"])
+    return names
+
+
+@dataclass(frozen=True)
+class OccupationGroup:
+    level: str  # major, middle (CSCO 中类; ISCO sub-major), minor, unit
+    code: str
+    name: str | None
+    language: str  # of the name
+
+
+# The major groups in the other language (TalentMatch's translations); below them each
+# classification has names in its own language only.
+_CSCO_MAJOR_EN = {
+    "1": "Leaders of Party and state organs, mass organizations, social organizations, "
+    "enterprises and public institutions",
+    "2": "Professional and technical personnel",
+    "3": "Clerks and related personnel",
+    "4": "Social production and life service personnel",
+    "5": "Agriculture, forestry, animal husbandry and fishery production and auxiliary personnel",
+    "6": "Production, manufacturing and related personnel",
+    "7": "Military personnel",
+    "8": "Other personnel",
+}
+_ISCO_MAJOR_ZH = {
+    "0": "军人", "1": "管理人员", "2": "专业人员", "3": "技术员和助理专业人员", "4": "办事人员",
+    "5": "服务和销售人员", "6": "农业、林业和渔业技术工人", "7": "工艺及相关行业工人",
+    "8": "工厂、机器操作员和装配工", "9": "初级职业",
+}  # fmt: skip
+
+
+_LEVELS = ("major", "middle", "minor", "unit")
+
+
+def occupation_hierarchy(code: str | None, language: str = "") -> list[OccupationGroup]:
+    """The groups a code sits in, broadest first, ending with the code itself: CSCO
+    "2-02-10-03" → 2-00-00-00, 2-02-00-00, 2-02-10-00, 2-02-10-03; ISCO-08 "2512" → 2, 25,
+    251, 2512. Names in the classification's language (CSCO Chinese, ISCO English); ISCO
+    minor groups have no name here. ``language`` "zh" for ISCO or "en" for CSCO: the major
+    group is named in that language."""
+    if not code:
+        return []
+    if code.startswith("ISCO-08:"):
+        unit = code.removeprefix("ISCO-08:")
+        names = _isco_names()
+        groups = [
+            OccupationGroup(
+                _LEVELS[len(part) - 1],
+                f"ISCO-08:{part}",
+                names.get(part) if len(part) != 3 else None,
+                "en",
+            )  # fmt: skip
+            for part in (unit[:n] for n in range(1, len(unit) + 1))
+        ]
+        if language == "zh" and unit[:1] in _ISCO_MAJOR_ZH:
+            groups[0] = OccupationGroup("major", groups[0].code, _ISCO_MAJOR_ZH[unit[:1]], "zh")
+        return groups
+    parts = code.split("-")
+    if len(parts) != 4:
+        return []
+    names = _csco_names()
+    groups = []
+    for depth in range(1, 5):
+        if depth > 1 and not parts[depth - 1].strip("0"):
+            break  # a middle or minor group's own code ends where its digits do
+        group = "-".join(parts[:depth] + ["00"] * (4 - depth))
+        groups.append(OccupationGroup(_LEVELS[depth - 1], group, names.get(group), "zh"))
+    if language == "en" and groups and parts[0] in _CSCO_MAJOR_EN:
+        groups[0] = OccupationGroup("major", groups[0].code, _CSCO_MAJOR_EN[parts[0]], "en")
+    return groups
+
+
+def occupation_name(code: str | None, language: str) -> tuple[str | None, str | None]:
+    """The code's name and the language it is in: CSCO names are Chinese and ISCO-08 names
+    English, whatever ``language`` asks for (neither classification ships the other
+    language); None for no code."""
+    hierarchy = occupation_hierarchy(code, language)
+    if not hierarchy:
+        return None, None
+    return hierarchy[-1].name, hierarchy[-1].language

@@ -18,6 +18,7 @@ from api.deps import (
 from api.runtime import index_now, upsert_and_index
 from api.schemas import JobCreate, JobPage, JobRead, JobUpdate, PathId
 from api.views import job_views
+from ingestion.posting_text import with_posting_extraction
 from store import jobs
 from store.files import remove_files
 
@@ -32,9 +33,8 @@ def create_or_update_job(
     """Create a posting; an ``external_id`` the tenant already used updates that posting (200)."""
 
     def upsert(session: Session) -> tuple[JobRead, bool]:
-        job, created = jobs.upsert_job(
-            session, tenant_id=principal.tenant_id, fields=body.model_dump()
-        )
+        fields = with_posting_extraction(body.model_dump(), given=body.model_fields_set)
+        job, created = jobs.upsert_job(session, tenant_id=principal.tenant_id, fields=fields)
         [result] = job_views(session, [job], principal, language=language)
         return result, created
 
@@ -97,7 +97,9 @@ def update_job(
 ) -> JobRead:  # fmt: skip
     with runtime.db.session() as session:
         job = jobs.get_owned_job(session, job_id, tenant_id=principal.tenant_id)
-        jobs.update_job(session, job, body.model_dump(exclude_unset=True))
+        changes = body.model_dump(exclude_unset=True)
+        changes = with_posting_extraction(changes, given=set(changes), current=jobs.job_fields(job))
+        jobs.update_job(session, job, changes)
         [result] = job_views(session, [job], principal, language=language)
     index_now(runtime)
     return result

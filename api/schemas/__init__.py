@@ -64,6 +64,9 @@ from api.schemas.matches import (
     MatchFields,
     SkillEvidenceRead,
 )
+from api.schemas.occupations import (
+    OccupationGroupRead,
+)
 from api.schemas.search import (
     CandidateHit,
     CandidateSearchResponse,
@@ -159,6 +162,7 @@ __all__ = [
     "Money",
     "NoControlCharacters",
     "NumberRange",
+    "OccupationGroupRead",
     "PathId",
     "QueryId",
     "Retrieval",

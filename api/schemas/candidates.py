@@ -8,7 +8,10 @@ from typing import Any
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
 )
+
+from api.schemas.occupations import OccupationGroupRead
 
 
 class SourceRead(BaseModel):
@@ -45,6 +48,14 @@ class CandidateRead(BaseModel):
     extracted_fields: list[str]
     extraction: dict[str, Any] | None
     occupation_code: str | None
+    occupation_name: str | None = Field(
+        None,
+        description="the code's name: CSCO names are Chinese and ISCO-08 names English whatever "
+        "Accept-Language asks (occupation_name_language says which); the major group of the "
+        "hierarchy is named in the asked language",
+    )
+    occupation_name_language: str | None = None
+    occupation_hierarchy: list[OccupationGroupRead] = []
     sources: list[SourceRead]
     created_at: datetime
     updated_at: datetime

@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from api.schemas.compliance import ComplianceRead
+from api.schemas.occupations import OccupationGroupRead
 
 
 class JobRead(BaseModel):
@@ -39,6 +40,14 @@ class JobRead(BaseModel):
     private: bool
     occupation_code: str | None
     occupation_confidence: float | None
+    occupation_name: str | None = Field(
+        None,
+        description="the code's name: CSCO names are Chinese and ISCO-08 names English whatever "
+        "Accept-Language asks (occupation_name_language says which); the major group of the "
+        "hierarchy is named in the asked language",
+    )
+    occupation_name_language: str | None = None
+    occupation_hierarchy: list[OccupationGroupRead] = []
     duplicate_of: int | None
     salary_months: int | None
     benefits: list[str]

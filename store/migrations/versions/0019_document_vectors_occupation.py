@@ -1,7 +1,7 @@
 """document_vectors.occupation_code: the occupation re-ranking compares with the query's
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-01
 
 Search re-ranking scores occupation identity and neighbourhood (``search_index.rerank``);
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
