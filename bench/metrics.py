@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
+Doc = TypeVar("Doc", bound=Hashable)
 
 
 def average_precision(ranking: Sequence[int], relevant: set[int]) -> float:
@@ -36,3 +39,23 @@ def recall_at(ranking: Sequence[int], relevant: set[int], k: int = 100) -> float
 
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def average_precision_at(ranking: Sequence[Doc], relevant: set[Doc], k: int = 100) -> float:
+    """AP@k: precision at each relevant document in the top k, over min(|relevant|, k)."""
+    if not relevant:
+        return 0.0
+    hits, total = 0, 0.0
+    for rank, doc in enumerate(ranking[:k], start=1):
+        if doc in relevant:
+            hits += 1
+            total += hits / rank
+    return total / min(len(relevant), k)
+
+
+def graded_ndcg_at(ranking: Sequence[Doc], grades: dict[Doc, int], k: int = 10) -> float:
+    """Graded nDCG@k with gain 2^grade − 1 and a log2(rank + 1) discount."""
+    dcg = sum((2 ** grades.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranking[:k]))
+    ideal = sorted(grades.values(), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0

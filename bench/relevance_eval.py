@@ -28,11 +28,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from api.runtime import Runtime
 from api.schemas.search import SearchRequest
+from bench import metrics
 from bench.metrics import mean
 from core.domain import EntityKind
 from core.settings import EmbeddingSettings, Settings
@@ -205,24 +207,14 @@ def build_title_set(
     return TitleSet(language, tuple(queries), tuple(postings))
 
 
-def average_precision_at(ranking: Sequence[int], relevant: set[int], k: int = 100) -> float:
-    """AP@k: precision at each relevant document in the top k, over min(|relevant|, k)."""
-    if not relevant:
-        return 0.0
-    hits, total = 0, 0.0
-    for rank, doc in enumerate(ranking[:k], start=1):
-        if doc in relevant:
-            hits += 1
-            total += hits / rank
-    return total / min(len(relevant), k)
+def average_precision_at(ranking: Sequence[Any], relevant: set[Any], k: int = 100) -> float:
+    """AP@k (``bench.metrics.average_precision_at``) with this set's cut-off."""
+    return metrics.average_precision_at(ranking, relevant, k)
 
 
-def ndcg_at(ranking: Sequence[int], grades: dict[int, int], k: int = 10) -> float:
-    """Graded nDCG@k with gain 2^grade − 1 and a log2(rank + 1) discount."""
-    dcg = sum((2 ** grades.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranking[:k]))
-    ideal = sorted(grades.values(), reverse=True)[:k]
-    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
-    return dcg / idcg if idcg else 0.0
+def ndcg_at(ranking: Sequence[Any], grades: dict[Any, int], k: int = 10) -> float:
+    """Graded nDCG@k (``bench.metrics.graded_ndcg_at``)."""
+    return metrics.graded_ndcg_at(ranking, grades, k)
 
 
 def character_bigrams(text: str) -> list[str]:

@@ -223,6 +223,21 @@ def _key_of(by: str, stored: str) -> Any:
     return int(stored) if by == "district" else stored
 
 
+def _cells_where(
+    session: Session, table: Any, by: str, period: Period, city_code: int | None
+) -> list[Any]:
+    """The rollup rows of one dimension (and city) whose cohorts count in the period."""
+    if table is MarketSeekerCell:
+        started, stops = table.created_month, table.active_month
+    else:
+        started, stops = table.posted_month, table.close_month
+    where = [table.dimension == _rollup_dimension(by),
+             *_cohorts_in(session, started, stops, period)]  # fmt: skip
+    if city_code is not None:
+        where.append(table.city_code == city_code)
+    return where
+
+
 def _rollup_dimension(by: str) -> str:
     return "occupation" if by == "occupation_group" else by
 
@@ -241,10 +256,7 @@ class Cell:
 def _demand(session: Session, by: str, period: Period, city_code: int | None
             ) -> dict[Any, Cell]:  # fmt: skip
     c = MarketPostingCell
-    where = [c.dimension == _rollup_dimension(by),
-             *_cohorts_in(session, c.posted_month, c.close_month, period)]  # fmt: skip
-    if city_code is not None:
-        where.append(c.city_code == city_code)
+    where = _cells_where(session, c, by, period, city_code)
     rows = session.execute(
         select(c.key, func.sum(c.positions), func.sum(c.postings), func.max(c.employers))
         .where(*where)
@@ -260,10 +272,7 @@ def _seekers(session: Session, by: str, period: Period, city_code: int | None
     if by == "district":
         return None
     c = MarketSeekerCell
-    where = [c.dimension == _rollup_dimension(by),
-             *_cohorts_in(session, c.created_month, c.active_month, period)]  # fmt: skip
-    if city_code is not None:
-        where.append(c.city_code == city_code)
+    where = _cells_where(session, c, by, period, city_code)
     rows = session.execute(select(c.key, func.sum(c.seekers)).where(*where).group_by(c.key))
     return {_key_of(by, k): int(n or 0) for k, n in rows}
 
@@ -271,10 +280,7 @@ def _seekers(session: Session, by: str, period: Period, city_code: int | None
 def _wage_bins(session: Session, by: str, period: Period, city_code: int | None
                ) -> dict[Any, list[tuple[int, int]]]:  # fmt: skip
     c = MarketWageBin
-    where = [c.dimension == _rollup_dimension(by),
-             *_cohorts_in(session, c.posted_month, c.close_month, period)]  # fmt: skip
-    if city_code is not None:
-        where.append(c.city_code == city_code)
+    where = _cells_where(session, c, by, period, city_code)
     rows = session.execute(
         select(c.key, c.pay_bin, func.sum(c.postings)).where(*where).group_by(c.key, c.pay_bin)
     )
@@ -287,10 +293,7 @@ def _wage_bins(session: Session, by: str, period: Period, city_code: int | None
 def _employers_with_pay(session: Session, by: str, period: Period, city_code: int | None
                         ) -> dict[Any, int]:  # fmt: skip
     c = MarketPostingCell
-    where = [c.dimension == _rollup_dimension(by),
-             *_cohorts_in(session, c.posted_month, c.close_month, period)]  # fmt: skip
-    if city_code is not None:
-        where.append(c.city_code == city_code)
+    where = _cells_where(session, c, by, period, city_code)
     rows = session.execute(select(c.key, func.max(c.paid_employers)).where(*where).group_by(c.key))
     return {_key_of(by, k): int(n or 0) for k, n in rows}
 
