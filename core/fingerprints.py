@@ -210,8 +210,10 @@ def same_posting_by_minhash(
     if a_city_code is not None and b_city_code is not None and a_city_code != b_city_code:
         return False
     similarity = estimated_jaccard(a_signature, b_signature)
-    if similarity >= _SAME_TEXT and title_words(a_title, remarks=True) & title_words(
-        b_title, remarks=True
-    ):
+    wa, wb = title_words(a_title, remarks=True), title_words(b_title, remarks=True)
+    # One text under two titles that each name a word the other lacks ("Java Developer" and
+    # "Python Developer" from one agency template) is two roles; one title shortening or
+    # adding to the other is one.
+    if similarity >= _SAME_TEXT and wa & wb and not (wa - wb and wb - wa):
         return True
     return similarity >= threshold and same_title(a_title, b_title)

@@ -140,6 +140,7 @@ def _group_duplicates(
     their estimated Jaccard, city and title words. Postings of the same call are grouped in
     order, each with the ones before it, never with a later one."""
     position = {job.id: i for i, job in enumerate(jobs)}
+    in_call: dict[int, list[Job]] = {}  # bucket → this call's postings grouped so far
     for start in range(0, len(jobs), _GROUPING_CHUNK):
         chunk = jobs[start : start + _GROUPING_CHUNK]
         wanted = sorted({k for job in chunk for k in buckets[job.id]})
@@ -162,6 +163,12 @@ def _group_duplicates(
                 for row in by_bucket.get(key, []):
                     if row.id != job.id and position.get(row.id, -1) < i:
                         seen.setdefault(row.id, row)
+                # This call's buckets are written after grouping: its earlier postings are
+                # found here instead.
+                for earlier in in_call.get(key, []):
+                    seen.setdefault(earlier.id, earlier)
+            for key in buckets[job.id]:
+                in_call.setdefault(key, []).append(job)
             signature = minhash_from_bytes(job.minhash or b"")
             for row_id in sorted(seen)[:_MAX_BUCKET_CANDIDATES]:
                 row = seen[row_id]
