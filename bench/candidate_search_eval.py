@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import math
 import re
 import tempfile
 import time
@@ -157,31 +156,11 @@ def plain_terms(text: str) -> list[str]:
     return terms
 
 
-class PlainBM25:
+class PlainBM25(metrics.BM25):
     """Okapi BM25 over ``plain_terms`` of the whole résumé text: the baseline to beat."""
 
     def __init__(self, documents: Iterable[str], k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self.lengths: list[int] = []
-        for doc_id, text in enumerate(documents):
-            terms = Counter(plain_terms(text))
-            self.lengths.append(sum(terms.values()))
-            for term, count in terms.items():
-                self.postings[term].append((doc_id, count))
-        self.average_length = mean([float(n) for n in self.lengths]) or 1.0
-
-    def rank(self, query: str, k: int = 50) -> list[int]:
-        """Document indexes by descending score (ties by index), those sharing a term only."""
-        n = len(self.lengths)
-        scores: dict[int, float] = defaultdict(float)
-        for term in set(plain_terms(query)):
-            df = len(self.postings.get(term, ()))
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            for doc_id, tf in self.postings.get(term, ()):
-                norm = self.k1 * (1 - self.b + self.b * self.lengths[doc_id] / self.average_length)
-                scores[doc_id] += idf * tf * (self.k1 + 1) / (tf + norm)
-        return sorted(scores, key=lambda d: (-scores[d], d))[:k]
+        super().__init__(documents, plain_terms, k1=k1, b=b, top=50)
 
 
 def ingest(runtime: Runtime, candidate_set: CandidateSet) -> dict[int, str]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TypeVar
 
 Doc = TypeVar("Doc", bound=Hashable)
@@ -59,3 +60,38 @@ def graded_ndcg_at(ranking: Sequence[Doc], grades: dict[Doc, int], k: int = 10) 
     ideal = sorted(grades.values(), reverse=True)[:k]
     idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / idcg if idcg else 0.0
+
+
+class BM25:
+    """Okapi BM25 over the terms ``terms`` makes of each text: the evaluations' plain
+    baselines (no dictionary, no vectors), each with its own tokenizer."""
+
+    def __init__(
+        self, documents: Iterable[str], terms: Callable[[str], list[str]], *,
+        k1: float = 1.2, b: float = 0.75, top: int = 100,
+    ) -> None:  # fmt: skip
+        self.terms, self.k1, self.b, self.top = terms, k1, b, top
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.lengths: list[int] = []
+        for doc_id, text in enumerate(documents):
+            counts = Counter(terms(text))
+            self.lengths.append(sum(counts.values()))
+            for term, count in counts.items():
+                self.postings[term].append((doc_id, count))
+        self.average_length = (
+            sum(self.lengths) / len(self.lengths) if self.lengths else 0.0
+        ) or 1.0
+
+    def idf(self, term: str) -> float:
+        n, df = len(self.lengths), len(self.postings.get(term, ()))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def rank(self, query: str, k: int | None = None) -> list[int]:
+        """Document indexes by descending score (ties by index), those sharing a term only."""
+        scores: dict[int, float] = defaultdict(float)
+        for term in set(self.terms(query)):
+            idf = self.idf(term)
+            for doc_id, tf in self.postings.get(term, ()):
+                norm = self.k1 * (1 - self.b + self.b * self.lengths[doc_id] / self.average_length)
+                scores[doc_id] += idf * tf * (self.k1 + 1) / (tf + norm)
+        return sorted(scores, key=lambda d: (-scores[d], d))[: self.top if k is None else k]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import math
 import random
 import re
 import tempfile
@@ -225,33 +224,11 @@ def character_bigrams(text: str) -> list[str]:
     return grams
 
 
-class BigramBM25:
+class BigramBM25(metrics.BM25):
     """Okapi BM25 over character bigrams: the naive baseline, no words, no vectors."""
 
     def __init__(self, documents: Iterable[str], k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self.lengths: list[int] = []
-        for doc_id, text in enumerate(documents):
-            grams = Counter(character_bigrams(text))
-            self.lengths.append(sum(grams.values()))
-            for gram, count in grams.items():
-                self.postings[gram].append((doc_id, count))
-        self.average_length = mean([float(n) for n in self.lengths]) or 1.0
-
-    def idf(self, gram: str) -> float:
-        n, df = len(self.lengths), len(self.postings.get(gram, ()))
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def rank(self, query: str, k: int = 100) -> list[int]:
-        """Document ids by descending score (ties by id), those sharing a bigram only."""
-        scores: dict[int, float] = defaultdict(float)
-        for gram in set(character_bigrams(query)):
-            idf = self.idf(gram)
-            for doc_id, tf in self.postings.get(gram, ()):
-                norm = self.k1 * (1 - self.b + self.b * self.lengths[doc_id] / self.average_length)
-                scores[doc_id] += idf * tf * (self.k1 + 1) / (tf + norm)
-        return sorted(scores, key=lambda d: (-scores[d], d))[:k]
+        super().__init__(documents, character_bigrams, k1=k1, b=b, top=100)
 
 
 @dataclass
