@@ -20,52 +20,37 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 
 from api.runtime import Runtime
-from bench.encoder_quality import Query, build_queries
+from bench.encoder_quality import build_queries
 from bench.metrics import average_precision, mean, precision_at, recall_at
 from core.domain import EntityKind
 from core.settings import Settings
-from ingestion.archetypes import ARCHETYPES
 from ingestion.resume_text import with_resume_extraction
 from ingestion.sample_data import generate_candidates, generate_jobs
 from matching.ranker import (
-    CANDIDATE_TO_JOBS,
-    DEFAULT_MODEL_PATH,
-    JOB_TO_CANDIDATES,
-    LabelledPair,
     RankerModel,
     active_model,
     default_model,
-    fit_model,
 )
 from matching.scoring import MatchScore
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
 from matching.training import train_ranker
-from representation.profiles import CandidateProfile, JobProfile
+from representation.profiles import CandidateProfile
 from search_index.protocol import SearchMode, SearchQuery
 from search_index.query_understanding import skills_in
 from search_index.rerank import (
-    RERANKER_PATH,
-    SKILLS_SUFFIX,
-    RerankExample,
     SearchReranker,
     default_search_reranker,
-    fit_search_reranker,
-    rerank_signals,
-    text_language,
 )
 from store.candidates import candidates_by_ids, upsert_candidate
 from store.feedback import record_feedback
 from store.jobs import jobs_by_ids, upsert_jobs
 from store.keys import get_or_create_tenant
 from store.models import Job
-from taxonomy.skills import skill_vocabulary
 
 EVALUATION_SEEDS = (808, 909)
-TRAINING_SEEDS = (1808, 1909)
 # The weights matching used before they were learned: kept as a reference row.
 HAND_SET = RankerModel(
     version="hand-set",
@@ -283,88 +268,6 @@ def _relevant(corpus: Corpus, kind: str, probe_id: int, doc_id: int) -> bool:
     return corpus.person_label[probe_id] == corpus.job_label[doc_id]
 
 
-def build_training_queries() -> list[Query]:
-    """Search queries for fitting, none of which the evaluation asks (``build_queries``
-    takes each occupation's last title and first two skills; these take two other titles
-    and two later pairs of skills), half titles and half skills like the evaluation's."""
-    vocabulary = skill_vocabulary()
-    queries = []
-    for a in ARCHETYPES:
-        queries += [Query(title, "zh", a.key) for title in a.zh_titles[:2]]
-        queries += [Query(title, "en", a.key) for title in a.en_titles[:2]]
-        skills = [*a.required[2:], *a.preferred]
-        for pair in [skills[i : i + 2] for i in range(0, min(len(skills), 4), 2)]:
-            zh = " ".join(vocabulary.display_name(s, "zh") for s in pair)
-            en = " ".join(vocabulary.display_name(s, "en") for s in pair)
-            queries += [Query(f"{zh} 岗位", "zh", a.key), Query(f"{en} roles", "en", a.key)]
-    return queries
-
-
-def _search_examples(corpus: Corpus, queries: list[Query]) -> dict[str, list[RerankExample]]:
-    """Each query's hybrid result (everything re-ranking would see), per document language
-    as the evaluation judges it: the re-ranker's signals and the occupation labels, by
-    language pair (the query's language as the index tells it)."""
-    runtime = corpus.runtime
-    examples: dict[str, list[RerankExample]] = defaultdict(list)
-    for query in queries:
-        vector = runtime.encode_query(query.text)
-        hits = runtime.search[EntityKind.JOB].search(SearchQuery(viewer_tenant="eval", text=query.text, vector=vector,
-                                                     limit=1000, collapse_duplicates=False)).hits  # fmt: skip
-        stored = runtime.vectors[EntityKind.JOB].stored_fields([h.id for h in hits])
-        kept = [h for h in hits if h.id in stored]
-        with runtime.db.session() as session:
-            jobs = jobs_by_ids(session, [h.id for h in kept])
-            skills = [JobProfile.from_row(jobs[h.id]).skills for h in kept]
-        signals = rerank_signals(vector, np.array([stored[h.id].vector for h in kept]),
-                                 np.array([stored[h.id].title_vector for h in kept]),
-                                 [h.keyword_score or 0.0 for h in kept], skills_in(query.text), skills)  # fmt: skip
-        for language in ("zh", "en"):
-            rows = [i for i, h in enumerate(kept) if corpus.job_lang[h.id] == language]
-            relevant = np.array(
-                [corpus.job_label[kept[i].id] == query.archetype for i in rows], dtype=float
-            )
-            if rows:
-                asked = text_language(query.text) or query.language
-                key = f"{asked}→{language}{SKILLS_SUFFIX if skills_in(query.text) else ''}"
-                examples[key].append(RerankExample(signals[rows], relevant))
-    return examples
-
-
-def fit_default_model(
-    *, postings: int = 1200, people: int = 600, probes: int = 150
-) -> tuple[RankerModel, SearchReranker]:
-    """Fit the shipped default models on a training corpus generated with other seeds than
-    the evaluation corpus: the match ranker on every retrieved pair of ``probes`` postings
-    and candidates, the search re-ranker on ``build_training_queries``; both labelled by
-    occupation."""
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = load_corpus(Path(tmp), postings=postings, people=people, seeds=TRAINING_SEEDS)
-        version = f"default-{time.strftime('%Y%m%d')}"
-        reranker = fit_search_reranker(
-            _search_examples(corpus, build_training_queries()), version=version
-        )
-        pairs: list[LabelledPair] = []
-        with corpus.runtime.db.session() as session:
-            for kind, probe_id in _split_probes(corpus, probes, seed=17)["measured"]:
-                for doc_id, match in _ranked_pairs(corpus, session, kind, probe_id, None):
-                    pairs.append(LabelledPair(
-                        # Ranked per document language, as the evaluation judges it.
-                        group=f"{kind}:{probe_id}:{_language_of(corpus, kind, doc_id)}",
-                        factors=match.factor_scores(),
-                        hard_mismatches=match.hard_mismatch_count,
-                        direction=JOB_TO_CANDIDATES if kind == "job" else CANDIDATE_TO_JOBS,
-                        label=int(_relevant(corpus, kind, probe_id, doc_id)),
-                    ))  # fmt: skip
-        corpus.runtime.close()
-    model = fit_model(pairs, version=version)
-    source = {"source": "talentmatch eval ranking --fit-default",
-              "corpus": f"generated postings/candidates, seeds {TRAINING_SEEDS}"}  # fmt: skip
-    return (
-        replace(model, provenance=dict(model.provenance) | source | {"probes": 2 * probes}),
-        replace(reranker, provenance=dict(reranker.provenance) | source),
-    )
-
-
 def simulate_feedback(corpus: Corpus, probes: list[tuple[str, int]], *, depth: int = 20,
                       noise: float = 0.1, seed: int = 3) -> int:  # fmt: skip
     """Recruiters and job seekers act on the top ``depth`` results of the default ranking:
@@ -395,17 +298,8 @@ def simulate_feedback(corpus: Corpus, probes: list[tuple[str, int]], *, depth: i
 
 def run_ranking_evaluation(
     *, output: str, postings: int = 1200, people: int = 600, probes: int = 60,
-    fit_default: bool = False,
 ) -> int:  # fmt: skip
     started = time.perf_counter()
-    if fit_default:
-        model, reranker = fit_default_model(postings=postings, people=people)
-        DEFAULT_MODEL_PATH.write_text(model.to_json() + "\n")
-        RERANKER_PATH.write_text(reranker.to_json() + "\n")
-        default_model.cache_clear()
-        default_search_reranker.cache_clear()
-        print(f"wrote {DEFAULT_MODEL_PATH}: {model.weights}")
-        print(f"wrote {RERANKER_PATH}: {reranker}")
     table = Table()
     parity: dict[str, list[float]] = defaultdict(list)
     search_ms: dict[str, list[float]] = defaultdict(list)
@@ -472,14 +366,13 @@ def run_ranking_evaluation(
             f"{pair} {'/'.join(f'{w:g}' for w in weights.vector())}"
             for pair, weights in reranker.weights.items()
         )  # fmt: skip
-        + "; fitted on the "
-        "training corpus with other queries); for matching, "
+        + f"; {reranker.provenance.get('source', 'as shipped')}); for matching, "
         "*hybrid + re-ranking* is the shipped matcher: hybrid retrieval of "
         f"{Settings().match.retrieval_depth} candidates or {Settings().match.job_retrieval_depth} postings, "
         "re-ranked by the default ranker model "
         f"(`{default_model().version}`, fitted on {default_model().provenance.get('corpus', 'unknown data')}; "
-        "`--fit-default` here refits it on a separate generated corpus, seeds "
-        f"{TRAINING_SEEDS}, and `eval calibration --fit-default` on hand labels); *hand-set weights* "
+        "refitted by `eval calibration --fit-default` on hand labels; this generated corpus "
+        "fits nothing); *hand-set weights* "
         "is the same with the original fixed weights; *trained on feedback* is the model "
         "`talentmatch ranker train` learned from simulated recruiter and job-seeker feedback on "
         f"{probes} other postings and {probes} other candidates ({feedback_events} actions on the top 20 of each; "

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,26 @@ def _city_code(city: str | None) -> int | None:
     if place.city_code is None:
         raise InvalidInput(f"unknown city: {city!r}", field="city")
     return place.city_code
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What every market figure is asked for: a period, a place and a label language."""
+
+    span: market.Period
+    city_code: int | None
+    language: str
+
+
+def _scope(
+    period: PeriodText = None, city: City = None, accept_language: AcceptLanguage = None
+) -> _Scope:
+    return _Scope(
+        market.parse_period(period), _city_code(city), preferred_language(accept_language)
+    )
+
+
+Scope = Annotated[_Scope, Depends(_scope)]
 
 
 def _fresh(runtime: Runtime, session: Session) -> dict[str, Any]:
@@ -93,21 +114,17 @@ def _answer(body: dict[str, Any], fmt: str, name: str) -> Response:
 def market_statistics(
     _admin: Admin,
     runtime: RuntimeDep,
+    scope: Scope,
     by: Annotated[str, Query(description=", ".join(market.DIMENSIONS))] = "occupation_group",
-    period: PeriodText = None,
-    city: City = None,
     level: Level = "minor",
     format: Format = "json",
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Demand (open positions), active job seekers and 求人倍率 per group, with changes."""
-    language = preferred_language(accept_language)
-    span = market.parse_period(period)
-    city_code = _city_code(city)
+    span, city_code = scope.span, scope.city_code
     with runtime.db.session() as session:
         fresh = _fresh(runtime, session)
         rows = market.market(session, by=by, period=span, city_code=city_code, level=level,
-                             language=language)  # fmt: skip
+                             language=scope.language)  # fmt: skip
         totals = market.market_totals(session, period=span, city_code=city_code)
     body = {"period": span.label, "previous_period": span.previous().label,
             "year_ago": span.year_before().label, "by": by, "city_code": city_code,
@@ -121,20 +138,16 @@ def market_statistics(
 def shortage_ranking(
     _admin: Admin,
     runtime: RuntimeDep,
-    period: PeriodText = None,
-    city: City = None,
+    scope: Scope,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     format: Format = "json",
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Occupations ranked by the gap demand − seekers (最缺工职业排行), with last period's rank."""
-    language = preferred_language(accept_language)
-    span = market.parse_period(period)
-    city_code = _city_code(city)
+    span = scope.span
     with runtime.db.session() as session:
         fresh = _fresh(runtime, session)
-        rows = market.shortage(session, period=span, city_code=city_code, limit=limit,
-                               language=language)  # fmt: skip
+        rows = market.shortage(session, period=span, city_code=scope.city_code, limit=limit,
+                               language=scope.language)  # fmt: skip
     body = {"period": span.label, "previous_period": span.previous().label, "rows": rows,
             **fresh}  # fmt: skip
     return _answer(body, format, f"shortage-{span.label}")
@@ -144,21 +157,17 @@ def shortage_ranking(
 def wage_bands(
     _admin: Admin,
     runtime: RuntimeDep,
+    scope: Scope,
     by: Annotated[str, Query(description=", ".join(market.WAGE_DIMENSIONS))] = "occupation",
-    period: PeriodText = None,
-    city: City = None,
     level: Level = "minor",
     format: Format = "json",
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """P10–P90 of posted monthly pay (range midpoints, spread over the months paid)."""
-    language = preferred_language(accept_language)
-    span = market.parse_period(period)
-    city_code = _city_code(city)
+    span = scope.span
     with runtime.db.session() as session:
         fresh = _fresh(runtime, session)
-        rows = market.wages(session, by=by, period=span, city_code=city_code, level=level,
-                            language=language)  # fmt: skip
+        rows = market.wages(session, by=by, period=span, city_code=scope.city_code, level=level,
+                            language=scope.language)  # fmt: skip
     body = {"period": span.label, "by": by, "bin_cny": market.WAGE_BIN, "rows": rows, **fresh}
     return _answer(body, format, f"wages-{by}-{span.label}")
 
