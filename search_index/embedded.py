@@ -18,7 +18,8 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -189,6 +190,72 @@ class _Codes:
         return {code: value for value, code in self.values.items()}
 
 
+# A predicate whose slots a cached mask marks: ("visible", tenant code), (column, codes)
+# for the term filters, ("skills_all" | "skills_any", skills), (range bound, value).
+_Predicate = tuple[str, Any]
+_TERM_COLUMNS = ("city_code", "district_code", "employment_type", "company")
+# Cached predicate masks are one byte per slot each: 48 of them at 1M documents is 48 MB.
+_PREDICATE_MASKS = 48
+_COMBINED_MASKS = 16
+
+
+class _MaskCache:
+    """Boolean slot masks of single predicates (a viewer's visibility, one filter's values,
+    one range bound), built on first use and kept exact by ``refresh`` on every write, and
+    the combined masks of whole filters, valid until the next write (``generation``).
+
+    A query then ANDs a few cached arrays instead of comparing every column of every slot;
+    a write costs one evaluation of each cached predicate on the slots it touched."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.predicates: OrderedDict[_Predicate, np.ndarray] = OrderedDict()
+        self.combined: OrderedDict[Hashable, tuple[int, np.ndarray, int]] = OrderedDict()
+        # Readers fill the caches concurrently (they hold the shared lock, not the exclusive).
+        self.mutex = threading.Lock()
+
+    def predicate(self, key: _Predicate) -> np.ndarray | None:
+        with self.mutex:
+            mask = self.predicates.get(key)
+            if mask is not None:
+                self.predicates.move_to_end(key)
+            return mask
+
+    def keep_predicate(self, key: _Predicate, mask: np.ndarray) -> None:
+        with self.mutex:
+            self.predicates[key] = mask
+            while len(self.predicates) > _PREDICATE_MASKS:
+                self.predicates.popitem(last=False)
+
+    def lookup(self, key: Hashable) -> tuple[np.ndarray, int] | None:
+        with self.mutex:
+            found = self.combined.get(key)
+            if found is None or found[0] != self.generation:
+                return None
+            self.combined.move_to_end(key)
+            return found[1], found[2]
+
+    def keep(self, key: Hashable, generation: int, mask: np.ndarray, count: int) -> None:
+        with self.mutex:
+            if generation != self.generation:
+                return
+            self.combined[key] = (generation, mask, count)
+            while len(self.combined) > _COMBINED_MASKS:
+                self.combined.popitem(last=False)
+
+    def changed(self) -> None:
+        """Something a mask depends on changed: combined masks are stale."""
+        with self.mutex:
+            self.generation += 1
+            self.combined.clear()
+
+    def forget(self) -> None:
+        with self.mutex:
+            self.generation += 1
+            self.combined.clear()
+            self.predicates.clear()
+
+
 class EmbeddedIndex:
     """``SearchIndex`` over a local directory (see the module docstring)."""
 
@@ -210,6 +277,7 @@ class EmbeddedIndex:
         self._companies = _Codes({})
         self._languages = _Codes({})
         self._occupations = _Codes({})
+        self._masks = _MaskCache()
         self._hnsw = self._new_hnsw(1024)
         self._dirty = False
         self._closed = False
@@ -359,6 +427,7 @@ class EmbeddedIndex:
             if self._columns.capacity > self._hnsw.get_max_elements():
                 self._hnsw.resize_index(self._columns.capacity)
             slots = [self._place(doc) for doc in documents]
+            self._refresh_masks(np.asarray(slots, dtype=np.int64))
             vectors = np.stack([doc.vector for doc in documents]).astype(np.float32)
             # Re-adding a label hnswlib has marked deleted un-marks it and updates its vector.
             self._hnsw.add_items(vectors, np.asarray(slots), num_threads=1)
@@ -439,6 +508,7 @@ class EmbeddedIndex:
 
     def delete(self, ids: Sequence[int]) -> None:
         with self._lock:
+            deleted: list[int] = []
             for doc_id in ids:
                 self._writer.delete_documents_by_term("id", int(doc_id))
                 slot = self._slot_of.pop(int(doc_id), None)
@@ -451,12 +521,16 @@ class EmbeddedIndex:
                 self._columns.sections[slot] = None
                 self._hnsw.mark_deleted(slot)
                 self._free_slots.append(slot)
+                deleted.append(slot)
                 self._dirty = True
+            if deleted:
+                self._refresh_masks(np.asarray(deleted, dtype=np.int64))
 
     def commit(self) -> None:
         with self._lock:
             self._writer.commit()
             self._keyword.reload()
+            self._masks.changed()  # exclusions are matched against what is committed
 
     def clear(self) -> None:
         with self._lock:
@@ -469,6 +543,7 @@ class EmbeddedIndex:
             self._free_slots.clear()
             self._skill_slots.clear()
             self._hnsw = self._new_hnsw(1024)
+            self._masks.forget()
             self._applied_through = None
             self._dirty = True
 
@@ -516,7 +591,8 @@ class EmbeddedIndex:
         if filters.ids is not None and not filters.ids:
             return []
         with self._lock:
-            return self._vector_search(vector, self._filter_mask(viewer_tenant, filters), limit)
+            mask, allowed = self._filter_mask_and_count(viewer_tenant, filters)
+            return self._vector_search(vector, mask, allowed, limit)
 
     def list_recent(
         self, viewer_tenant: str, filters: SearchFilters, *, offset: int, limit: int,
@@ -642,56 +718,131 @@ class EmbeddedIndex:
     # -- filters ---------------------------------------------------------------------------
 
     def _filter_mask(self, viewer_tenant: str, f: SearchFilters) -> np.ndarray:
-        c = self._columns
-        viewer = self._tenants.code(viewer_tenant, create=False)
-        mask = c["alive"] & (~c["private"] | (c["tenant"] == viewer))
+        """The slots (up to ``size``) visible to ``viewer_tenant`` under ``f``, read-only."""
+        return self._filter_mask_and_count(viewer_tenant, f)[0]
+
+    def _filter_mask_and_count(
+        self, viewer_tenant: str, f: SearchFilters
+    ) -> tuple[np.ndarray, int]:
+        key: Hashable | None = (viewer_tenant, f)
+        try:
+            cached = self._masks.lookup(key)
+        except TypeError:  # a filter value that cannot be a key: computed each time
+            key, cached = None, None
+        if cached is not None:
+            return cached
+        generation = self._masks.generation
+        size = self._columns.size
+        predicates = self._predicates(viewer_tenant, f)
+        mask = self._predicate_mask(predicates[0])[:size].copy()
+        for predicate in predicates[1:]:
+            np.logical_and(mask, self._predicate_mask(predicate)[:size], out=mask)
         if f.ids is not None:
-            allowed = np.zeros(len(mask), dtype=bool)
+            allowed = np.zeros(size, dtype=bool)
             slots = [self._slot_of[i] for i in f.ids if i in self._slot_of]
             allowed[np.array(slots, dtype=np.int64)] = True
             mask &= allowed
-        if f.city_codes:
-            mask &= np.isin(c["city_code"], f.city_codes)
-        if f.district_codes:
-            mask &= np.isin(c["district_code"], f.district_codes)
-        with np.errstate(invalid="ignore"):
-            if f.salary_min is not None:
-                mask &= c["salary_max"] >= f.salary_min
-            if f.salary_max is not None:
-                mask &= c["salary_min"] <= f.salary_max
-            if f.years_min is not None:
-                mask &= c["years"] >= f.years_min
-            if f.years_max is not None:
-                mask &= c["years"] <= f.years_max
-        if f.employment_types:
-            codes = [self._employment_types.code(t, create=False) for t in f.employment_types]
-            mask &= np.isin(c["employment_type"], codes)
-        if f.companies:
-            codes = [self._companies.code(name, create=False) for name in f.companies]
-            mask &= np.isin(c["company"], codes)
-        known_education = c["education_rank"] != _NO_CODE
-        if f.education_min_rank is not None:
-            mask &= known_education & (c["education_rank"] >= f.education_min_rank)
-        if f.education_max_rank is not None:
-            mask &= known_education & (c["education_rank"] <= f.education_max_rank)
         if f.exclude:
             excluded = self._excluded_slots(f.exclude)
-            mask[excluded[excluded < len(mask)]] = False
-        for skill in f.skills_all:
-            mask &= self._skill_mask(skill)
+            mask[excluded[excluded < size]] = False
+        mask.flags.writeable = False  # shared by every query with these filters
+        count = int(np.count_nonzero(mask))
+        if key is not None:
+            self._masks.keep(key, generation, mask, count)
+        return mask, count
+
+    def _predicates(self, viewer_tenant: str, f: SearchFilters) -> list[_Predicate]:
+        """``f`` (but ids and exclusions) as predicates with cached masks, visibility first."""
+        predicates: list[_Predicate] = [
+            ("visible", self._tenants.code(viewer_tenant, create=False))
+        ]
+        if f.city_codes:
+            predicates.append(("city_code", tuple(sorted(set(f.city_codes)))))
+        if f.district_codes:
+            predicates.append(("district_code", tuple(sorted(set(f.district_codes)))))
+        if f.employment_types:
+            codes = {self._employment_types.code(t, create=False) for t in f.employment_types}
+            predicates.append(("employment_type", tuple(sorted(codes))))
+        if f.companies:
+            codes = {self._companies.code(name, create=False) for name in f.companies}
+            predicates.append(("company", tuple(sorted(codes))))
+        bounds = {
+            "salary_max>=": f.salary_min,
+            "salary_min<=": f.salary_max,
+            "years>=": f.years_min,
+            "years<=": f.years_max,
+            "education>=": f.education_min_rank,
+            "education<=": f.education_max_rank,
+        }
+        predicates += [(name, value) for name, value in bounds.items() if value is not None]
+        if f.skills_all:
+            predicates.append(("skills_all", tuple(sorted(set(f.skills_all)))))
         if f.skills_any:
-            any_mask = np.zeros_like(mask)
-            for skill in f.skills_any:
-                any_mask |= self._skill_mask(skill)
-            mask &= any_mask
+            predicates.append(("skills_any", tuple(sorted(set(f.skills_any)))))
+        return predicates
+
+    def _predicate_mask(self, predicate: _Predicate) -> np.ndarray:
+        """The cached mask of ``predicate`` over every slot (built now when not cached)."""
+        mask = self._masks.predicate(predicate)
+        if mask is None:
+            mask = np.zeros(self._columns.capacity, dtype=bool)
+            kind, value = predicate
+            if kind in ("skills_all", "skills_any"):
+                sets = [self._skill_slots.get(skill, set()) for skill in value]
+                chosen = set.intersection(*sets) if kind == "skills_all" else set().union(*sets)
+                mask[np.fromiter(chosen, dtype=np.int64, count=len(chosen))] = True
+            else:
+                size = self._columns.size
+                mask[:size] = self._predicate_values(predicate, slice(0, size))
+            self._masks.keep_predicate(predicate, mask)
         return mask
 
-    def _skill_mask(self, skill: str) -> np.ndarray:
-        mask = np.zeros(self._columns.size, dtype=bool)
-        slots = self._skill_slots.get(skill)
-        if slots:
-            mask[np.fromiter(slots, dtype=np.int64, count=len(slots))] = True
-        return mask
+    def _predicate_values(self, predicate: _Predicate, slots: slice | np.ndarray) -> np.ndarray:
+        """Whether each of ``slots`` satisfies ``predicate``, from the columns."""
+        a = self._columns.arrays
+        kind, value = predicate
+        if kind == "visible":
+            return a["alive"][slots] & (~a["private"][slots] | (a["tenant"][slots] == value))
+        if kind in _TERM_COLUMNS:
+            values = a[kind][slots]
+            return values == value[0] if len(value) == 1 else np.isin(values, value)
+        if kind in ("skills_all", "skills_any"):
+            wanted = set(value)
+            skills = self._columns.skills
+            test = wanted.issubset if kind == "skills_all" else wanted.intersection
+            chosen = np.arange(self._columns.size)[slots] if isinstance(slots, slice) else slots
+            return np.fromiter(
+                (bool(test(skills[s])) for s in chosen.tolist()), dtype=bool, count=len(chosen)
+            )
+        column, bound = {
+            "salary_max>=": ("salary_max", np.greater_equal),
+            "salary_min<=": ("salary_min", np.less_equal),
+            "years>=": ("years", np.greater_equal),
+            "years<=": ("years", np.less_equal),
+            "education>=": ("education_rank", np.greater_equal),
+            "education<=": ("education_rank", np.less_equal),
+        }[kind]
+        values = a[column][slots]
+        with np.errstate(invalid="ignore"):  # NaN (unknown) compares False, as it should
+            inside = bound(values, value)
+        if column == "education_rank":
+            inside &= values != _NO_CODE
+        return np.asarray(inside, dtype=bool)
+
+    def _refresh_masks(self, slots: np.ndarray) -> None:
+        """Bring every cached mask up to date on ``slots`` (just written) and grow them with
+        the columns."""
+        capacity = self._columns.capacity
+        with self._masks.mutex:
+            cached = list(self._masks.predicates.items())
+        for predicate, mask in cached:
+            if len(mask) < capacity:
+                grown = np.zeros(capacity, dtype=bool)
+                grown[: len(mask)] = mask
+                self._masks.keep_predicate(predicate, grown)
+                mask = grown
+            mask[slots] = self._predicate_values(predicate, slots)
+        self._masks.changed()
 
     def _keyword_filter(self, viewer_tenant: str, f: SearchFilters) -> list[Any]:
         """The same filters as ``_filter_mask``, as tantivy sub-queries (Occur.Must)."""
@@ -797,9 +948,8 @@ class EmbeddedIndex:
         return np.array([s for s in slots if s is not None], dtype=np.int64)
 
     def _vector_search(
-        self, vector: np.ndarray, mask: np.ndarray, depth: int
+        self, vector: np.ndarray, mask: np.ndarray, allowed: int, depth: int
     ) -> list[tuple[int, float]]:
-        allowed = int(mask.sum())
         if allowed == 0:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
