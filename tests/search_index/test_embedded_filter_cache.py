@@ -6,6 +6,7 @@ checks every filtered answer against a brute-force evaluation of the filter gram
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,11 @@ def open_index(path: Path, dim: int = DIM, model_id: str = "random") -> Embedded
 
 @dataclass
 class Model:
-    """What the index should hold: the documents now, and their text as last committed."""
+    """What the index should hold: the documents now, and as last committed (what the
+    keyword side and exclusions see)."""
 
     docs: dict[int, IndexDocument] = field(default_factory=dict)
-    committed_text: dict[int, str] = field(default_factory=dict)
+    committed: dict[int, IndexDocument] = field(default_factory=dict)
 
 
 def random_document(rng: np.random.Generator, doc_id: int) -> IndexDocument:
@@ -115,7 +117,7 @@ def passes(d: IndexDocument, viewer: str, f: SearchFilters, model: Model) -> boo
         return not allowed or (value is not None and value in allowed)
 
     excluded_words = {word for q in f.exclude if isinstance(q, Match) for word in q.tokens}
-    committed = model.committed_text.get(d.id, "").split()
+    committed = model.committed[d.id].text.split() if d.id in model.committed else []
     return (
         (d.tenant_id == viewer or not d.private)
         and (f.ids is None or d.id in f.ids)
@@ -152,6 +154,11 @@ def check_answers(index: EmbeddedIndex, model: Model, rng: np.random.Generator) 
         if (city := model.docs[i].city_code) is not None:
             cities[city] = cities.get(city, 0) + 1
     assert index.facet_counts("city", viewer, f, collapse_duplicates=False) == cities
+    # The keyword side filters what was committed (every document has two of WORDS).
+    matched = {i for i, d in model.committed.items() if passes(d, viewer, f, model)}
+    found_words = index.keyword_search(viewer, WORDS, f, limit=10**5)
+    assert found_words.total == len(matched), (viewer, f)
+    assert {doc_id for doc_id, _ in found_words.hits} == matched, (viewer, f)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -181,7 +188,7 @@ def test_filtered_answers_stay_exact_through_random_writes(tmp_path: Path, seed:
                     model.docs.pop(int(i))
             elif action == "commit":
                 index.commit()
-                model.committed_text = {i: d.text for i, d in model.docs.items()}
+                model.committed = dict(model.docs)
             if step == 130:  # a clear drops every cached mask with the documents
                 index.clear()
                 index.commit()
@@ -223,5 +230,44 @@ def test_a_commit_renews_the_answers_of_a_query_with_exclusions(tmp_path: Path) 
             "acme", without_alpha, offset=0, limit=10, collapse_duplicates=False
         )
         assert {hit.id for hit in listed.hits} == {2}
+    finally:
+        index.close()
+
+
+def test_an_index_of_the_previous_format_rebuilds_and_serves(tmp_path: Path) -> None:
+    """A checkpoint of an older on-disk format is ignored: the index opens empty (the
+    caller replays the outbox from the start) and takes new documents in the new format."""
+    path = tmp_path / "idx"
+    old = open_index(path, dim=ENCODER.dim, model_id=ENCODER.model_id)
+    old.upsert([doc(1, "Python engineer", city_code=440300)])
+    old.checkpoint(applied_through=41)
+    old.close()
+    manifest = json.loads((path / "checkpoint.json").read_text())
+    manifest["format"] = 7  # the format before one visibility term per document
+    (path / "checkpoint.json").write_text(json.dumps(manifest))
+
+    again = open_index(path, dim=ENCODER.dim, model_id=ENCODER.model_id)
+    try:
+        assert again.applied_through() is None
+        assert again.count() == 0
+        again.upsert([doc(1, "Python engineer", city_code=440300), doc(2, "Java", private=True)])
+        again.commit()
+        found = again.keyword_search("acme", ["python"], SearchFilters(), limit=10)
+        assert [doc_id for doc_id, _ in found.hits] == [1]
+        assert again.keyword_search("globex", ["java"], SearchFilters(), limit=10).total == 0
+        assert again.keyword_search("acme", ["java"], SearchFilters(), limit=10).total == 1
+    finally:
+        again.close()
+
+
+def test_a_clear_removes_documents_not_yet_committed(tmp_path: Path) -> None:
+    index = open_index(tmp_path / "idx", dim=ENCODER.dim, model_id=ENCODER.model_id)
+    try:
+        index.upsert([doc(1, "python role")])
+        index.clear()
+        index.upsert([doc(2, "java role")])
+        index.commit()
+        assert index.keyword_search("acme", ["python"], SearchFilters(), limit=10).total == 0
+        assert index.keyword_search("acme", ["java"], SearchFilters(), limit=10).total == 1
     finally:
         index.close()
