@@ -140,7 +140,7 @@ def corpus(n: int, dim: int, rng: np.random.Generator) -> list[IndexDocument]:
     """``n`` generated postings: random words, clustered unit vectors, cities chosen so that
     a filter on city 1 / 2 / 3 admits 50% / 10% / 1% of them."""
     centres = rng.normal(size=(200, dim))
-    vectors = centres[rng.integers(0, 200, n)] + 0.6 * rng.normal(size=(n, dim))
+    vectors = centres[rng.integers(0, 200, n)] + 2.0 * rng.normal(size=(n, dim))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     share = rng.random(n)
     cities = np.select([share < 0.5, share < 0.6, share < 0.61], [1, 2, 3], default=4)

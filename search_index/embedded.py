@@ -205,6 +205,11 @@ _TERM_COLUMNS = ("city_code", "district_code", "employment_type", "company")
 # Cached predicate masks are one byte per slot each: 48 of them at 1M documents is 48 MB.
 _PREDICATE_MASKS = 48
 _COMBINED_MASKS = 16
+# Masks admitting at least this share of the documents are applied after an unfiltered
+# HNSW query ``k / share * _OVERSAMPLING`` deep; narrower ones inside the graph walk (or by
+# the exact scan). Measured by bench.engine_micro: recall@10 at least that of the filtered walk.
+_POST_FILTER_SELECTIVITY = 0.3
+_OVERSAMPLING = 1.3
 
 
 class _MaskCache:
@@ -973,11 +978,31 @@ class EmbeddedIndex:
             top = top[np.argsort(-scores[top])]
             return [(int(ids[slots[i]]), float(scores[i])) for i in top]
         k = min(depth, allowed)
-        labels, distances = self._hnsw.knn_query(
-            query, k=k, num_threads=1, filter=lambda slot: bool(mask[slot])
-        )
+        found = self._post_filtered_knn(query, mask, allowed, k)
+        if found is None:
+            labels, distances = self._hnsw.knn_query(
+                query, k=k, num_threads=1, filter=lambda slot: bool(mask[slot])
+            )
+            found = labels[0], distances[0]
         # hnswlib's "ip" space returns 1 - inner product.
-        return [
-            (int(ids[slot]), float(1.0 - d))
-            for slot, d in zip(labels[0], distances[0], strict=True)
-        ]
+        return [(int(ids[slot]), float(1.0 - d)) for slot, d in zip(*found, strict=True)]
+
+    def _post_filtered_knn(
+        self, query: np.ndarray, mask: np.ndarray, allowed: int, k: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ``k`` nearest under ``mask`` from an unfiltered query ``k / selectivity`` deep
+        (no Python call per visited node, so no GIL held while hnswlib walks the graph); None
+        when the mask is too selective or too few of the oversampled neighbours pass."""
+        documents = len(self._slot_of)
+        selectivity = allowed / max(documents, 1)
+        if selectivity < _POST_FILTER_SELECTIVITY:
+            return None
+        deep = min(documents, int(np.ceil(k / selectivity * _OVERSAMPLING)) + 16)
+        try:
+            labels, distances = self._hnsw.knn_query(query, k=deep, num_threads=1)
+        except RuntimeError:  # hnswlib found fewer than ``deep`` (a sparse graph)
+            return None
+        keep = mask[labels[0]]
+        if int(np.count_nonzero(keep)) < k:
+            return None
+        return labels[0][keep][:k], distances[0][keep][:k]

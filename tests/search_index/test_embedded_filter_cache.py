@@ -271,3 +271,33 @@ def test_a_clear_removes_documents_not_yet_committed(tmp_path: Path) -> None:
         assert index.keyword_search("acme", ["java"], SearchFilters(), limit=10).total == 1
     finally:
         index.close()
+
+
+def test_hnsw_answers_under_wide_and_narrow_masks_pass_the_filter(tmp_path: Path) -> None:
+    """Wide masks are applied after an oversampled HNSW query, narrow ones inside it: either
+    way every hit passes the filter, as many as asked come back, and the nearest are found."""
+    rng = np.random.default_rng(11)
+    settings = SearchSettings(semantic_floor=-1.0, embedded={"exact_search_threshold": 0})  # type: ignore[arg-type]
+    index = EmbeddedIndex(tmp_path / "idx", dim=DIM, model_id="random", settings=settings)
+    share = rng.random(3000)
+    cities = np.select([share < 0.6, share < 0.9], [1, 2], default=3)  # 60% / 30% / 10%
+    docs = [replace(random_document(rng, i + 1), city_code=int(cities[i])) for i in range(3000)]
+    docs = [replace(d, private=False) for d in docs]
+    vectors = np.stack([d.vector for d in docs])
+    try:
+        index.upsert(docs)
+        for codes in [(), (1,), (1, 2), (2,), (3,)]:
+            admitted = np.array([not codes or d.city_code in codes for d in docs])
+            allowed = np.flatnonzero(admitted)
+            recall = []
+            for probe in vectors[rng.integers(0, len(docs), 20)]:
+                found = index.vector_search(
+                    "acme", probe, SearchFilters(city_codes=codes), limit=50
+                )
+                assert len(found) == 50
+                assert all(admitted[doc_id - 1] for doc_id, _ in found), codes
+                truth = allowed[np.argsort(-(vectors[allowed] @ probe))[:10]] + 1
+                recall.append(len({d for d, _ in found[:10]} & set(truth.tolist())) / 10)
+            assert np.mean(recall) >= 0.9, (codes, np.mean(recall))
+    finally:
+        index.close()
