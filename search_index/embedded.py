@@ -19,7 +19,8 @@ import os
 import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -269,15 +270,97 @@ class _MaskCache:
             self.predicates.clear()
 
 
+class _ReadWriteLock:
+    """Many readers at once, or one writer. A waiting writer holds back readers that arrive
+    after it, so a stream of searches cannot starve a write. The writing thread may enter
+    again (to write or to read its own state); a reader must not take the lock again while
+    it holds it (a writer waiting between would deadlock it)."""
+
+    def __init__(self) -> None:
+        self._state = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer: int | None = None
+        self._depth = 0  # the writer's re-entries
+        self._waiting_writers = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        """Hold the lock shared (the writing thread reads under its own hold)."""
+        if self._writer == threading.get_ident():
+            yield
+            return
+        with self._state:
+            while self._writer is not None or self._waiting_writers:
+                self._state.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            self.release_read()
+
+    def release_read(self) -> None:
+        with self._state:
+            self._readers -= 1
+            if not self._readers:
+                self._state.notify_all()
+
+    def acquire_write(self) -> None:
+        me = threading.get_ident()
+        with self._state:
+            if self._writer == me:
+                self._depth += 1
+                return
+            self._waiting_writers += 1
+            try:
+                while self._writer is not None or self._readers:
+                    self._state.wait()
+            finally:
+                self._waiting_writers -= 1
+            self._writer, self._depth = me, 1
+
+    def release_write(self) -> None:
+        with self._state:
+            self._depth -= 1
+            if not self._depth:
+                self._writer = None
+                self._state.notify_all()
+
+    def downgrade(self) -> bool:
+        """Turn the calling writer's hold into a reader's without letting a writer in
+        between (then ``release_read``); False, and still writing, when it holds the write
+        lock more than once."""
+        with self._state:
+            if self._depth != 1:
+                return False
+            self._writer, self._depth = None, 0
+            self._readers += 1
+            self._state.notify_all()  # readers waiting on the writer may join
+            return True
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """Hold the lock exclusively."""
+        self.acquire_write()
+        try:
+            yield
+        finally:
+            self.release_write()
+
+
 class EmbeddedIndex:
-    """``SearchIndex`` over a local directory (see the module docstring)."""
+    """``SearchIndex`` over a local directory (see the module docstring).
+
+    Reads share a lock and run at once (tantivy searchers are snapshots, and hnswlib may be
+    queried from several threads while nothing writes to it); writes hold it alone."""
 
     def __init__(self, path: Path, *, dim: int, model_id: str, settings: SearchSettings) -> None:
         self.path = Path(path)
         self.dim = dim
         self.model_id = model_id
         self.settings = settings
-        self._lock = threading.RLock()
+        self._lock = _ReadWriteLock()
+        # One checkpoint at a time: it writes its files under the shared lock.
+        self._checkpointing = threading.RLock()
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock_file = _acquire_directory_lock(self.path)
         self._schema = _build_schema()
@@ -362,62 +445,82 @@ class EmbeddedIndex:
 
     def applied_through(self) -> int | None:
         """The outbox event id stored with the last checkpoint (None: no usable checkpoint)."""
-        with self._lock:
+        with self._lock.read():
             return self._applied_through
 
     def checkpoint(self, applied_through: int | None = None) -> None:
         """Write vectors and columns atomically; tantivy's own commit covers keywords."""
-        with self._lock:
-            self.commit()
-            marker_moved = applied_through is not None and applied_through != self._applied_through
-            if not self._dirty and not marker_moved and (self.path / "checkpoint.json").exists():
-                return
-            if applied_through is not None:
-                self._applied_through = applied_through
-            size = self._columns.size
-            generation = f"{os.getpid()}-{threading.get_ident()}-{id(self)}"
-            columns_name = f"columns-{generation}.npz"
-            hnsw_name = f"hnsw-{generation}.bin"
-            arrays: dict[str, Any] = {name: self._columns[name] for name in _Columns.NUMERIC}
-            arrays |= _joined_sections(self._columns.sections[:size], self.dim)
-            with open(self.path / columns_name, "wb") as handle:
-                np.savez(
-                    handle,
-                    vectors=self._columns.vectors[:size],
-                    title_vectors=self._columns.title_vectors[:size],
-                    skills=np.array(json.dumps([list(s) for s in self._columns.skills[:size]])),
-                    **arrays,
+        with self._checkpointing:
+            self._lock.acquire_write()
+            reading = False
+            try:
+                self.commit()
+                marker_moved = (
+                    applied_through is not None and applied_through != self._applied_through
                 )
-                handle.flush()
-                os.fsync(handle.fileno())
-            self._hnsw.save_index(str(self.path / hnsw_name))
-            manifest = {
-                "format": _FORMAT_VERSION,
-                "model_id": self.model_id,
-                "size": size,
-                "columns": columns_name,
-                "hnsw": hnsw_name,
-                "tenants": self._tenants.values,
-                "employment_types": self._employment_types.values,
-                "companies": self._companies.values,
-                "languages": self._languages.values,
-                "occupations": self._occupations.values,
-                "applied_through": self._applied_through,
-            }
-            tmp = self.path / "checkpoint.json.tmp"
-            tmp.write_text(json.dumps(manifest))
-            os.replace(tmp, self.path / "checkpoint.json")
-            for stale in self.path.glob("columns-*.npz"):
-                if stale.name != columns_name:
-                    stale.unlink(missing_ok=True)
-            for stale in self.path.glob("hnsw-*.bin"):
-                if stale.name != hnsw_name:
-                    stale.unlink(missing_ok=True)
-            self._dirty = False
+                if (
+                    not self._dirty
+                    and not marker_moved
+                    and (self.path / "checkpoint.json").exists()
+                ):
+                    return
+                if applied_through is not None:
+                    self._applied_through = applied_through
+                # Searches go on while the files are written; writes wait (what is written
+                # is exactly what was committed).
+                reading = self._lock.downgrade()
+                self._write_checkpoint()
+            finally:
+                if reading:
+                    self._lock.release_read()
+                else:
+                    self._lock.release_write()
+
+    def _write_checkpoint(self) -> None:
+        size = self._columns.size
+        generation = f"{os.getpid()}-{threading.get_ident()}-{id(self)}"
+        columns_name = f"columns-{generation}.npz"
+        hnsw_name = f"hnsw-{generation}.bin"
+        arrays: dict[str, Any] = {name: self._columns[name] for name in _Columns.NUMERIC}
+        arrays |= _joined_sections(self._columns.sections[:size], self.dim)
+        with open(self.path / columns_name, "wb") as handle:
+            np.savez(
+                handle,
+                vectors=self._columns.vectors[:size],
+                title_vectors=self._columns.title_vectors[:size],
+                skills=np.array(json.dumps([list(s) for s in self._columns.skills[:size]])),
+                **arrays,
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._hnsw.save_index(str(self.path / hnsw_name))
+        manifest = {
+            "format": _FORMAT_VERSION,
+            "model_id": self.model_id,
+            "size": size,
+            "columns": columns_name,
+            "hnsw": hnsw_name,
+            "tenants": self._tenants.values,
+            "employment_types": self._employment_types.values,
+            "companies": self._companies.values,
+            "languages": self._languages.values,
+            "occupations": self._occupations.values,
+            "applied_through": self._applied_through,
+        }
+        tmp = self.path / "checkpoint.json.tmp"
+        tmp.write_text(json.dumps(manifest))
+        os.replace(tmp, self.path / "checkpoint.json")
+        for stale in self.path.glob("columns-*.npz"):
+            if stale.name != columns_name:
+                stale.unlink(missing_ok=True)
+        for stale in self.path.glob("hnsw-*.bin"):
+            if stale.name != hnsw_name:
+                stale.unlink(missing_ok=True)
+        self._dirty = False
 
     def close(self) -> None:
         """Checkpoint and release the writer lock (idempotent)."""
-        with self._lock:
+        with self._checkpointing, self._lock.write():
             if self._closed:
                 return
             self.checkpoint()
@@ -430,23 +533,26 @@ class EmbeddedIndex:
     def upsert(self, documents: Sequence[IndexDocument]) -> None:
         if not documents:
             return
-        with self._lock:
-            for doc in documents:
-                self._check_vector(doc.vector, doc.id)
-                self._check_vector(doc.title_vector, doc.id)
-                for section in doc.section_vectors if doc.section_vectors is not None else ():
-                    self._check_vector(section, doc.id)
+        for doc in documents:
+            self._check_vector(doc.vector, doc.id)
+            self._check_vector(doc.title_vector, doc.id)
+            for section in doc.section_vectors if doc.section_vectors is not None else ():
+                self._check_vector(section, doc.id)
+        # Segmenting the text is most of a write's time and touches no state: done before
+        # taking the lock, so searches wait only for the index updates themselves.
+        keyword_documents = [self._keyword_document(doc) for doc in documents]
+        vectors = np.stack([doc.vector for doc in documents]).astype(np.float32)
+        with self._lock.write():
             self._columns.grow(self._columns.size + len(documents))
             if self._columns.capacity > self._hnsw.get_max_elements():
                 self._hnsw.resize_index(self._columns.capacity)
             slots = [self._place(doc) for doc in documents]
             self._refresh_masks(np.asarray(slots, dtype=np.int64))
-            vectors = np.stack([doc.vector for doc in documents]).astype(np.float32)
             # Re-adding a label hnswlib has marked deleted un-marks it and updates its vector.
             self._hnsw.add_items(vectors, np.asarray(slots), num_threads=1)
-            for doc in documents:
+            for doc, keyword_document in zip(documents, keyword_documents, strict=True):
                 self._writer.delete_documents_by_term("id", doc.id)
-                self._writer.add_document(self._keyword_document(doc))
+                self._writer.add_document(keyword_document)
             self._dirty = True
 
     def _check_vector(self, vector: np.ndarray, doc_id: int) -> None:
@@ -519,7 +625,7 @@ class EmbeddedIndex:
         return tantivy.Document(**fields)
 
     def delete(self, ids: Sequence[int]) -> None:
-        with self._lock:
+        with self._lock.write():
             deleted: list[int] = []
             for doc_id in ids:
                 self._writer.delete_documents_by_term("id", int(doc_id))
@@ -539,13 +645,13 @@ class EmbeddedIndex:
                 self._refresh_masks(np.asarray(deleted, dtype=np.int64))
 
     def commit(self) -> None:
-        with self._lock:
+        with self._lock.write():
             self._writer.commit()
             self._keyword.reload()
             self._masks.changed()  # exclusions are matched against what is committed
 
     def clear(self) -> None:
-        with self._lock:
+        with self._lock.write():
             # tantivy's delete_all_documents drops segments, not documents still being indexed:
             # without this commit an upsert not yet committed would outlive the clear.
             self._writer.commit()
@@ -573,7 +679,7 @@ class EmbeddedIndex:
     ) -> KeywordHits:  # fmt: skip
         if filters.ids is not None and not filters.ids or not (terms or query):
             return KeywordHits(hits=[], total=0, groups=0 if count_groups else None)
-        with self._lock:
+        with self._lock.read():
             full = self._keyword_query(list(terms), viewer_tenant, filters, query)
             searcher = self._keyword.searcher()
             result = searcher.search(full, limit=max(limit, 1), count=True)
@@ -605,7 +711,7 @@ class EmbeddedIndex:
     ) -> list[tuple[int, float]]:
         if filters.ids is not None and not filters.ids:
             return []
-        with self._lock:
+        with self._lock.read():
             mask, allowed = self._filter_mask_and_count(viewer_tenant, filters)
             return self._vector_search(vector, mask, allowed, limit)
 
@@ -615,7 +721,7 @@ class EmbeddedIndex:
     ) -> ListedPage:  # fmt: skip
         if filters.ids is not None and not filters.ids:
             return ListedPage(total=0, hits=[])
-        with self._lock:
+        with self._lock.read():
             ids, order, leaders, folded = self._recency(
                 self._filter_mask(viewer_tenant, filters), collapse_duplicates
             )
@@ -653,7 +759,7 @@ class EmbeddedIndex:
     ) -> dict[Any, int]:  # fmt: skip
         if filters.ids is not None and not filters.ids:
             return {}
-        with self._lock:
+        with self._lock.read():
             mask = self._filter_mask(viewer_tenant, filters)
             if collapse_duplicates:
                 _, _, slots, _ = self._recency(mask, True)
@@ -663,7 +769,7 @@ class EmbeddedIndex:
             return self._count_facet(facet, slots)
 
     def group_ids(self, ids: Sequence[int]) -> dict[int, int]:
-        with self._lock:
+        with self._lock.read():
             return self._group_ids(ids)
 
     def _group_ids(self, ids: Sequence[int]) -> dict[int, int]:
@@ -675,7 +781,7 @@ class EmbeddedIndex:
         }
 
     def stored_fields(self, ids: Sequence[int]) -> StoredFields:
-        with self._lock:
+        with self._lock.read():
             known = [
                 (int(doc_id), slot)
                 for doc_id in ids
@@ -971,21 +1077,32 @@ class EmbeddedIndex:
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         ids = self._columns["ids"]
         if allowed <= self.settings.embedded.exact_search_threshold:
-            slots = np.flatnonzero(mask)
-            scores = self._columns.vectors[slots] @ query
-            k = min(depth, len(slots))
-            top = np.argpartition(-scores, k - 1)[:k]
-            top = top[np.argsort(-scores[top])]
-            return [(int(ids[slots[i]]), float(scores[i])) for i in top]
+            return self._exact_search(query, mask, depth)
         k = min(depth, allowed)
         found = self._post_filtered_knn(query, mask, allowed, k)
         if found is None:
-            labels, distances = self._hnsw.knn_query(
-                query, k=k, num_threads=1, filter=lambda slot: bool(mask[slot])
-            )
+            try:
+                labels, distances = self._hnsw.knn_query(
+                    query, k=k, num_threads=1, filter=lambda slot: bool(mask[slot])
+                )
+            except RuntimeError:
+                # hnswlib reaches fewer than k (k near the number of documents, in a graph
+                # worn by deletes and re-adds): the exact scan answers instead.
+                return self._exact_search(query, mask, depth)
             found = labels[0], distances[0]
         # hnswlib's "ip" space returns 1 - inner product.
         return [(int(ids[slot]), float(1.0 - d)) for slot, d in zip(*found, strict=True)]
+
+    def _exact_search(
+        self, query: np.ndarray, mask: np.ndarray, depth: int
+    ) -> list[tuple[int, float]]:
+        slots = np.flatnonzero(mask)
+        scores = self._columns.vectors[slots] @ query
+        k = min(depth, len(slots))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        ids = self._columns["ids"]
+        return [(int(ids[slots[i]]), float(scores[i])) for i in top]
 
     def _post_filtered_knn(
         self, query: np.ndarray, mask: np.ndarray, allowed: int, k: int

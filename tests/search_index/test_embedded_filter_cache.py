@@ -301,3 +301,25 @@ def test_hnsw_answers_under_wide_and_narrow_masks_pass_the_filter(tmp_path: Path
             assert np.mean(recall) >= 0.9, (codes, np.mean(recall))
     finally:
         index.close()
+
+
+def test_vector_search_for_every_document_survives_deletes_and_re_adds(tmp_path: Path) -> None:
+    """hnswlib cannot always reach k neighbours when k is near the number of documents in a
+    graph worn by deletes and re-adds; the answer is still every document, best first."""
+    settings = SearchSettings(semantic_floor=-1.0, embedded={"exact_search_threshold": 0})  # type: ignore[arg-type]
+    index = EmbeddedIndex(
+        tmp_path / "idx", dim=ENCODER.dim, model_id=ENCODER.model_id, settings=settings
+    )
+    docs = [doc(i, f"python engineer {i}", city_code=440300) for i in range(1, 201)]
+    try:
+        index.upsert(docs)
+        for _ in range(6):
+            index.delete([d.id for d in docs])
+            index.upsert(docs)
+            for f in (SearchFilters(), SearchFilters(city_codes=(440300,))):
+                found = index.vector_search("acme", docs[0].vector, f, limit=300)
+                assert sorted(doc_id for doc_id, _ in found) == list(range(1, 201))
+                scores = [score for _, score in found]
+                assert scores == sorted(scores, reverse=True)
+    finally:
+        index.close()
