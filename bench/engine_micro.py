@@ -3,6 +3,7 @@
     python -m bench.engine_micro                      # every part, 100k documents
     python -m bench.engine_micro masks --sizes 100000 1000000
     python -m bench.engine_micro keyword vectors threads
+    python -m bench.engine_micro memory --sizes 32000
 
 - ``masks``: the filter mask of one query (synthetic columns, no vectors: cheap at 1M);
   cold (first query), after a write (cached predicates, combined mask stale), and warm;
@@ -12,7 +13,8 @@
   off so every selectivity goes through HNSW);
 - ``threads``: queries per second at 1, 2 and 4 threads, on the raw engine calls (tantivy
   ``Searcher.search``, hnswlib ``knn_query``) and through the index (does a read wait for
-  another read?).
+  another read?);
+- ``memory``: bytes per posting of what Python allocates (vectors, columns), USE-sized.
 
 Data: generated (random words, clustered random vectors), labelled as such; medians of
 repeated calls on whatever machine runs it.
@@ -25,6 +27,7 @@ import statistics
 import tempfile
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import cycle
@@ -147,7 +150,8 @@ def corpus(n: int, dim: int, rng: np.random.Generator) -> list[IndexDocument]:
     words = np.array(WORDS)
     docs = []
     for i in range(n):
-        text = " ".join(words[rng.integers(0, len(WORDS), 12)])
+        # Zipf-like word frequencies: the first words are in many documents, as real words are.
+        text = " ".join(words[np.minimum(rng.zipf(1.2, 12) - 1, len(WORDS) - 1)])
         low = float(rng.integers(3, 40) * 1000)
         docs.append(
             IndexDocument(
@@ -173,7 +177,9 @@ def build(path: Path, n: int, dim: int) -> tuple[EmbeddedIndex, list[IndexDocume
 
 
 def queries(rng: np.random.Generator, count: int) -> list[list[str]]:
-    return [[str(w) for w in rng.choice(WORDS[:3000], size=3)] for _ in range(count)]
+    # Words of middling frequency (each in ~1-5% of the documents): the filter clauses
+    # then walk long posting lists, as a real query's do.
+    return [[str(w) for w in rng.choice(WORDS[5:60], size=2)] for _ in range(count)]
 
 
 def bench_keyword(index: EmbeddedIndex) -> None:
@@ -287,12 +293,47 @@ def bench_threads(index: EmbeddedIndex, docs: list[IndexDocument]) -> None:
         )
 
 
+def bench_memory(n: int, dim: int = 512, titles: int = 2700) -> None:
+    """Python-side memory (numpy columns, vectors, vocabularies: what ``tracemalloc`` sees;
+    hnswlib's graph and tantivy live outside it) per posting, USE-sized vectors, ``titles``
+    distinct title vectors as in 300k generated postings."""
+    rng = np.random.default_rng(8)
+    title_vectors = rng.normal(size=(titles, dim)).astype(np.float32)
+    title_vectors /= np.linalg.norm(title_vectors, axis=1, keepdims=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tracemalloc.start()
+        index = open_index(Path(tmp), dim=dim, hnsw_ef_construction=20)
+        base = tracemalloc.get_traced_memory()[0]
+        for at in range(0, n, 1000):
+            vectors = rng.normal(size=(1000, dim)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            index.upsert(
+                [
+                    IndexDocument(
+                        id=at + i + 1, tenant_id="t0", private=False, title="t", text="w1",
+                        vector=vectors[i], title_vector=title_vectors[(at + i) % titles],
+                        timestamp=float(i),
+                    )
+                    for i in range(1000)
+                ]
+            )  # fmt: skip
+        used = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.stop()
+        capacity = index._columns.capacity
+        print("| postings | capacity (slots) | traced bytes per posting | per slot of capacity |")
+        print("|---|---|---|---|")
+        print(f"| {n:,} | {capacity:,} | {used / n:,.0f} | {used / capacity:,.0f} |")
+        index.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("parts", nargs="*", default=["masks", "keyword", "vectors", "threads"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--dim", type=int, default=64)
     args = parser.parse_args()
+    if "memory" in args.parts:
+        bench_memory(args.sizes[0])
     if "masks" in args.parts:
         bench_masks(args.sizes)
     if set(args.parts) & {"keyword", "vectors", "threads"}:

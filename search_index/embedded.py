@@ -124,6 +124,63 @@ def _split_sections(joined: np.ndarray, counts: np.ndarray) -> list[np.ndarray |
     ]
 
 
+class _SharedRows:
+    """Vectors that many slots share, each stored once with the number of slots using it:
+    title vectors (300k generated postings have ~2,700 distinct titles)."""
+
+    def __init__(self, dim: int, rows: np.ndarray | None = None) -> None:
+        self.rows = rows if rows is not None else np.zeros((64, dim), dtype=np.float32)
+        self.users = np.zeros(len(self.rows), dtype=np.int64)
+        self.row_of: dict[bytes, int] = {}
+        self.free: list[int] = []
+        self.used = 0  # rows ever handed out (free or in use)
+
+    def acquire(self, vector: np.ndarray) -> int:
+        """The row holding ``vector``, added when no slot uses it yet."""
+        key = np.asarray(vector, dtype=np.float32).tobytes()
+        row = self.row_of.get(key)
+        if row is None:
+            if self.free:
+                row = self.free.pop()
+            else:
+                row = self.used
+                self.used += 1
+                if row >= len(self.rows):
+                    grown = np.zeros((2 * len(self.rows), self.rows.shape[1]), dtype=np.float32)
+                    grown[: len(self.rows)] = self.rows
+                    self.rows = grown
+                    self.users = np.concatenate([self.users, np.zeros_like(self.users)])
+            self.rows[row] = vector
+            self.row_of[key] = row
+        self.users[row] += 1
+        return row
+
+    def release(self, row: int) -> None:
+        """One slot fewer uses ``row`` (freed when none does)."""
+        if row < 0:
+            return
+        self.users[row] -= 1
+        if not self.users[row]:
+            del self.row_of[self.rows[row].tobytes()]
+            self.free.append(row)
+
+    @classmethod
+    def restore(cls, rows: np.ndarray, slot_rows: np.ndarray) -> _SharedRows:
+        """The store of a checkpoint: its ``rows`` and each living slot's row."""
+        shared = cls(rows.shape[1], np.array(rows, dtype=np.float32).reshape(-1, rows.shape[1]))
+        if not len(shared.rows):
+            shared = cls(rows.shape[1])
+        shared.used = len(rows)
+        used = slot_rows[slot_rows >= 0]
+        shared.users[: len(rows)] = np.bincount(used, minlength=len(rows))[: len(rows)]
+        for row in range(len(rows)):
+            if shared.users[row]:
+                shared.row_of[shared.rows[row].tobytes()] = row
+            else:
+                shared.free.append(row)
+        return shared
+
+
 class _Columns:
     """Growable numpy columns of the filterable fields, one row per slot."""
 
@@ -144,6 +201,7 @@ class _Columns:
         "years": (np.float64, np.nan),
         "timestamp": (np.float64, 0.0),
         "group": (np.int64, -1),
+        "title_row": (np.int32, -1),  # the slot's title vector in ``titles``
     }
 
     def __init__(self, dim: int, capacity: int = 1024) -> None:
@@ -154,7 +212,7 @@ class _Columns:
             for name, (dtype, fill) in self.NUMERIC.items()
         }
         self.vectors = np.zeros((capacity, dim), dtype=np.float32)
-        self.title_vectors = np.zeros((capacity, dim), dtype=np.float32)
+        self.titles = _SharedRows(dim)
         self.skills: list[tuple[str, ...]] = [()] * capacity
         # Candidates' section vectors, (sections, dim) per slot; None: none.
         self.sections: list[np.ndarray | None] = [None] * capacity
@@ -171,10 +229,9 @@ class _Columns:
             grown: np.ndarray = np.full(new_capacity, fill, dtype=dtype)
             grown[: self.size] = self.arrays[name][: self.size]
             self.arrays[name] = grown
-        for attr in ("vectors", "title_vectors"):
-            grown_vectors = np.zeros((new_capacity, self.dim), dtype=np.float32)
-            grown_vectors[: self.size] = getattr(self, attr)[: self.size]
-            setattr(self, attr, grown_vectors)
+        grown_vectors = np.zeros((new_capacity, self.dim), dtype=np.float32)
+        grown_vectors[: self.size] = self.vectors[: self.size]
+        self.vectors = grown_vectors
         self.skills.extend([()] * (new_capacity - len(self.skills)))
         self.sections.extend([None] * (new_capacity - len(self.sections)))
 
@@ -413,7 +470,8 @@ class EmbeddedIndex:
             for name in _Columns.NUMERIC:
                 columns.arrays[name][:size] = data[name]
             columns.vectors[:size] = data["vectors"]
-            columns.title_vectors[:size] = data["title_vectors"]
+            alive_rows = np.where(data["alive"], data["title_row"], -1)
+            columns.titles = _SharedRows.restore(data["title_rows"], alive_rows)
             skills = json.loads(str(data["skills"]))
             columns.skills[:size] = [tuple(s) for s in skills]
             if "section_counts" in data.files:
@@ -487,7 +545,7 @@ class EmbeddedIndex:
             np.savez(
                 handle,
                 vectors=self._columns.vectors[:size],
-                title_vectors=self._columns.title_vectors[:size],
+                title_rows=self._columns.titles.rows[: self._columns.titles.used],
                 skills=np.array(json.dumps([list(s) for s in self._columns.skills[:size]])),
                 **arrays,
             )
@@ -593,7 +651,9 @@ class EmbeddedIndex:
         a["timestamp"][slot] = doc.timestamp
         a["group"][slot] = doc.group_id if doc.group_id is not None else doc.id
         columns.vectors[slot] = doc.vector
-        columns.title_vectors[slot] = doc.title_vector
+        title_row = columns.titles.acquire(doc.title_vector)
+        columns.titles.release(int(a["title_row"][slot]))  # a re-upsert's old title
+        a["title_row"][slot] = title_row
         columns.skills[slot] = tuple(doc.skills)
         columns.sections[slot] = (
             np.array(doc.section_vectors[:MAX_SECTIONS], dtype=np.float32)
@@ -637,6 +697,8 @@ class EmbeddedIndex:
                     self._skill_slots.get(skill, set()).discard(slot)
                 self._columns.skills[slot] = ()
                 self._columns.sections[slot] = None
+                self._columns.titles.release(int(self._columns.arrays["title_row"][slot]))
+                self._columns.arrays["title_row"][slot] = -1
                 self._hnsw.mark_deleted(slot)
                 self._free_slots.append(slot)
                 deleted.append(slot)
@@ -795,7 +857,7 @@ class EmbeddedIndex:
             return StoredFields(
                 ids=[doc_id for doc_id, _ in known],
                 vectors=c.vectors[slots],
-                title_vectors=c.title_vectors[slots],
+                title_vectors=c.titles.rows[c.arrays["title_row"][slots]],
                 skills=[c.skills[slot] for _, slot in known],
                 languages=[names.get(code) for code in c.arrays["language"][slots].tolist()],
                 sections=[_section_rows(c.sections[slot], self.dim) for _, slot in known],

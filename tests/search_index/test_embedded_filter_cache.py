@@ -28,6 +28,8 @@ EMPLOYMENT = ("full_time", "part_time", None)
 COMPANIES = ("腾讯", "华为", "字节", None)
 SKILLS = ("python", "java", "sql", "go", "excel")
 WORDS = ("alpha", "beta", "gamma")
+# Few distinct titles, as in real postings: the index keeps one copy of each title vector.
+TITLE_VECTORS = np.linalg.qr(np.random.default_rng(0).normal(size=(DIM, 6)))[0].T.astype(np.float32)
 
 
 def open_index(path: Path, dim: int = DIM, model_id: str = "random") -> EmbeddedIndex:
@@ -56,7 +58,7 @@ def random_document(rng: np.random.Generator, doc_id: int) -> IndexDocument:
         title=f"doc {doc_id}",
         text=" ".join(rng.choice(WORDS, size=2).tolist()),
         vector=vector,
-        title_vector=vector,
+        title_vector=TITLE_VECTORS[int(rng.integers(0, len(TITLE_VECTORS)))],
         timestamp=float(rng.integers(0, 1000)),
         city_code=rng.choice(np.array(CITIES, dtype=object)),
         district_code=rng.choice(np.array(DISTRICTS, dtype=object)),
@@ -74,7 +76,8 @@ def changed_document(rng: np.random.Generator, old: IndexDocument) -> IndexDocum
     """``old`` with one or two of the filtered fields changed (a re-upsert)."""
     new = random_document(rng, old.id)
     fields = ["city_code", "tenant_id", "private", "skills", "salary_min", "salary_max",
-              "employment_type", "company", "education_rank", "years", "district_code"]  # fmt: skip
+              "employment_type", "company", "education_rank", "years", "district_code",
+              "title_vector"]  # fmt: skip
     chosen = rng.choice(fields, size=int(rng.integers(1, 3)), replace=False).tolist()
     return replace(old, **{name: getattr(new, name) for name in chosen})
 
@@ -154,6 +157,11 @@ def check_answers(index: EmbeddedIndex, model: Model, rng: np.random.Generator) 
         if (city := model.docs[i].city_code) is not None:
             cities[city] = cities.get(city, 0) + 1
     assert index.facet_counts("city", viewer, f, collapse_duplicates=False) == cities
+    stored = index.stored_fields(sorted(expected))
+    for i in sorted(expected):
+        row = stored[i]
+        assert np.array_equal(row.title_vector, model.docs[i].title_vector), i
+        assert np.array_equal(row.vector, model.docs[i].vector), i
     # The keyword side filters what was committed (every document has two of WORDS).
     matched = {i for i, d in model.committed.items() if passes(d, viewer, f, model)}
     found_words = index.keyword_search(viewer, WORDS, f, limit=10**5)
@@ -188,6 +196,11 @@ def test_filtered_answers_stay_exact_through_random_writes(tmp_path: Path, seed:
                     model.docs.pop(int(i))
             elif action == "commit":
                 index.commit()
+                model.committed = dict(model.docs)
+            if step == 200:  # what a checkpoint holds serves the same answers after a reopen
+                index.checkpoint()
+                index.close()
+                index = open_index(tmp_path / "idx")
                 model.committed = dict(model.docs)
             if step == 130:  # a clear drops every cached mask with the documents
                 index.clear()
