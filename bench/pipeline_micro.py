@@ -208,11 +208,12 @@ async def time_page_and_http(postings: int, rounds: int) -> Timings:
 
     timings = Timings({})
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(environment="test", data_dir=Path(tmp) / "data",
-                            search={"embedded": {"checkpoint_interval_s": 3600.0},
-                                    "startup_wait_s": 120.0},
-                            # Timings, not quotas: the limiter still runs on every request.
-                            auth={"rate_limits_per_minute": {"agency": 1_000_000}})  # fmt: skip
+        settings = Settings.model_validate({
+            "environment": "test", "data_dir": Path(tmp) / "data",
+            "search": {"embedded": {"checkpoint_interval_s": 3600.0}, "startup_wait_s": 120.0},
+            # Timings, not quotas: the limiter still runs on every request.
+            "auth": {"rate_limits_per_minute": {"agency": 1_000_000}},
+        })  # fmt: skip
         app = create_app(settings, encoder=HashingEncoder(DIM))
         async with app.router.lifespan_context(app):
             runtime = app.state.runtime
