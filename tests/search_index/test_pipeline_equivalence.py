@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from core.settings import SearchSettings
+from search_index import highlight as highlight_module
 from search_index.candidate_rerank import (
     CandidateReranker,
     candidate_signals,
@@ -24,6 +25,7 @@ from search_index.candidate_rerank import (
 )
 from search_index.embedded import EmbeddedIndex
 from search_index.fusion import reciprocal_rank_fusion
+from search_index.highlight import highlight
 from search_index.hybrid import HybridSearch
 from search_index.protocol import (
     IndexDocument,
@@ -37,6 +39,7 @@ from search_index.protocol import (
 from search_index.query_syntax import parse_search
 from search_index.rerank import default_search_reranker, rerank_signals, text_language
 from search_index.testing import ENCODER
+from search_index.tokenize import char_grams, tokenize
 
 Ranked = list[tuple[int, float]]
 
@@ -302,3 +305,83 @@ def test_fusion_matches_the_loop_over_random_rankings_with_ties_and_repeats() ->
         ]
         k = rng.choice((1, 60))
         assert reciprocal_rank_fusion(rankings, k=k) == loop_rrf(rankings, k=k)
+
+
+def loop_highlight(
+    query: str, fields: dict[str, str | None], *, max_snippets: int = 2
+) -> dict[str, list[str]]:
+    """Highlights as they were made: the query segmented and compiled for every hit."""
+    words = {t for t in tokenize(query) if len(t) >= 2 or not t.isascii()}
+    grams = char_grams(query)
+    patterns = [
+        p
+        for p in (
+            highlight_module._pattern(words | {g for g in grams if len(g) == 2}),
+            highlight_module._pattern({g for g in grams if len(g) == 1}),
+        )
+        if p is not None
+    ]
+    out: dict[str, list[str]] = {}
+    for name, text in fields.items():
+        if not text:
+            continue
+        for pattern in patterns:
+            matches = list(pattern.finditer(text))
+            if matches:
+                break
+        else:
+            continue
+        snippets: list[str] = []
+        covered_until = -1
+        for match in matches:
+            if match.start() < covered_until:
+                continue
+            start = max(0, match.start() - 40)
+            end = min(len(text), match.end() + 40)
+            snippets.append(highlight_module._mark(text, start, end, pattern))
+            covered_until = end
+            if len(snippets) >= max_snippets:
+                break
+        out[name] = snippets
+    return out
+
+
+HIGHLIGHT_TEXTS = (
+    "医院药剂师", "药学专员", "Python <script>alert(1)</script> dev", "刑警 警探 辅警",
+    "负责后端服务开发，熟悉Python和MySQL。联系 hr@example.com 或 13800138000",
+    "We build React and TypeScript front ends for 腾讯 and 华为 clients, Java 微服务 too. " * 3,
+    "Senior Backend Engineer (Go/Python) — 深圳南山，五险一金\n年终奖", "会计 出纳 账务处理 税务申报",
+    "", "python3 pythonic PYTHON py", "C++ / C# / .NET 开发工程师", "调解员、调度员、仲裁员",
+)  # fmt: skip
+HIGHLIGHT_QUERIES = (
+    "药剂师", "警探", "Python", "python 后端", "React 前端 TypeScript", "Java微服务 深圳",
+    "会计", "C++ 开发", "调解员", "hr@example.com", "script", "五险一金 Go", "py", "师",
+    "后端开发工程师 Python MySQL", "\"开发工程师\" -会计", "年终奖\n", "",
+)  # fmt: skip
+
+
+def test_highlights_are_the_snippets_the_per_hit_segmentation_made() -> None:
+    rng = random.Random(3)
+    queries = [*HIGHLIGHT_QUERIES, *(" ".join(rng.sample(HIGHLIGHT_QUERIES, 2)) for _ in range(40))]
+    for query in queries:
+        for _ in range(5):
+            fields = dict(zip(("title", "description", "company"),
+                              rng.sample(HIGHLIGHT_TEXTS, 3), strict=True))  # fmt: skip
+            snippets = rng.choice((1, 2, 3))
+            expected = loop_highlight(query, fields, max_snippets=snippets)
+            assert highlight(query, fields, max_snippets=snippets) == expected, (query, fields)
+    assert highlight("药剂师", {"title": "药学专员"}) == {"title": ["<em>药</em>学专员"]}
+
+
+def test_a_page_of_highlights_segments_its_query_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def counted(text: str) -> list[str]:
+        calls.append(text)
+        return tokenize(text)
+
+    monkeypatch.setattr(highlight_module, "tokenize", counted)
+    query = "后端开发 Python 工程师 (a page never seen before)"
+    page = [highlight(query, {"title": text, "description": text}) for text in HIGHLIGHT_TEXTS]
+    assert calls == [query]
+    assert page[3] == {} and "<em>Python</em>" in page[2]["title"][0]
