@@ -15,8 +15,10 @@ import argparse
 import asyncio
 import json
 import random
+import socket
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -194,93 +196,163 @@ def _posting(rng: random.Random, n: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def time_page_and_http(postings: int, rounds: int) -> Timings:
-    """Searches of a database of ``postings`` generated postings: the page stages in-process
-    (rows for the hits, the search route without HTTP) and through a real uvicorn server."""
+def _settings(data_dir: Path) -> Any:
+    from core.settings import Settings
+
+    return Settings.model_validate({
+        "environment": "test", "data_dir": data_dir,
+        "search": {"embedded": {"checkpoint_interval_s": 3600.0}, "startup_wait_s": 120.0},
+        # Timings, not quotas: the limiter still runs on every request.
+        "auth": {"rate_limits_per_minute": {"agency": 1_000_000}},
+    })  # fmt: skip
+
+
+async def _time_in_process(settings: Any, postings: int, rounds: int, timings: Timings) -> str:
+    """Loads ``postings`` through the bulk API, then times the page stages and the search
+    route over ASGI; returns the API key it made."""
     import httpx
+    from fastapi.encoders import jsonable_encoder
+    from pydantic import TypeAdapter
     from sqlalchemy import event
+    from starlette.concurrency import run_in_threadpool
 
     from api.app import create_app
-    from core.settings import Settings
-    from store.jobs import visible_jobs_by_ids
-    from store.keys import create_key
-    from tests.conftest import start_server
+    from api.schemas import JobSearchResponse
+    from api.views import job_views
+    from store.keys import authenticate, create_key
+    from store.search_rows import visible_job_page
+
+    app = create_app(settings, encoder=HashingEncoder(DIM))
+    pepper = settings.auth.key_pepper.get_secret_value()
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        with runtime.db.session() as session:
+            key: str = create_key(session, tenant_id="acme", role="agency", pepper=pepper)
+        headers = {"Authorization": f"Bearer {key}"}
+        rng = random.Random(5)
+        lines = [json.dumps(_posting(rng, n), ensure_ascii=False) for n in range(postings)]
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            response = await client.post(
+                "/v1/jobs:bulk", headers=headers,
+                files={"file": ("jobs.jsonl", "\n".join(lines).encode())},
+            )  # fmt: skip
+            response.raise_for_status()
+            load = response.json()["id"]
+            for _ in range(6000):
+                progress = await client.get(f"/v1/ingest-jobs/{load}", headers=headers)
+                if progress.json()["status"] in ("done", "failed"):
+                    break
+                await asyncio.sleep(0.2)
+            body = {"query": "开发工程师", "page_size": 20}
+            found = (await client.post("/v1/search/jobs", json=body, headers=headers)).json()
+            hit_ids = [h["id"] for h in found["hits"]]
+            statements = 0
+
+            def count(*_: Any) -> None:
+                nonlocal statements
+                statements += 1
+
+            principal = None
+            event.listen(runtime.db.engine, "before_cursor_execute", count)
+            for _ in range(rounds):
+                with runtime.db.session() as session:
+                    start = time.perf_counter()
+                    principal = authenticate(session, key, pepper=pepper)
+                    timings.add("auth: key lookup + HMAC", time.perf_counter() - start)
+                    start = time.perf_counter()
+                    rows = visible_job_page(session, hit_ids, viewer_tenant="acme")
+                    timings.add("page rows, 20 hits", time.perf_counter() - start)
+                    start = time.perf_counter()
+                    job_views(session, list(rows.values()), principal)
+                    timings.add("page views (privacy rules), 20 hits", time.perf_counter() - start)
+            event.remove(runtime.db.engine, "before_cursor_execute", count)
+            print(f"auth + page: {statements / max(rounds, 1):.1f} SQL statements per search")
+            assert principal is not None
+            adapter = TypeAdapter(JobSearchResponse)
+            page = adapter.validate_python(found)
+            for _ in range(rounds):
+                start = time.perf_counter()
+                runtime.rate_limiter.check(principal.role, principal.key_id, "127.0.0.1")
+                timings.add("rate limiter", time.perf_counter() - start)
+                start = time.perf_counter()
+                adapter.dump_json(adapter.validate_python(page))
+                timings.add("response model: validate + JSON, 20 hits", time.perf_counter() - start)
+                start = time.perf_counter()
+                json.dumps(jsonable_encoder(page))
+                timings.add(
+                    "(for scale) jsonable_encoder + json.dumps", time.perf_counter() - start
+                )
+                start = time.perf_counter()
+                await run_in_threadpool(lambda: None)
+                timings.add("one thread-pool hop", time.perf_counter() - start)
+            for r in range(rounds):
+                start = time.perf_counter()
+                (await client.post("/v1/search/jobs", json={**body, "query": f"开发工程师 {r % 7}"},
+                                   headers=headers)).raise_for_status()  # fmt: skip
+                timings.add("search route in-process (ASGI)", time.perf_counter() - start)
+                start = time.perf_counter()
+                (
+                    await client.get("/v1/jobs", params={"page_size": 1}, headers=headers)
+                ).raise_for_status()
+                timings.add(
+                    "authenticated GET in-process (fixed cost)", time.perf_counter() - start
+                )
+    return key
+
+
+def start_server(app: Any) -> tuple[str, Any, threading.Thread]:
+    """``app`` served by uvicorn on a free local port in a thread, once /healthz answers
+    (as ``tests.conftest.start_server`` does)."""
+    import httpx
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(2400):
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    return url, server, thread
+
+
+def time_page_and_http(postings: int, rounds: int) -> Timings:
+    """Searches of a database of ``postings`` generated postings: the page stages and the
+    search route in-process (ASGI), then the same through a real uvicorn server."""
+    import httpx
+
+    from api.app import create_app
 
     timings = Timings({})
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.model_validate({
-            "environment": "test", "data_dir": Path(tmp) / "data",
-            "search": {"embedded": {"checkpoint_interval_s": 3600.0}, "startup_wait_s": 120.0},
-            # Timings, not quotas: the limiter still runs on every request.
-            "auth": {"rate_limits_per_minute": {"agency": 1_000_000}},
-        })  # fmt: skip
-        app = create_app(settings, encoder=HashingEncoder(DIM))
-        async with app.router.lifespan_context(app):
-            runtime = app.state.runtime
-            with runtime.db.session() as session:
-                key = create_key(session, tenant_id="acme", role="agency",
-                                 pepper=settings.auth.key_pepper.get_secret_value())  # fmt: skip
-            headers = {"Authorization": f"Bearer {key}"}
-            transport = httpx.ASGITransport(app=app)
-            rng = random.Random(5)
-            lines = [json.dumps(_posting(rng, n), ensure_ascii=False) for n in range(postings)]
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                response = await client.post(
-                    "/v1/jobs:bulk", headers=headers,
-                    files={"file": ("jobs.jsonl", "\n".join(lines).encode())},
-                )  # fmt: skip
-                response.raise_for_status()
-                load = response.json()["id"]
-                while (await client.get(f"/v1/ingest-jobs/{load}", headers=headers)).json()[
-                    "status"
-                ] not in ("done", "failed"):
-                    await asyncio.sleep(0.2)
-                body = {"query": "开发工程师", "page_size": 20}
-                found = (await client.post("/v1/search/jobs", json=body, headers=headers)).json()
-                hit_ids = [h["id"] for h in found["hits"]]
-                statements = 0
-
-                def count(*_: Any) -> None:
-                    nonlocal statements
-                    statements += 1
-
-                engine = runtime.db.engine
-                event.listen(engine, "before_cursor_execute", count)
-                for _ in range(rounds):
-                    with runtime.db.session() as session:
-                        start_t = time.perf_counter()
-                        visible_jobs_by_ids(session, hit_ids, viewer_tenant="acme")
-                        timings.add("page rows, 20 hits", time.perf_counter() - start_t)
-                event.remove(engine, "before_cursor_execute", count)
-                for r in range(rounds):
-                    start_t = time.perf_counter()
-                    (await client.post("/v1/search/jobs", json={**body, "query": f"开发工程师 {r % 7}"},
-                                       headers=headers)).raise_for_status()  # fmt: skip
-                    timings.add("search route in-process (ASGI)", time.perf_counter() - start_t)
-                    start_t = time.perf_counter()
-                    (await client.get("/healthz")).raise_for_status()
-                    timings.add(
-                        "/healthz in-process (ASGI fixed cost)", time.perf_counter() - start_t
-                    )
+        settings = _settings(Path(tmp) / "data")
+        key = asyncio.run(_time_in_process(settings, postings, rounds, timings))
         # The same database and index, now served by uvicorn (which runs the lifespan).
         url, server, thread = start_server(create_app(settings, encoder=HashingEncoder(DIM)))
+        body = {"query": "开发工程师", "page_size": 20}
         try:
-            with httpx.Client(base_url=url, headers=headers) as http:
+            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as http:
                 for r in range(rounds):
-                    start_t = time.perf_counter()
-                    http.post(
-                        "/v1/search/jobs", json={**body, "query": f"开发工程师 {r % 7}"}
-                    ).raise_for_status()
-                    timings.add("search route over HTTP (uvicorn)", time.perf_counter() - start_t)
-                    start_t = time.perf_counter()
+                    start = time.perf_counter()
+                    query = {**body, "query": f"开发工程师 {r % 7}"}
+                    http.post("/v1/search/jobs", json=query).raise_for_status()
+                    timings.add("search route over HTTP (uvicorn)", time.perf_counter() - start)
+                    start = time.perf_counter()
                     http.get("/v1/jobs", params={"page_size": 1}).raise_for_status()
                     timings.add(
-                        "authenticated GET over HTTP (fixed cost)", time.perf_counter() - start_t
+                        "authenticated GET over HTTP (fixed cost)", time.perf_counter() - start
                     )
         finally:
             server.should_exit = True
             thread.join(timeout=10)
-    print(f"page rows: {statements / max(rounds, 1):.1f} SQL statements per page")
     return timings
 
 
@@ -307,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in time_highlights(args.rounds * 10).rows():
         print(line)
     if not args.skip_http:
-        for line in asyncio.run(time_page_and_http(args.page_postings, args.rounds * 50)).rows():
+        for line in time_page_and_http(args.page_postings, args.rounds * 50).rows():
             print(line)
     return 0
 
