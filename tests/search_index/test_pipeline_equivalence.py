@@ -37,7 +37,13 @@ from search_index.protocol import (
     TotalRelation,
 )
 from search_index.query_syntax import parse_search
-from search_index.rerank import default_search_reranker, rerank_signals, text_language
+from search_index.rerank import (
+    default_search_reranker,
+    occupation_proximity,
+    occupation_signal,
+    rerank_signals,
+    text_language,
+)
 from search_index.testing import ENCODER
 from search_index.tokenize import char_grams, tokenize
 
@@ -385,3 +391,17 @@ def test_a_page_of_highlights_segments_its_query_once(monkeypatch: pytest.Monkey
     page = [highlight(query, {"title": text, "description": text}) for text in HIGHLIGHT_TEXTS]
     assert calls == [query]
     assert page[3] == {} and "<em>Python</em>" in page[2]["title"][0]
+
+
+def test_occupation_signal_matches_the_per_document_loop() -> None:
+    rng = random.Random(8)
+    for _ in range(200):
+        asked = tuple((code, rng.choice((1.0, 0.7, 0.25)))
+                      for code in rng.sample([c for c in CODES if c], rng.randint(1, 4)))  # fmt: skip
+        documents = [rng.choice(CODES) for _ in range(rng.randrange(0, 50))]
+        expected = [
+            max((confidence * occupation_proximity(code, document) for code, confidence in asked),
+                default=0.0) if document else 0.0
+            for document in documents
+        ]  # fmt: skip
+        assert occupation_signal(asked, documents).tolist() == expected
