@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import platform
 import random
 import socket
 import statistics
@@ -22,6 +24,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -363,9 +366,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--output", help="also write the tables to this Markdown file")
     args = parser.parse_args(argv)
-    print(f"generated data: {args.postings} postings in the index (hashing encoder, {DIM}-d), "
-          f"{args.page_postings} in the database")  # fmt: skip
+    lines = [
+        f"# Search pipeline stages ({datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, shared)",
+        "",
+        f"GENERATED data: {args.postings} postings in the index (hashing encoder, {DIM}-d "
+        f"vectors), {args.page_postings} in the database; `python -m bench.pipeline_micro`.",
+        "",
+    ]
+    print(lines[-2])
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         index = build_index(Path(tmp) / "index", args.postings)
@@ -374,13 +385,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             timings = time_pipeline(index, generated_queries(args.queries), args.rounds)
         finally:
             index.close()
-    for line in timings.rows():
-        print(line)
-    for line in time_highlights(args.rounds * 10).rows():
-        print(line)
+    timings.samples |= time_highlights(args.rounds * 10).samples
     if not args.skip_http:
-        for line in time_page_and_http(args.page_postings, args.rounds * 50).rows():
-            print(line)
+        timings.samples |= time_page_and_http(args.page_postings, args.rounds * 50).samples
+    lines += timings.rows()
+    print("\n".join(lines[4:]))
+    if args.output:
+        Path(args.output).write_text("\n".join(lines) + "\n")
     return 0
 
 
