@@ -222,8 +222,8 @@ async def _time_in_process(settings: Any, postings: int, rounds: int, timings: T
     from api.app import create_app
     from api.schemas import JobSearchResponse
     from api.views import job_views
+    from store.jobs import visible_jobs_by_ids
     from store.keys import authenticate, create_key
-    from store.search_rows import visible_job_page
 
     app = create_app(settings, encoder=HashingEncoder(DIM))
     pepper = settings.auth.key_pepper.get_secret_value()
@@ -264,7 +264,7 @@ async def _time_in_process(settings: Any, postings: int, rounds: int, timings: T
                     principal = authenticate(session, key, pepper=pepper)
                     timings.add("auth: key lookup + HMAC", time.perf_counter() - start)
                     start = time.perf_counter()
-                    rows = visible_job_page(session, hit_ids, viewer_tenant="acme")
+                    rows = visible_jobs_by_ids(session, hit_ids, viewer_tenant="acme")
                     timings.add("page rows, 20 hits", time.perf_counter() - start)
                     start = time.perf_counter()
                     job_views(session, list(rows.values()), principal)
