@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.body_limit import BodySizeLimit
-from api.cors import cors_middleware
+from api.cors import Cors
 from api.docs_assets import install_offline_docs
 from api.errors import UnhandledErrors, install_error_handlers
 from api.metrics import HttpMetrics
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     )
     app.add_middleware(ControlCharactersInUrl)
     app.add_middleware(ResponseLanguage)
-    app.middleware("http")(cors_middleware)
+    app.add_middleware(Cors)
     app.add_middleware(UnhandledErrors)  # the outermost but one: it sees every error
     # Outside UnhandledErrors, so its 500s carry the request id and are logged and counted.
     app.add_middleware(RequestLog, observers=(metrics.observe,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -19,7 +19,9 @@ from matching.explain import preferred_language
 from store.keys import Principal, authenticate
 
 
-def get_runtime(request: Request) -> Runtime:
+# ``async`` although nothing here waits: FastAPI runs a plain ``def`` dependency in the
+# thread pool, a hop per request for an attribute read.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -121,10 +123,10 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*scopes: str) -> Callable[[Principal], Principal]:
+def require(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the caller, who must hold every one of ``scopes``."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:  # async: no thread-pool hop
         missing = [s for s in scopes if not principal.can(s)]
         if missing:
             raise InsufficientScope(

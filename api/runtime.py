@@ -193,6 +193,12 @@ class Runtime:
             purge_interval_s=settings.search.purge_interval_s,
         )
 
+    def cached_browser_origins(self) -> set[str] | None:
+        """``browser_origins`` while its last reading is fresh, without touching the database
+        (None when it is due a re-read): a request need not hop to a thread to learn it."""
+        origins, fetched = self._browser_origins
+        return origins if time.monotonic() - fetched < REFRESH_S else None
+
     def browser_origins(self) -> set[str]:
         """Page origins some active public key allows (for CORS preflights), re-read after a
         few seconds so new keys take effect without a restart."""

@@ -4,6 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
+
+def fuse_rankings(
+    rankings: Sequence[Sequence[int]], *, k: int = 60
+) -> tuple[np.ndarray, np.ndarray]:
+    """``reciprocal_rank_fusion`` as two arrays, ids (int64) and scores (float64), best first."""
+    lists = [np.asarray(ranking, dtype=np.int64) for ranking in rankings if len(ranking)]
+    best_possible = len(rankings) / (k + 1) if rankings else 1.0
+    if not lists:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    every = np.concatenate(lists)
+    unique, first, inverse = np.unique(every, return_index=True, return_inverse=True)
+    # Slots in first-seen order, as a dict fills: ties keep that order in the stable sort.
+    seen_order = np.argsort(first, kind="stable")
+    slot_of_unique = np.empty(len(unique), dtype=np.int64)
+    slot_of_unique[seen_order] = np.arange(len(unique))
+    slots = slot_of_unique[inverse.reshape(-1)]
+    scores = np.zeros(len(unique))
+    start = 0
+    for ranking in lists:
+        end = start + len(ranking)
+        # One list at a time, in rank order, so each sum adds in the same order as a loop
+        # would (floating-point addition is not associative).
+        np.add.at(scores, slots[start:end], 1.0 / (k + np.arange(1, len(ranking) + 1)))
+        start = end
+    order = np.argsort(-scores, kind="stable")
+    return unique[seen_order][order], scores[order] / best_possible
+
 
 def reciprocal_rank_fusion(
     rankings: Sequence[Sequence[int]], *, k: int = 60
@@ -12,10 +41,5 @@ def reciprocal_rank_fusion(
 
     The score is scaled so that a document ranked first by every list scores 1.0.
     """
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, doc_id in enumerate(ranking, start=1):
-            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
-    best_possible = len(rankings) / (k + 1) if rankings else 1.0
-    fused = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-    return [(doc_id, score / best_possible) for doc_id, score in fused]
+    ids, scores = fuse_rankings(rankings, k=k)
+    return list(zip(ids.tolist(), scores.tolist(), strict=True))

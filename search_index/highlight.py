@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from search_index.tokenize import char_grams, tokenize
 
@@ -31,17 +32,7 @@ def highlight(
     query: str, fields: dict[str, str | None], *, max_snippets: int = 2
 ) -> dict[str, list[str]]:
     """Snippets per field where a query term occurs; fields without a match are left out."""
-    words = {t for t in tokenize(query) if len(t) >= 2 or not t.isascii()}
-    grams = char_grams(query)
-    # Most specific first: words and bigrams, then, where neither occurs, characters.
-    patterns = [
-        p
-        for p in (
-            _pattern(words | {g for g in grams if len(g) == 2}),
-            _pattern({g for g in grams if len(g) == 1}),
-        )
-        if p is not None
-    ]
+    patterns = query_patterns(query)
     out: dict[str, list[str]] = {}
     for name, text in fields.items():
         if not text:
@@ -65,6 +56,23 @@ def highlight(
                 break
         out[name] = snippets
     return out
+
+
+@lru_cache(maxsize=1024)
+def query_patterns(query: str) -> tuple[re.Pattern[str], ...]:
+    """The query's patterns, most specific first: words and bigrams, then characters (for
+    fields where neither occurs). Cached: every hit of a page, and a repeated query, reuse
+    one segmentation and one compiled pattern."""
+    words = {t for t in tokenize(query) if len(t) >= 2 or not t.isascii()}
+    grams = char_grams(query)
+    return tuple(
+        p
+        for p in (
+            _pattern(words | {g for g in grams if len(g) == 2}),
+            _pattern({g for g in grams if len(g) == 1}),
+        )
+        if p is not None
+    )
 
 
 def _mark(text: str, start: int, end: int, pattern: re.Pattern[str]) -> str:

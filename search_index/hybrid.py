@@ -25,7 +25,7 @@ import numpy as np
 
 from core.settings import SearchSettings
 from search_index.candidate_rerank import CandidateReranker, candidate_signals
-from search_index.fusion import reciprocal_rank_fusion
+from search_index.fusion import fuse_rankings
 from search_index.protocol import (
     FACET_FILTERS,
     DocumentVectors,
@@ -166,7 +166,9 @@ class HybridSearch:
             # Keyword mode pages to the last match: look deeper until the page is filled.
             needed = query.offset + query.limit
             shown = (
-                len(self._collapse(found.hits)[0]) if query.collapse_duplicates else len(found.hits)
+                len(self._collapse(_ids_of(found.hits))[0])
+                if query.collapse_duplicates
+                else len(found.hits)
             )
             if shown >= needed:
                 break
@@ -176,7 +178,7 @@ class HybridSearch:
         if found.groups is not None:
             return found.hits, found.groups, True, complete
         # A backend that cannot count groups: the groups seen are a lower bound.
-        return found.hits, len(self._collapse(found.hits)[0]), complete, complete
+        return found.hits, len(self._collapse(_ids_of(found.hits))[0]), complete, complete
 
     def _fuse(
         self,
@@ -189,79 +191,102 @@ class HybridSearch:
         """Fused, re-ranked, collapsed; ``exact``: whether the total can be exact (keyword
         mode: ``keyword_total`` is; otherwise every retriever saw all its matches)."""
         lists = [[doc_id for doc_id, _ in ranking] for ranking in (keyword, semantic) if ranking]
-        fused = reciprocal_rank_fusion(lists, k=self.settings.rrf_k)
+        ids, scores = fuse_rankings(lists, k=self.settings.rrf_k)
         if query.rerank is not None and query.vector is not None:
-            fused = self._rerank(fused, keyword, query)
-        folded: dict[int, int] = {}
+            ids, scores = self._rerank(ids, keyword, query)
+        folded = np.zeros(len(ids), dtype=np.int64)
         if query.collapse_duplicates:
-            fused, folded = self._collapse(fused)
-        keyword_rank = {doc_id: (r, s) for r, (doc_id, s) in enumerate(keyword, start=1)}
-        semantic_rank = {doc_id: (r, s) for r, (doc_id, s) in enumerate(semantic, start=1)}
+            kept, folded = self._collapse(ids)
+            ids, scores = ids[kept], scores[kept]
+        page = slice(query.offset, query.offset + query.limit)
+        page_ids = ids[page].tolist()
+        keyword_at = _positions(keyword, page_ids)
+        semantic_at = _positions(semantic, page_ids)
         hits = []
-        for doc_id, score in fused[query.offset : query.offset + query.limit]:
-            k_rank, k_score = keyword_rank.get(doc_id, (None, None))
-            s_rank, s_score = semantic_rank.get(doc_id, (None, None))
+        for doc_id, score, duplicates, k_at, s_at in zip(
+            page_ids, scores[page].tolist(), folded[page].tolist(), keyword_at, semantic_at,
+            strict=True,
+        ):  # fmt: skip
             hits.append(
                 SearchHit(
                     id=doc_id,
                     score=round(score, 6),
-                    keyword_rank=k_rank,
-                    keyword_score=k_score,
-                    semantic_rank=s_rank,
-                    semantic_score=s_score,
-                    duplicates=folded.get(doc_id, 0),
+                    keyword_rank=None if k_at is None else k_at + 1,
+                    keyword_score=None if k_at is None else keyword[k_at][1],
+                    semantic_rank=None if s_at is None else s_at + 1,
+                    semantic_score=None if s_at is None else semantic[s_at][1],
+                    duplicates=duplicates,
                 )
             )
         relation: TotalRelation = "eq" if exact else "gte"
         if query.mode == "keyword":
             total = keyword_total
         elif exact:
-            total = len(fused)
+            total = len(ids)
         else:
             # The keyword matches are part of the hybrid result: their count bounds it.
-            total = max(len(fused), keyword_total)
-        return SearchResult(total=total, hits=hits, total_relation=relation), [d for d, _ in fused]
+            total = max(len(ids), keyword_total)
+        return SearchResult(total=total, hits=hits, total_relation=relation), ids.tolist()
 
-    def _rerank(self, fused: Ranked, keyword: Ranked, query: SearchQuery) -> Ranked:
-        """The fused documents ordered by the re-ranker's score (see ``search_index.rerank``)."""
+    def _rerank(
+        self, fused: np.ndarray, keyword: Ranked, query: SearchQuery
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The fused documents (ids, best first) ordered by the re-ranker's score (see
+        ``search_index.rerank``): ids and scores."""
         if self.vectors is None:
             raise TypeError(f"re-ranking on {type(self.backend).__name__} needs vectors=")
-        stored = self.vectors.stored_fields([doc_id for doc_id, _ in fused])
-        ids = stored.ids
-        if not ids:
-            return []
-        bm25 = dict(keyword)
+        stored = self.vectors.stored_fields(fused.tolist())
+        ids = np.asarray(stored.ids, dtype=np.int64)
+        if not len(ids):
+            return ids, np.zeros(0)
+        at = _positions(keyword, stored.ids)
+        bm25 = [0.0 if i is None else keyword[i][1] for i in at]
         assert query.vector is not None and query.rerank is not None
         if isinstance(query.rerank, CandidateReranker):
             scores = query.rerank.score(
-                candidate_signals(query.vector, stored, [bm25.get(d, 0.0) for d in ids],
-                                  query.skills),
+                candidate_signals(query.vector, stored, bm25, query.skills),
                 text_language(query.text), stored.languages,
             )  # fmt: skip
-            order = np.argsort(-scores, kind="stable")
-            return [(ids[i], float(scores[i])) for i in order]
-        signals = rerank_signals(
-            query.vector, stored.vectors, stored.title_vectors,
-            [bm25.get(d, 0.0) for d in ids], query.skills, stored.skills,
-            query.occupations, stored.occupation_codes,
-        )  # fmt: skip
-        scores = query.rerank.score(
-            signals, text_language(query.text), stored.languages, skills=bool(query.skills)
-        )
+        else:
+            signals = rerank_signals(
+                query.vector, stored.vectors, stored.title_vectors, bm25, query.skills,
+                stored.skills, query.occupations, stored.occupation_codes,
+            )  # fmt: skip
+            scores = query.rerank.score(
+                signals, text_language(query.text), stored.languages, skills=bool(query.skills)
+            )
         order = np.argsort(-scores, kind="stable")  # ties keep the fused order
-        return [(ids[i], float(scores[i])) for i in order]
+        return ids[order], np.asarray(scores, dtype=np.float64)[order]
 
-    def _collapse(self, ranked: Ranked) -> tuple[Ranked, dict[int, int]]:
-        """The best-ranked document of each group, and how many others each one stands for."""
-        groups = self.backend.group_ids([doc_id for doc_id, _ in ranked])
-        kept: Ranked = []
-        leader: dict[int, int] = {}
-        folded: dict[int, int] = {}
-        for doc_id, score in ranked:
-            group = groups.get(doc_id, doc_id)
-            if group in leader:
-                folded[leader[group]] = folded.get(leader[group], 0) + 1
-                continue
-            leader[group] = doc_id
-            kept.append((doc_id, score))
-        return kept, folded
+    def _collapse(self, ranked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions in ``ranked`` (ids, best first) of each group's best-ranked document,
+        and how many others each of those stands for."""
+        if not len(ranked):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        listed = ranked.tolist()
+        groups = self.backend.group_ids(listed)
+        # A document the backend does not know of is a group of its own.
+        group = np.fromiter(map(groups.get, listed, listed), dtype=np.int64, count=len(listed))
+        _, leaders, sizes = np.unique(group, return_index=True, return_counts=True)
+        order = np.argsort(leaders, kind="stable")
+        return leaders[order], sizes[order] - 1
+
+
+def _positions(ranking: Ranked, ids: Sequence[int]) -> list[int | None]:
+    """For each of ``ids``, its position in ``ranking`` (the last, if listed twice, as a dict
+    built from it would keep), or None."""
+    if not ranking or not len(ids):
+        return [None] * len(ids)
+    listed = _ids_of(ranking)
+    order = np.argsort(listed, kind="stable")
+    wanted = np.asarray(ids, dtype=np.int64)
+    found = np.searchsorted(listed[order], wanted, side="right") - 1
+    clipped = np.maximum(found, 0)
+    hit = (found >= 0) & (listed[order][clipped] == wanted)
+    return [
+        int(order[f]) if h else None for f, h in zip(clipped.tolist(), hit.tolist(), strict=True)
+    ]
+
+
+def _ids_of(ranking: Ranked) -> np.ndarray:
+    return np.fromiter((doc_id for doc_id, _ in ranking), dtype=np.int64, count=len(ranking))

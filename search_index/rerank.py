@@ -131,11 +131,14 @@ def occupation_signal(
     confidence × proximity to the document's code (0 for a document without one)."""
     if not query_occupations:
         return np.zeros(len(document_codes))
-    return np.array([
-        max((confidence * occupation_proximity(code, document) for code, confidence
-             in query_occupations), default=0.0) if document else 0.0
-        for document in document_codes
-    ])  # fmt: skip
+    # Retrieved documents share a few dozen codes: score each distinct code once.
+    best = {
+        document: max((confidence * occupation_proximity(code, document) for code, confidence
+                       in query_occupations), default=0.0) if document else 0.0
+        for document in dict.fromkeys(document_codes)
+    }  # fmt: skip
+    return np.fromiter(map(best.__getitem__, document_codes), dtype=np.float64,
+                       count=len(document_codes))  # fmt: skip
 
 
 def rerank_signals(
