@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -102,9 +103,17 @@ def _build_schema() -> tantivy.Schema:
 MAX_SECTIONS = 8
 
 
+@lru_cache(maxsize=8)
+def _no_sections(dim: int) -> np.ndarray:
+    # Postings have no sections: one shared, read-only empty array instead of one per hit.
+    empty = np.zeros((0, dim), dtype=np.float32)
+    empty.flags.writeable = False
+    return empty
+
+
 def _section_rows(sections: np.ndarray | None, dim: int) -> np.ndarray:
     """A copy of one slot's section vectors ((0, dim) when it has none)."""
-    return sections.copy() if sections is not None else np.zeros((0, dim), dtype=np.float32)
+    return sections.copy() if sections is not None else _no_sections(dim)
 
 
 def _joined_sections(sections: Sequence[np.ndarray | None], dim: int) -> dict[str, np.ndarray]:
