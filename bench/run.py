@@ -25,6 +25,7 @@ Method (this machine, the same documents for every figure of one size):
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import shutil
@@ -268,7 +269,12 @@ def machine_description() -> dict[str, Any]:
                 break
     except OSError:  # not Linux
         pass
-    return {"cores": available_cores(), "memory_gb": round(memory_gb, 1), "cpu": model}
+    return {
+        "cores": available_cores(),
+        "memory_gb": round(memory_gb, 1),
+        "cpu": model,
+        "load_average_start": round(os.getloadavg()[0], 1),
+    }
 
 
 def _file_states(path: Path) -> dict[Path, tuple[int, int, int]]:
@@ -580,6 +586,8 @@ def run_benchmarks(
             )  # fmt: skip
         )
     cache_db.dispose()
+    # A shared machine's other work skews every latency: say how busy it was.
+    results["machine"]["load_average_end"] = round(os.getloadavg()[0], 1)
     results["slopes"] = slopes(results["sizes"])
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).with_suffix(".json").write_text(json.dumps(results, indent=2))
@@ -626,7 +634,11 @@ def render(results: dict[str, Any]) -> str:
     e = results["embedding"]
     machine = results["machine"]
     if isinstance(machine, dict):
-        machine = f"{machine['cores']} cores, {machine['memory_gb']} GB RAM, {machine['cpu']}"
+        load = ""
+        if "load_average_start" in machine:
+            load = (f" (1-minute load average {machine['load_average_start']} at the start, "
+                    f"{machine.get('load_average_end', '?')} at the end)")  # fmt: skip
+        machine = f"{machine['cores']} cores, {machine['memory_gb']} GB RAM, {machine['cpu']}{load}"
     rows = results["sizes"]
     sizes = " | ".join(f"{r['postings']:,}" for r in rows)
     header = f"| | {sizes} |\n|---|{'---|' * len(rows)}"
