@@ -129,5 +129,5 @@ def test_bench_refuses_bad_client_counts() -> None:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2
-    assert "--clients" in done.stderr
+    assert "error: --sizes and --clients must be at least 1" in done.stderr
     assert "Traceback" not in done.stderr
