@@ -436,6 +436,8 @@ def bench_size(
         bodies = query_pool(warmup + queries * (1 + len(clients)))
         measured = bodies[warmup : warmup + queries]
         print(f"[{size}] searching in-process, and the raw engines…", flush=True)
+        # The same warm-up as the server gets (lazy loads, first-query costs), not timed.
+        measure_in_process_search(runtime, bodies[:warmup])
         search_times = measure_in_process_search(runtime, measured)
         raw = measure_raw(runtime, encoder, [b["query"] for b in measured])
 
@@ -448,6 +450,8 @@ def bench_size(
                 or_(Job.private.is_(False), Job.tenant_id == TENANTS[0]))))  # fmt: skip
         pairs = [(rng.choice(candidate_ids), rng.choice(job_ids))
                  for _ in range(min(queries, len(candidate_ids)))]  # fmt: skip
+        for _, job_id in pairs[-10:]:  # the server's warm-up: the last ten postings' matches
+            match_candidates(runtime, job_id)
         c2j: list[float] = []
         j2c: list[float] = []
         for candidate_id, job_id in pairs:
