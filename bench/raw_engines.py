@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +18,8 @@ import numpy as np
 import tantivy
 
 from core.encoder import Encoder
-from search_index.protocol import SearchIndex
+from search_index.protocol import DocumentVectors, SearchIndex
 from search_index.tokenize import char_weight, query_char_grams, tokenize
-
-
-def _seconds(fn: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
 
 
 def bm25_query(index: tantivy.Index, text: str) -> Any:
@@ -47,10 +41,10 @@ def live_hnsw(index: SearchIndex) -> Any | None:
     return getattr(index, "_hnsw", None)
 
 
-def built_hnsw(index: SearchIndex, ids: Sequence[int], *, m: int, ef_construction: int) -> Any:
-    """A fresh hnswlib graph over the index's document vectors (for an engine that keeps its
-    graph elsewhere): the same documents, the engine's graph parameters."""
-    vectors = index.stored_fields(ids).vectors
+def built_hnsw(source: DocumentVectors, ids: Sequence[int], *, m: int, ef_construction: int) -> Any:
+    """A fresh hnswlib graph over the documents' vectors (for an engine that keeps its graph
+    elsewhere): the same documents, the engine's graph parameters."""
+    vectors = source.stored_fields(ids).vectors
     graph = hnswlib.Index(space="ip", dim=vectors.shape[1])
     graph.init_index(max_elements=len(vectors), ef_construction=ef_construction, M=m)
     graph.add_items(vectors, np.arange(len(vectors)))
@@ -84,7 +78,9 @@ def measure_raw_engines(
         found = searcher.search(query, limit=depth)
         bm25.append(time.perf_counter() - started)
         hits += len(found.hits)
-        knn.append(_seconds(lambda v=vector: graph.knn_query(v, k=k, num_threads=1)))
+        started = time.perf_counter()
+        graph.knn_query(vector, k=k, num_threads=1)
+        knn.append(time.perf_counter() - started)
     result = {
         "encode_p50_ms": statistics.median(encode) * 1000,
         "bm25_p50_ms": statistics.median(bm25) * 1000,

@@ -360,7 +360,10 @@ def measure_raw(runtime: Runtime, encoder: Any, texts: list[str]) -> dict[str, A
         with runtime.db.session() as session:
             ids = sorted(session.scalars(select(Job.id)))
         graph = built_hnsw(
-            index, ids, m=embedded.hnsw_m, ef_construction=embedded.hnsw_ef_construction
+            runtime.vectors[EntityKind.JOB],
+            ids,
+            m=embedded.hnsw_m,
+            ef_construction=embedded.hnsw_ef_construction,
         )
         graph_source = "a graph built from the index's vectors"
     result: dict[str, Any] = measure_raw_engines(
