@@ -1,18 +1,25 @@
-"""``talentmatch bench``: ingest throughput, hybrid search and match latency, index size and
-peak memory at N generated postings, on the embedded default (SQLite + tantivy + HNSW).
+"""``talentmatch bench``: what users get at N generated postings on the embedded default
+(SQLite + tantivy + HNSW), in-process and through a real HTTP server, beside the raw engines
+on the same index (issue 18).
 
-Method (one process, single client, this machine):
+Method (this machine, the same documents for every figure of one size):
 - vectors for the N postings come from the default encoder; they are computed once and kept
   in an embedding cache (``bench/.cache``), so repeated runs measure the pipeline, not the
   model. "ingest without embedding" = SQL write + outbox + index with cached vectors;
   "ingest with embedding" = the same on a sample with a cold cache, next to the encoder's own
   time on the same texts (the pipeline's overhead over the encoder);
-- search: hybrid queries (zh, en, mixed) with random filters, the query-vector LRU cleared
-  before each so every query is encoded; the search service (understanding, encoding, the
-  pipeline over the index), without the page's rows, highlights and HTTP;
+- in-process search: hybrid queries (zh, en, mixed) with random filters, the query-vector
+  LRU cleared before each so every query is encoded; the search service (understanding,
+  encoding, the pipeline over the index), without the page's rows, highlights and HTTP;
+- raw engines (``bench.raw_engines``): the encoder, a bare tantivy BM25 query and a bare
+  hnswlib kNN on the same index, for the service / raw engines ratio;
 - match: candidate → postings and posting → candidates through the matching services:
   retrieval, vectors, scoring every retrieved pair by the ranker, the top 20 (without the
-  routes' explanations and HTTP).
+  routes' explanations and HTTP);
+- checkpoint: 100 postings changed, one checkpoint timed, the bytes it writes;
+- HTTP (``bench.http_bench``): ``talentmatch serve`` in a subprocess on the same data
+  directory: start-up until ready, its RSS, search latency with one client and QPS with
+  several, match routes.
 """
 
 from __future__ import annotations
@@ -35,6 +42,14 @@ from sqlalchemy import or_, select
 from api.runtime import Runtime
 from api.schemas import CandidateRead, SearchRequest
 from api.views import candidate_view
+from bench.http_bench import (
+    concurrent_qps,
+    match_latencies,
+    running_server,
+    search_latencies,
+    server_environment,
+)
+from bench.raw_engines import built_hnsw, live_hnsw, measure_raw_engines
 from core.domain import EntityKind
 from core.settings import Settings
 from ingestion.archetypes import ARCHETYPES
@@ -42,7 +57,7 @@ from ingestion.resume_text import with_resume_extraction
 from ingestion.sample_data import generate_candidates, generate_jobs
 from matching import search as search_service
 from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
-from representation.encoders import HashingEncoder, UniversalSentenceEncoder
+from representation.encoders import HashingEncoder, UniversalSentenceEncoder, available_cores
 from store.candidates import candidates_by_ids, upsert_candidate
 from store.db import Database
 from store.jobs import jobs_by_ids, upsert_jobs, visible_jobs_by_ids
@@ -222,12 +237,191 @@ def measure_embedding_overhead(encoder: Any, sample: int, repeats: int = 5) -> d
     }
 
 
-def bench_size(
-    size: int, *, encoder: Any, cache_db: Database, queries: int, candidates: int
-) -> dict[str, Any]:
-    data_dir = Path(tempfile.mkdtemp(prefix=f"tm-bench-{size}-"))
+def query_pool(count: int, seed: int = 99) -> list[dict[str, Any]]:
+    """``count`` search bodies with distinct query texts (``bench_queries``' mix, repeats
+    left out): a server's query-vector cache cannot be cleared from outside, so over HTTP
+    only distinct texts make every query encode, as in-process (where it is cleared)."""
+    pool: dict[str, dict[str, Any]] = {}
+    generated = count
+    while True:
+        for body in bench_queries(generated, seed=seed):
+            pool.setdefault(body["query"], body)
+        if len(pool) >= count or generated >= count * 16:
+            break
+        generated *= 2
+    bodies = list(pool.values())
+    # Too few distinct texts for a long run: the rest repeat (and hit the server's cache).
+    return [bodies[i % len(bodies)] for i in range(count)]
+
+
+def machine_description() -> dict[str, Any]:
+    """Cores, memory and CPU model of this machine (Linux ``/proc``)."""
+    model = "unknown CPU"
+    memory_gb = 0.0
     try:
-        runtime = Runtime(bench_settings(data_dir), encoder=encoder, cache_db=cache_db)
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_gb = int(line.split()[1]) / 1024**2
+                break
+    except OSError:  # not Linux
+        pass
+    return {
+        "cores": available_cores(),
+        "memory_gb": round(memory_gb, 1),
+        "cpu": model,
+        "load_average_start": round(os.getloadavg()[0], 1),
+    }
+
+
+def _file_states(path: Path) -> dict[Path, tuple[int, int, int]]:
+    states = {}
+    for file in path.rglob("*"):
+        try:
+            if file.is_file():
+                stat = file.stat()
+                states[file] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        except FileNotFoundError:  # tantivy's merge threads delete segment files meanwhile
+            continue
+    return states
+
+
+def bytes_written(before: dict[Path, tuple[int, int, int]], after_dir: Path) -> int:
+    """Sizes of the files under ``after_dir`` created or rewritten since ``before``."""
+    return sum(state[0] for file, state in _file_states(after_dir).items()
+               if before.get(file) != state)  # fmt: skip
+
+
+def database_size(settings: Settings) -> int:
+    """Bytes of the SQLite database with its journal files (0 on a server database)."""
+    if settings.db.url:
+        return 0
+    return sum(f.stat().st_size for f in settings.data_dir.glob("talentmatch.db*") if f.is_file())
+
+
+def measure_checkpoint(runtime: Runtime, records: list[Any], changed: int = 100) -> dict[str, Any]:
+    """Change ``changed`` postings (a new salary, as an edit does), index them, then time one
+    checkpoint and the bytes it writes into the index directory; also the bytes the whole
+    change wrote there (the index update and the checkpoint)."""
+    sync = runtime.sync
+    saved = sync.checkpoint_interval_s, sync.checkpoint_every_events
+    # Hold the periodic checkpoint back, so the one timed is the one that covers the change.
+    sync.checkpoint_interval_s, sync.checkpoint_every_events = float("inf"), 2**62
+    index_dir = runtime.settings.index_dir
+    try:
+        sync.checkpoint()
+        before_change = _file_states(index_dir)
+        rng = random.Random(17)
+        picked = rng.sample(range(len(records)), min(changed, len(records)))
+        with runtime.db.session() as session:
+            for i in picked:
+                fields = dict(records[i].fields)
+                fields["salary_max"] = (fields.get("salary_max") or 10000) + 1000
+                upsert_jobs(session, tenant_id=TENANTS[i % len(TENANTS)], records=[fields])
+        runtime.sync.drain()
+        before_checkpoint = _file_states(index_dir)
+        seconds = timed(sync.checkpoint)
+        checkpoint_bytes = bytes_written(before_checkpoint, index_dir)
+        change_bytes = bytes_written(before_change, index_dir)
+    finally:
+        sync.checkpoint_interval_s, sync.checkpoint_every_events = saved
+    return {
+        "changed_postings": len(picked),
+        "checkpoint_s": seconds,
+        "checkpoint_bytes": checkpoint_bytes,
+        "change_bytes": change_bytes,
+        "index_bytes": directory_size(index_dir),
+    }
+
+
+def measure_in_process_search(runtime: Runtime, bodies: list[dict[str, Any]]) -> list[float]:
+    """Seconds per posting search through the search service, the query cache cleared first."""
+    times = []
+    for body in bodies:
+        request = SearchRequest.model_validate(body)
+        runtime.encode_query.clear()
+        times.append(timed(partial(
+            search_service.search_postings, runtime.search[EntityKind.JOB], runtime.encode_query,
+            viewer_tenant=TENANTS[0], request=request,
+        )))  # fmt: skip
+    return times
+
+
+def measure_raw(runtime: Runtime, encoder: Any, texts: list[str]) -> dict[str, Any]:
+    """The engines alone on the index the service just searched (``bench.raw_engines``)."""
+    index = runtime.indexes[EntityKind.JOB]
+    embedded = runtime.settings.search.embedded
+    graph = live_hnsw(index)
+    graph_source = "the engine's own graph"
+    if graph is None:
+        with runtime.db.session() as session:
+            ids = sorted(session.scalars(select(Job.id)))
+        graph = built_hnsw(
+            runtime.vectors[EntityKind.JOB],
+            ids,
+            m=embedded.hnsw_m,
+            ef_construction=embedded.hnsw_ef_construction,
+        )
+        graph_source = "a graph built from the index's vectors"
+    result: dict[str, Any] = measure_raw_engines(
+        encoder=encoder,
+        keyword_dir=runtime.settings.index_dir / "jobs" / "keyword",
+        graph=graph,
+        ef_search=embedded.hnsw_ef_search,
+        texts=texts,
+        depth=runtime.settings.search.candidate_depth,
+    )
+    result["graph"] = graph_source
+    return result
+
+
+def measure_http(
+    settings: Settings, *, encoder_provider: str, key: str, bodies: list[dict[str, Any]],
+    queries: int, clients: list[int], match_paths: list[str], warmup: int,
+) -> dict[str, Any]:  # fmt: skip
+    """Start-up, memory, search and match of a real server on ``settings.data_dir``."""
+    env = server_environment(settings, encoder_provider, settings.embedding.hashing_dim)
+    log_path = settings.data_dir.parent / f"{settings.data_dir.name}-server.log"
+    with running_server(env, log_path) as server:
+        startup_rss = server.rss_bytes()
+        search_latencies(server, key, bodies[:warmup])
+        match_latencies(server, key, match_paths[-min(len(match_paths), 10) :])
+        warm_rss = server.rss_bytes()
+        rest = bodies[warmup:]
+        single = search_latencies(server, key, rest[:queries])
+        curve = []
+        for n, level in enumerate(clients):
+            share = rest[queries * (n + 1) : queries * (n + 2)]
+            curve.append(concurrent_qps(server, key, share, level))
+        jobs_paths = [p for p in match_paths if p.startswith("/v1/candidates/")]
+        candidates_paths = [p for p in match_paths if p.startswith("/v1/jobs/")]
+        c2j = match_latencies(server, key, jobs_paths)
+        j2c = match_latencies(server, key, candidates_paths)
+        final_rss = server.rss_bytes()
+        startup_s = server.startup_s
+    return {
+        "startup_s": startup_s,
+        "rss_after_start_bytes": startup_rss,
+        "rss_after_warmup_bytes": warm_rss,
+        "rss_after_run_bytes": final_rss,
+        "search": summarize(single),
+        "concurrency": curve,
+        "match_candidate_to_jobs": summarize(c2j),
+        "match_job_to_candidates": summarize(j2c),
+    }
+
+
+def bench_size(
+    size: int, *, encoder: Any, encoder_provider: str, cache_db: Database, queries: int,
+    candidates: int, clients: list[int],
+) -> dict[str, Any]:  # fmt: skip
+    data_dir = Path(tempfile.mkdtemp(prefix=f"tm-bench-{size}-")) / "data"
+    try:
+        settings = bench_settings(data_dir)
+        runtime = Runtime(settings, encoder=encoder, cache_db=cache_db)
         runtime.start(background=False)
         with runtime.db.session() as session:
             for tenant in TENANTS:
@@ -240,19 +434,15 @@ def bench_size(
         people = list(generate_candidates(candidates, seed=2))
         ingest_candidates(runtime, people, TENANTS[0])
         runtime.sync.checkpoint()
-        index_bytes = directory_size(data_dir / "index")
-        db_bytes = directory_size(data_dir) - index_bytes
 
-        print(f"[{size}] searching…", flush=True)
-        principal = Principal(tenant_id=TENANTS[0], role="agency", key_id="bench")
-        search_times = []
-        for body in bench_queries(queries):
-            request = SearchRequest.model_validate(body)
-            runtime.encode_query.clear()
-            search_times.append(timed(partial(
-                search_service.search_postings, runtime.search[EntityKind.JOB], runtime.encode_query,
-                viewer_tenant=principal.tenant_id, request=request,
-            )))  # fmt: skip
+        warmup = 20
+        bodies = query_pool(warmup + queries * (1 + len(clients)))
+        measured = bodies[warmup : warmup + queries]
+        print(f"[{size}] searching in-process, and the raw engines…", flush=True)
+        # The same warm-up as the server gets (lazy loads, first-query costs), not timed.
+        measure_in_process_search(runtime, bodies[:warmup])
+        search_times = measure_in_process_search(runtime, measured)
+        raw = measure_raw(runtime, encoder, [b["query"] for b in measured])
 
         print(f"[{size}] matching…", flush=True)
         rng = random.Random(5)
@@ -261,30 +451,55 @@ def bench_size(
         with runtime.db.session() as session:  # postings the benchmark tenant may see
             job_ids = sorted(session.scalars(select(Job.id).where(
                 or_(Job.private.is_(False), Job.tenant_id == TENANTS[0]))))  # fmt: skip
+        pairs = [(rng.choice(candidate_ids), rng.choice(job_ids))
+                 for _ in range(min(queries, len(candidate_ids)))]  # fmt: skip
+        for _, job_id in pairs[-10:]:  # the server's warm-up: the last ten postings' matches
+            match_candidates(runtime, job_id)
         c2j: list[float] = []
         j2c: list[float] = []
-        for _ in range(min(queries, len(candidate_ids))):
+        for candidate_id, job_id in pairs:
             # The matching services: retrieval, vectors, scoring by the ranker (the routes add
             # explanations and views to the 20 shown).
-            c2j.append(timed(partial(match_jobs, runtime, rng.choice(candidate_ids))))
-            j2c.append(timed(partial(match_candidates, runtime, rng.choice(job_ids))))
+            c2j.append(timed(partial(match_jobs, runtime, candidate_id)))
+            j2c.append(timed(partial(match_candidates, runtime, job_id)))
         print(f"[{size}] auth and redaction…", flush=True)
         security = measure_security_overhead(runtime, queries)
-        runtime.close()
+        print(f"[{size}] checkpoint after changing 100 postings…", flush=True)
+        checkpoint = measure_checkpoint(runtime, records)
+        with runtime.db.session() as session:
+            key = create_key(session, tenant_id=TENANTS[0], role="agency",
+                             pepper=settings.auth.key_pepper.get_secret_value())  # fmt: skip
+        runtime.close()  # checkpoints and releases the index for the server
+        jobs_index_bytes = directory_size(settings.index_dir / "jobs")
+        index_bytes = directory_size(settings.index_dir)
+        db_bytes = database_size(settings)
+
+        print(f"[{size}] through HTTP (a server in its own process)…", flush=True)
+        match_paths = [f"/v1/candidates/{c}/matches?limit=20" for c, _ in pairs] + [
+            f"/v1/jobs/{j}/matches?limit=20" for _, j in pairs
+        ]
+        http = measure_http(settings, encoder_provider=encoder_provider, key=key, bodies=bodies,
+                            queries=queries, clients=clients, match_paths=match_paths,
+                            warmup=warmup)  # fmt: skip
         return {
             "security": security,
             "postings": size,
             "candidates": candidates,
             "ingest_without_embedding_postings_per_s": size / ingest,
             "search": summarize(search_times),
+            "raw_engines": raw,
             "match_candidate_to_jobs": summarize(c2j),
             "match_job_to_candidates": summarize(j2c),
+            "checkpoint": checkpoint,
+            "http": http,
             "index_mb": index_bytes / 1e6,
+            "jobs_index_bytes": jobs_index_bytes,
             "database_mb": db_bytes / 1e6,
+            "database_bytes": db_bytes,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 def measure_security_overhead(runtime: Runtime, queries: int) -> dict[str, float]:
@@ -350,13 +565,15 @@ def _warm_cache(runtime: Runtime, records: list[Any]) -> None:
 
 
 def run_benchmarks(
-    *, sizes: list[int], queries: int, output: str, embed_sample: int, encoder_name: str
-) -> int:
+    *, sizes: list[int], queries: int, output: str, embed_sample: int, encoder_name: str,
+    clients: list[int] | None = None, cache_dir: Path = CACHE_DIR, candidates: int = 2000,
+) -> int:  # fmt: skip
     encoder: Any = UniversalSentenceEncoder() if encoder_name == "use" else HashingEncoder(256)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    cache_db = Database(Settings(environment="test", data_dir=CACHE_DIR))
+    clients = clients or [1, 4, 8]
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache_db = Database(Settings(environment="test", data_dir=cache_dir))
     results: dict[str, Any] = {
-        "machine": f"{os.cpu_count()} cores",
+        "machine": machine_description(),
         "encoder": encoder.model_id,
         "sizes": [],
         "date": time.strftime("%Y-%m-%d"),
@@ -365,9 +582,20 @@ def run_benchmarks(
     results["embedding"] = measure_embedding_overhead(encoder, embed_sample)
     for size in sizes:
         results["sizes"].append(
-            bench_size(size, encoder=encoder, cache_db=cache_db, queries=queries, candidates=2000)
+            bench_size(
+                size,
+                encoder=encoder,
+                encoder_provider=encoder_name,
+                cache_db=cache_db,
+                queries=queries,
+                candidates=candidates,
+                clients=clients,
+            )  # fmt: skip
         )
     cache_db.dispose()
+    # A shared machine's other work skews every latency: say how busy it was.
+    results["machine"]["load_average_end"] = round(os.getloadavg()[0], 1)
+    results["slopes"] = slopes(results["sizes"])
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).with_suffix(".json").write_text(json.dumps(results, indent=2))
     Path(output).write_text(render(results))
@@ -375,16 +603,91 @@ def run_benchmarks(
     return 0
 
 
+def slopes(rows: list[dict[str, Any]]) -> dict[str, float] | None:
+    """Bytes per added posting between the smallest and the largest corpus: the fixed part
+    (the model, the candidates, the code) cancels out."""
+    if len(rows) < 2:
+        return None
+    small, large = rows[0], rows[-1]
+    added = large["postings"] - small["postings"]
+    if added <= 0:
+        return None
+
+    def per_posting(get: Callable[[dict[str, Any]], float]) -> float:
+        return (get(large) - get(small)) / added
+
+    return {
+        "from": small["postings"],
+        "to": large["postings"],
+        "server_rss_bytes": per_posting(lambda r: r["http"]["rss_after_warmup_bytes"]),
+        "jobs_index_bytes": per_posting(lambda r: r["jobs_index_bytes"]),
+        "database_bytes": per_posting(lambda r: r["database_bytes"]),
+    }
+
+
+def _latency(s: dict[str, float]) -> str:
+    return f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} / {s['p99_ms']:.1f}"
+
+
+def _kb(value: float) -> str:
+    return f"{value / 1024:.1f} KB"
+
+
+def _mb(value: float) -> str:
+    return f"{value / 1e6:.0f} MB"
+
+
 def render(results: dict[str, Any]) -> str:
     e = results["embedding"]
+    machine = results["machine"]
+    if isinstance(machine, dict):
+        load = ""
+        if "load_average_start" in machine:
+            load = (f" (1-minute load average {machine['load_average_start']} at the start, "
+                    f"{machine.get('load_average_end', '?')} at the end)")  # fmt: skip
+        machine = f"{machine['cores']} cores, {machine['memory_gb']} GB RAM, {machine['cpu']}{load}"
+    rows = results["sizes"]
+    sizes = " | ".join(f"{r['postings']:,}" for r in rows)
+    header = f"| | {sizes} |\n|---|{'---|' * len(rows)}"
+
+    def row(label: str, cell: Callable[[dict[str, Any]], str]) -> str:
+        return f"| {label} | " + " | ".join(cell(r) for r in rows) + " |"
+
+    def ratio(r: dict[str, Any], p50: float) -> str:
+        return f"**{p50 / r['raw_engines']['sum_p50_ms']:.1f}×**"
+
+    def raw(r: dict[str, Any]) -> str:
+        w = r["raw_engines"]
+        return (f"{w['encode_p50_ms']:.1f} + {w['bm25_p50_ms']:.2f} + {w['knn_p50_ms']:.2f} "
+                f"= {w['sum_p50_ms']:.1f} ms")  # fmt: skip
+
+    def curve(r: dict[str, Any]) -> str:
+        points = r["http"]["concurrency"]
+        qps = " / ".join(f"{p['qps']:.0f}" for p in points)
+        gain = points[1]["qps"] / points[0]["qps"] if len(points) > 1 else 1.0
+        return f"{qps} ({gain:.2f}× at {points[1]['clients']})" if len(points) > 1 else qps
+
+    levels = " / ".join(str(p["clients"]) for p in rows[0]["http"]["concurrency"]) if rows else ""
     lines = [
         "# Benchmark results",
         "",
-        f"`talentmatch bench` on {results['machine']}, {results['date']}, encoder `{results['encoder']}`, "
-        "embedded default (SQLite + tantivy + HNSW). Latencies are single-client, in-process "
-        "(the search and matching services, without the routes' views and HTTP), search "
-        "including query encoding. Data: generated postings and candidates (demo and load "
-        "data, not a quality measurement).",
+        f"`talentmatch bench` on {results['date']}; machine: {machine}; encoder "
+        f"`{results['encoder']}`; embedded default (SQLite + tantivy + HNSW). **Data: "
+        "GENERATED** postings and candidates (`ingestion.sample_data`: demo and load data, "
+        "not a quality measurement); every row of a column is measured on the same documents "
+        "in one run.",
+        "",
+        "- In-process: the search service (query understanding, encoding with the query "
+        "cache cleared, the pipeline over the index; without the page's rows, highlights and "
+        "HTTP) and the matching services.",
+        "- HTTP: `talentmatch serve` in its own process on the same data directory, "
+        "`POST /v1/search/jobs` and `GET /v1/candidates/{id}/matches`, `GET /v1/jobs/{id}/matches` "
+        "with an API key, every query text distinct (so each is encoded). The clients are "
+        "threads of the benchmark process with keep-alive connections: **they share the "
+        "machine's cores with the server**.",
+        "- Raw engines: on the same index, the encoder's time for the query text, one bare "
+        "tantivy BM25 query (the text query alone: no visibility or filter clause, the "
+        "pipeline's depth as limit) and one bare hnswlib kNN (no filter, the same k); medians.",
         "",
         "## Ingest with embedding (cold cache)",
         "",
@@ -395,19 +698,86 @@ def render(results: dict[str, Any]) -> str:
         f"- pipeline overhead on top of encoder time (median of the runs' ratios): "
         f"{e['pipeline_overhead_pct']:.1f}%",
         "",
-        "## By corpus size",
+        "## Search, match, memory, disk (by corpus size)",
         "",
-        "| postings | ingest w/o embedding (postings/s) | search p50 / p95 / p99 (ms) | match cand→jobs p50 / p95 (ms) | match job→cands p50 / p95 (ms) | index (MB) | db (MB) | peak RSS (MB) |",
-        "|---|---|---|---|---|---|---|---|",
+        header,
+        row("in-process search p50 / p95 / p99 (ms)", lambda r: _latency(r["search"])),
+        row(
+            "HTTP search p50 / p95 / p99 (ms), one client", lambda r: _latency(r["http"]["search"])
+        ),
+        row("raw engines: encode + BM25 + kNN (p50)", raw),
+        row("service / raw engines, in-process", lambda r: ratio(r, r["search"]["p50_ms"])),
+        row("service / raw engines, HTTP", lambda r: ratio(r, r["http"]["search"]["p50_ms"])),
+        row(f"HTTP QPS at {levels} clients", curve),
+        row(
+            "match cand→jobs p50, in-process / HTTP (ms)",
+            lambda r: (
+                f"{r['match_candidate_to_jobs']['p50_ms']:.1f} / "
+                f"{r['http']['match_candidate_to_jobs']['p50_ms']:.1f}"
+            ),
+        ),  # fmt: skip
+        row(
+            "match job→cands p50, in-process / HTTP (ms)",
+            lambda r: (
+                f"{r['match_job_to_candidates']['p50_ms']:.1f} / "
+                f"{r['http']['match_job_to_candidates']['p50_ms']:.1f}"
+            ),
+        ),  # fmt: skip
+        row(
+            "server RSS after start-up and warm-up",
+            lambda r: (
+                f"{_mb(r['http']['rss_after_warmup_bytes'])} "
+                f"({_kb(r['http']['rss_after_warmup_bytes'] / r['postings'])}/posting)"
+            ),
+        ),  # fmt: skip
+        row(
+            "server start-up until `/readyz` is ready", lambda r: f"{r['http']['startup_s']:.1f} s"
+        ),
+        row(
+            "postings index on disk",
+            lambda r: (
+                f"{_mb(r['jobs_index_bytes'])} ({_kb(r['jobs_index_bytes'] / r['postings'])}/posting)"
+            ),
+        ),  # fmt: skip
+        row(
+            "database on disk",
+            lambda r: (
+                f"{_mb(r['database_bytes'])} ({_kb(r['database_bytes'] / r['postings'])}/posting)"
+            ),
+        ),  # fmt: skip
+        row(
+            "checkpoint after 100 changed postings",
+            lambda r: (
+                f"{r['checkpoint']['checkpoint_s']:.2f} s, {_mb(r['checkpoint']['checkpoint_bytes'])} written "
+                f"(index {_mb(r['checkpoint']['index_bytes'])})"
+            ),
+        ),  # fmt: skip
+        row(
+            "ingest without embedding (postings/s)",
+            lambda r: f"{r['ingest_without_embedding_postings_per_s']:.0f}",
+        ),  # fmt: skip
+        row("benchmark process peak RSS", lambda r: f"{r['peak_rss_mb']:.0f} MB"),
+        "",
     ]
-    for r in results["sizes"]:
-        s, c, j = r["search"], r["match_candidate_to_jobs"], r["match_job_to_candidates"]
-        lines.append(
-            f"| {r['postings']:,} | {r['ingest_without_embedding_postings_per_s']:.0f} | "
-            f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} / {s['p99_ms']:.1f} | {c['p50_ms']:.1f} / {c['p95_ms']:.1f} | "
-            f"{j['p50_ms']:.1f} / {j['p95_ms']:.1f} | {r['index_mb']:.0f} | {r['database_mb']:.0f} | {r['peak_rss_mb']:.0f} |"
-        )
+    slope = results.get("slopes")
+    if slope:
+        lines += [
+            f"Per added posting from {slope['from']:,} to {slope['to']:,} (the fixed part — "
+            "model, candidates, code — cancels out): server RSS "
+            f"{_kb(slope['server_rss_bytes'])}, postings index {_kb(slope['jobs_index_bytes'])}, "
+            f"database {_kb(slope['database_bytes'])}.",
+            "",
+        ]
     lines += [
+        "Start-up is process start (imports, the encoder's model, the index loaded from its "
+        "checkpoint, the outbox replayed) until `/readyz` answers 200. The checkpoint row: "
+        "100 postings get a new salary and are indexed, then one checkpoint is timed; "
+        "written = the sizes of the files it created or rewrote in the index directory "
+        "(the whole change, index update included: "
+        + ", ".join(f"{_mb(r['checkpoint']['change_bytes'])} at {r['postings']:,}" for r in rows)
+        + "). The server's memory after the HTTP runs: "
+        + ", ".join(f"{_mb(r['http']['rss_after_run_bytes'])} at {r['postings']:,}" for r in rows)
+        + ".",
         "",
         "## Authentication and redaction",
         "",
@@ -417,7 +787,7 @@ def render(results: dict[str, Any]) -> str:
         "| postings | candidate search p50 (ms) | auth p50 (ms) | redaction p50 (ms) | overhead |",
         "|---|---|---|---|---|",
     ]
-    for r in results["sizes"]:
+    for r in rows:
         sec = r["security"]
         lines.append(f"| {r['postings']:,} | {sec['candidate_search_p50_ms']:.1f} | {sec['auth_p50_ms']:.2f} | "
                      f"{sec['redaction_p50_ms']:.2f} | {sec['overhead_pct']:.1f}% |")  # fmt: skip

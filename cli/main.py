@@ -420,13 +420,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
             rows=args.statistics, output="bench/results/statistics.md",
             database_url=args.database_url,
         )  # fmt: skip
-    sizes = [int(s) for s in args.sizes.split(",")]
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        clients = [int(c) for c in args.clients.split(",")]
+    except ValueError:
+        print("error: --sizes and --clients take comma-separated whole numbers", file=sys.stderr)
+        return 2
+    if min(sizes) < 1 or min(clients) < 1:
+        print("error: --sizes and --clients must be at least 1", file=sys.stderr)
+        return 2
     return run_benchmarks(
         sizes=sizes,
         queries=args.queries,
         output=args.output,
         embed_sample=args.embed_sample,
         encoder_name=args.encoder,
+        clients=clients,
     )
 
 
@@ -571,9 +580,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data_key.set_defaults(func=cmd_data_key)
 
-    bench = commands.add_parser("bench", help="ingest, search and match benchmarks")
+    bench = commands.add_parser(
+        "bench", help="search, match, memory and disk in-process and through HTTP, by size"
+    )
     bench.add_argument("--sizes", default="10000,100000")
-    bench.add_argument("--queries", type=int, default=200)
+    bench.add_argument(
+        "--queries", type=int, default=200,
+        help="searches and matches per measurement (and per concurrency level over HTTP)",
+    )  # fmt: skip
+    bench.add_argument(
+        "--clients", default="1,4,8",
+        help="concurrent HTTP clients for the throughput curve, comma-separated",
+    )  # fmt: skip
     bench.add_argument(
         "--embed-sample",
         type=int,
