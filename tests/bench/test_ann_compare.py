@@ -13,6 +13,7 @@ ENGINES = (
     "hnswlib float32",
     "faiss HNSWSQ int8",
     "faiss HNSWSQ fp16",
+    "faiss SQ int8 flat scan",
     "usearch i8",
     "usearch f16",
 )
