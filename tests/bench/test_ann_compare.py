@@ -47,6 +47,7 @@ def test_report_has_exact_reference_and_every_library_measured_or_skipped(tmp_pa
         if cells[0].startswith("skipped:"):
             assert len(cells[0]) > len("skipped: "), name  # a reason is given
             continue
+        assert not any("outside the filter" in c for c in cells), name  # never a post-filter
         measured = [float(c) for c in cells if not c.startswith("skipped")]
         assert measured and all(0.0 <= v <= 1.0 for v in measured), name
     for name in ("hnswlib float32", "faiss HNSWSQ int8", "faiss HNSWSQ fp16"):
