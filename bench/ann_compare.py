@@ -19,6 +19,7 @@ at 1M on two cores); ``tests/bench/test_ann_compare.py`` runs it on 2,000 random
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib.metadata
 import json
@@ -74,7 +75,8 @@ class EngineResult:
     latency_ms: dict[float, tuple[float, float, float] | None] = field(default_factory=dict)
     qps: dict[int, float] = field(default_factory=dict)
     qps_selectivity: float | None = None
-    gil_kept: float | None = None
+    gil_free: float | None = None
+    beside_python: float | None = None
     # Hits the filter rejects: must be 0, the filter is applied before retrieval.
     outside: dict[float, int] = field(default_factory=dict)
     ef_sweep: dict[int, dict[float, float | None]] = field(default_factory=dict)
@@ -587,36 +589,46 @@ def measure_qps(engine: Engine, queries: np.ndarray, prepared: Any, threads: int
     return best
 
 
-def gil_kept_share(
-    engine: Engine, queries: np.ndarray, prepared: Any, seconds: float = 0.6
-) -> float:
-    """How fast a pure-Python thread counts while this thread searches, against while it
-    sleeps: near 1 when search releases the GIL, near 0 when it holds it throughout."""
+def gil_probe(
+    engine: Engine, queries: np.ndarray, prepared: Any, seconds: float = 0.5
+) -> tuple[float, float]:
+    """Two ratios: how fast a pure-Python thread counts while this thread searches, against
+    while it sleeps (near 0: search holds the GIL); and how many searches a second this
+    thread does beside that busy Python thread, against alone (well under 1: search needs the
+    GIL back often, as a Python callback per node does)."""
     stop, counts = threading.Event(), [0]
 
     def count() -> None:
         while not stop.is_set():
             counts[0] += 1
 
-    def rate(during: Callable[[], None]) -> float:
+    def search_for_a_while() -> float:
+        done, deadline = 0, time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            for query in queries[:20]:
+                engine.search(query, K, prepared)
+            done += min(20, len(queries))
+        return done / seconds
+
+    def beside_counter(during: Callable[[], float]) -> tuple[float, float]:
         stop.clear()
         counts[0] = 0
         counter = threading.Thread(target=count)
         started = time.perf_counter()
         counter.start()
-        during()
+        searched = during()
         stop.set()
         counter.join()
-        return counts[0] / (time.perf_counter() - started)
+        return counts[0] / (time.perf_counter() - started), searched
 
-    def search_for_a_while() -> None:
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            for query in queries[:20]:
-                engine.search(query, K, prepared)
+    def sleep() -> float:
+        time.sleep(seconds)
+        return 0.0
 
-    idle = rate(lambda: time.sleep(seconds))
-    return rate(search_for_a_while) / idle if idle else 0.0
+    idle_count, _ = beside_counter(sleep)
+    alone = search_for_a_while()
+    busy_count, beside = beside_counter(search_for_a_while)
+    return (busy_count / idle_count if idle_count else 0.0), (beside / alone if alone else 0.0)
 
 
 def measure_engine(
@@ -663,7 +675,7 @@ def measure_engine(
     load = np.concatenate([queries] * repeats)
     for threads in THREAD_COUNTS:
         result.qps[threads] = measure_qps(engine, load, prepared, threads)
-    result.gil_kept = gil_kept_share(engine, queries, prepared)
+    result.gil_free, result.beside_python = gil_probe(engine, queries, prepared)
 
     if not engine.is_exact and truths is not None and not isinstance(engine, FaissSqFlatEngine):
         for ef in ef_sweep:
@@ -712,6 +724,16 @@ def measure_engine(
     return result
 
 
+def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    """numpy's BLAS at one thread, like every library here: with its own threads per call,
+    a pool of searching threads oversubscribes the cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def compare(
     data: DataSet,
     params: HnswParams,
@@ -719,6 +741,7 @@ def compare(
     ef_sweep: Sequence[int] = (),
     qps_selectivity: float = 0.1,
     log: Callable[[str], None] = print,
+    on_engine: Callable[[list[EngineResult]], None] | None = None,
 ) -> list[EngineResult]:
     """Measure every engine on ``data``: the exact reference first, then the ANN libraries."""
     masks = random_masks(len(data.vectors))
@@ -728,7 +751,7 @@ def compare(
         else {s: exact_top_k(data.vectors, data.queries, m, K) for s, m in masks.items()}
     )
     results = []
-    with tempfile.TemporaryDirectory(prefix="ann-compare-") as scratch:
+    with one_blas_thread(), tempfile.TemporaryDirectory(prefix="ann-compare-") as scratch:
         for engine in make_engines(params, libraries):
             results.append(
                 measure_engine(
@@ -736,6 +759,8 @@ def compare(
                 )
             )
             gc.collect()
+            if on_engine is not None:
+                on_engine(results)
     return results
 
 
@@ -789,7 +814,7 @@ def query_difficulty(data: DataSet) -> str:
     if data.synthetic:
         return "Queries: the real held-out vectors (not in the corpus); no recall reported."
     scores = data.queries @ data.vectors.T
-    ordered = -np.sort(-np.partition(-scores, K - 1, axis=1)[:, :K], axis=1)
+    ordered = -np.sort(np.partition(-scores, K - 1, axis=1)[:, :K], axis=1)
     first, tenth = np.median(ordered[:, 0]), np.median(ordered[:, K - 1])
     return (
         f"Query difficulty: a query's nearest indexed vector has median inner product "
@@ -876,14 +901,16 @@ def render_section(data: DataSet, params: HnswParams, results: list[EngineResult
         "### Throughput: a thread pool calling search concurrently",
         "",
         "QPS with 1, 2 and 4 threads (best of three runs); on two shared cores 2 threads can "
-        "reach at most 2×. GIL kept: how fast a pure-Python thread counts while one thread "
-        "searches, against while it sleeps (near 1: search releases the GIL; near 0: it "
-        "holds it).",
+        "reach at most 2×. GIL probe, one searching thread beside one pure-Python counting "
+        "thread: the Python thread's speed against its speed beside a sleeping thread (near "
+        "0: search holds the GIL), and the search speed against alone (well under 1: search "
+        "needs the GIL back often, as a Python callback per node does). Both read low when "
+        "the neighbours leave fewer than two free cores.",
         "",
         "| engine | filter | "
         + " | ".join(f"{t} thread{'s' * (t > 1)}" for t in THREAD_COUNTS)
-        + f" | {THREAD_COUNTS[-1]} threads / 1 | GIL free for others |",
-        "|---|---|" + "---|" * (len(THREAD_COUNTS) + 2),
+        + f" | {THREAD_COUNTS[-1]} threads / 1 | Python thread's speed | search speed beside Python |",
+        "|---|---|" + "---|" * (len(THREAD_COUNTS) + 3),
     ]
     for r in results:
         if r.skipped or not r.qps:
@@ -897,7 +924,7 @@ def render_section(data: DataSet, params: HnswParams, results: list[EngineResult
         lines.append(
             f"| {r.name} | {share} | "
             + " | ".join(f"{r.qps[t]:,.0f}" for t in THREAD_COUNTS)
-            + f" | {ratio:.2f}× | {_num(r.gil_kept, '.2f')} |"
+            + f" | {ratio:.2f}× | {_num(r.gil_free, '.2f')} | {_num(r.beside_python, '.2f')} |"
         )
     sweeps = [r for r in results if r.ef_sweep]
     if sweeps and not data.synthetic:
@@ -969,19 +996,27 @@ def run_comparison(
     earlier = Path(output).read_text() if append and Path(output).exists() else None
     sections: list[str] = []
     everything = []
+    run = (
+        f"\n`{command}`, {time.strftime('%Y-%m-%d', time.gmtime())}, load average at the start "
+        f"{os.getloadavg()[0]:.1f}:\n\n"
+    )
+
+    def write(current: list[str]) -> None:
+        if earlier is None:
+            Path(output).write_text(render_report(current, command))
+        else:
+            Path(output).write_text(earlier.rstrip("\n") + "\n" + run + "\n".join(current))
+
     for data in datasets:
         log(f"{data.label}: {len(data.vectors):,} vectors")
-        results = compare(data, params, libraries, ef_sweep, log=log)
+
+        def partial(done: list[EngineResult], data: DataSet = data) -> None:
+            write([*sections, render_section(data, params, done)])
+
+        results = compare(data, params, libraries, ef_sweep, log=log, on_engine=partial)
         everything.append(results)
         sections.append(render_section(data, params, results))
-        if earlier is None:
-            Path(output).write_text(render_report(sections, command))
-        else:
-            run = (
-                f"\n`{command}`, {time.strftime('%Y-%m-%d', time.gmtime())}, load average at "
-                f"the start {os.getloadavg()[0]:.1f}:\n\n"
-            )
-            Path(output).write_text(earlier.rstrip("\n") + "\n" + run + "\n".join(sections))
+        write(sections)
     return everything
 
 
