@@ -26,6 +26,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -992,7 +993,7 @@ def render_report(sections: list[str], command: str) -> str:
         "outside the timings. Searches run one thread inside the library; build uses every core.",
         "",
     ]
-    return "\n".join(header) + "\n".join(sections)
+    return "\n".join(header) + "\n" + "\n".join(sections)
 
 
 def run_comparison(
@@ -1116,7 +1117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     text_queries = encode_search_strings() if args.text_queries else None
     datasets = build_datasets(args.sizes, args.queries, load_real_vectors(args.db), text_queries)
-    command = "python -m bench.ann_compare " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m bench.ann_compare " + shlex.join(
+        argv if argv is not None else sys.argv[1:]
+    )
     run_comparison(
         args.output,
         datasets,
