@@ -1,0 +1,239 @@
+"""Intake speed on the path users take: postings sent through ``POST /v1/jobs:bulk``.
+
+- ``measure_bulk_ingest``: a real uvicorn server on a fresh data directory (cold embedding
+  cache), an agency key, JSONL batches posted as a client sends them, timed until the index
+  holds every posting; next to the encoder alone on exactly the texts the pipeline gave it
+  (recorded as it encoded them, in the same batches). Medians over repeats, since a shared
+  machine's speed drifts between runs.
+- ``measure_ingest_curve``: the rate of each chunk as the corpus grows from 0 to ``size``,
+  through the bulk load's own code (the load job, its batches, the outbox and the index),
+  with the hashing encoder: everything but the model, so a rate that falls with the corpus
+  shows up as a falling curve.
+
+``python -m bench.ingest_bench --sample 1000 --repeats 3 --curve 200000 --chunk 10000``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import uvicorn
+
+from api.app import create_app
+from api.runtime import Runtime, index_now
+from core.domain import EntityKind
+from core.settings import Settings
+from ingestion.bulk import create_ingest_job, run_ingest_job
+from ingestion.sample_data import generate_jobs
+from representation.encoders import HashingEncoder, UniversalSentenceEncoder
+from store.keys import create_key, get_or_create_tenant
+
+TENANT = "agency-bench"
+
+
+class RecordingEncoder:
+    """An encoder that remembers every batch it was asked to encode (what the pipeline,
+    after its embedding cache, really sent to the model)."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self.model_id = encoder.model_id
+        self.dim = encoder.dim
+        self.batches: list[list[str]] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.batches.append(list(texts))
+        return np.asarray(self.encoder.encode(texts))
+
+
+def _jsonl(records: list[Any]) -> bytes:
+    lines = [json.dumps(r.fields, ensure_ascii=False, default=str) for r in records]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _serve(app: Any) -> tuple[str, uvicorn.Server, threading.Thread]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return f"http://127.0.0.1:{port}", server, thread
+
+
+def _agency_key(settings: Settings, runtime: Runtime) -> str:
+    with runtime.db.session() as session:
+        get_or_create_tenant(session, TENANT)
+        return create_key(
+            session, tenant_id=TENANT, role="agency",
+            pepper=settings.auth.key_pepper.get_secret_value(),
+        )  # fmt: skip
+
+
+def _bulk_once(encoder: Any, records: list[Any], batch: int) -> tuple[float, float]:
+    """Seconds from the first upload until the index holds every posting (cold cache), and
+    seconds for the encoder alone on the batches the pipeline encoded."""
+    recording = RecordingEncoder(encoder)
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
+        settings = Settings(environment="test", data_dir=Path(tmp))
+        app = create_app(settings, encoder=recording)
+        url, server, thread = _serve(app)
+        try:
+            runtime: Runtime = app.state.runtime
+            headers = {"Authorization": f"Bearer {_agency_key(settings, runtime)}"}
+            index = runtime.indexes[EntityKind.JOB]
+            recording.batches.clear()  # start-up's own encodes (none expected) are not ingest
+            with httpx.Client(base_url=url, headers=headers, timeout=600) as client:
+                started = time.perf_counter()
+                loads = []
+                for i in range(0, len(records), batch):
+                    body = _jsonl(records[i : i + batch])
+                    answer = client.post(
+                        "/v1/jobs:bulk", files={"file": (f"postings-{i}.jsonl", body)}
+                    )
+                    answer.raise_for_status()
+                    loads.append(answer.json()["id"])
+                for load in loads:
+                    while (state := client.get(f"/v1/ingest-jobs/{load}").json())["status"] in (
+                        "queued",
+                        "running",
+                    ):
+                        time.sleep(0.15)
+                    if state["failed"]:
+                        raise RuntimeError(f"bulk load {load}: {state['errors'][:3]}")
+                while index.count() < len(records):
+                    time.sleep(0.15)
+                pipeline = time.perf_counter() - started
+        finally:
+            server.should_exit = True
+            thread.join(timeout=60)
+    encoder_only = 0.0
+    for texts in recording.batches:
+        started = time.perf_counter()
+        encoder.encode(texts)
+        encoder_only += time.perf_counter() - started
+    return pipeline, encoder_only
+
+
+def measure_bulk_ingest(
+    encoder: Any, sample: int, *, repeats: int, batch: int = 500, seed: int = 4242
+) -> dict[str, Any]:
+    """``sample`` postings through ``POST /v1/jobs:bulk`` (real HTTP, an agency key, JSONL
+    files of ``batch`` postings, cold embedding cache) until searchable, against the encoder
+    alone on the same texts; medians over ``repeats``."""
+    records = list(generate_jobs(sample, seed=seed))
+    encoder.encode(["warm-up: load the model before timing"])
+    runs = [_bulk_once(encoder, records, batch) for _ in range(repeats)]
+    return {
+        "postings": sample,
+        "repeats": repeats,
+        "batch": batch,
+        "encoder": encoder.model_id,
+        "bulk_api_postings_per_s": statistics.median(sample / p for p, _ in runs),
+        "encoder_only_postings_per_s": statistics.median(sample / e for _, e in runs),
+        "pipeline_overhead_pct": statistics.median(100 * (p - e) / e for p, e in runs),
+        "runs": [{"pipeline_s": p, "encoder_s": e} for p, e in runs],
+    }
+
+
+def measure_ingest_curve(
+    size: int, chunk: int, *, batch: int = 500, seed: int = 1, dim: int = 64
+) -> dict[str, Any]:
+    """Postings per second of each ``chunk`` as the corpus grows from 0 to ``size``, each
+    chunk one bulk load (JSONL, batches of ``batch``, indexed after each batch) with hashing
+    vectors."""
+    rates: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
+        settings = Settings(environment="test", data_dir=Path(tmp))
+        runtime = Runtime(settings, encoder=HashingEncoder(dim))
+        runtime.start(background=False)
+        try:
+            with runtime.db.session() as session:
+                get_or_create_tenant(session, TENANT)
+            for start in range(0, size, chunk):
+                count = min(chunk, size - start)
+                body = _jsonl(list(generate_jobs(count, seed=seed, start=start)))
+                began = time.perf_counter()
+                load = create_ingest_job(
+                    runtime.db, settings.files_dir, tenant_id=TENANT, entity=EntityKind.JOB,
+                    filename=f"chunk-{start}.jsonl", content=body, limits=runtime.limits,
+                )  # fmt: skip
+                done = run_ingest_job(
+                    runtime.db, settings.files_dir, load.id, limits=runtime.limits,
+                    batch_size=batch, after_batch=lambda _job: index_now(runtime),
+                )  # fmt: skip
+                elapsed = time.perf_counter() - began
+                if done.failed:
+                    raise RuntimeError(f"chunk at {start}: {list(done.errors or [])[:3]}")
+                rate = count / elapsed
+                rates.append({"corpus_before": start, "postings": count, "per_s": rate})
+                print(f"  {start:>9,} → {start + count:>9,}: {rate:7.1f} postings/s", flush=True)
+        finally:
+            runtime.close()
+    return {"size": size, "chunk": chunk, "batch": batch, "chunks": rates}
+
+
+def render(bulk: dict[str, Any] | None, curve: dict[str, Any] | None) -> str:
+    """The measurements as Markdown."""
+    lines = ["# Intake speed", ""]
+    if bulk:
+        lines += [
+            f"`POST /v1/jobs:bulk`, {bulk['postings']} postings in JSONL files of "
+            f"{bulk['batch']}, cold embedding cache, encoder `{bulk['encoder']}`, median of "
+            f"{bulk['repeats']} runs:",
+            "",
+            f"- through the API until searchable: {bulk['bulk_api_postings_per_s']:.1f} postings/s",
+            f"- the encoder alone on the same texts: {bulk['encoder_only_postings_per_s']:.1f} postings/s",
+            f"- pipeline overhead over the encoder: {bulk['pipeline_overhead_pct']:.1f}%",
+            "",
+        ]
+    if curve:
+        lines += [
+            f"Ingest rate by corpus size (hashing vectors, bulk loads of {curve['chunk']:,}):",
+            "",
+            "| corpus before the chunk | postings/s |",
+            "|---|---|",
+        ]
+        lines += [f"| {c['corpus_before']:,} | {c['per_s']:.0f} |" for c in curve["chunks"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sample", type=int, default=1000, help="postings for the bulk API run")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--encoder", choices=("use", "hashing"), default="use")
+    parser.add_argument("--curve", type=int, default=0, help="corpus size for the rate curve")
+    parser.add_argument("--chunk", type=int, default=10000)
+    parser.add_argument("--output", default="")
+    args = parser.parse_args(argv)
+    bulk = curve = None
+    if args.sample:
+        encoder: Any = UniversalSentenceEncoder() if args.encoder == "use" else HashingEncoder(256)
+        bulk = measure_bulk_ingest(encoder, args.sample, repeats=args.repeats)
+    if args.curve:
+        curve = measure_ingest_curve(args.curve, args.chunk)
+    text = render(bulk, curve)
+    print(text)
+    if args.output:
+        Path(args.output).write_text(text)
+        Path(args.output).with_suffix(".json").write_text(
+            json.dumps({"bulk": bulk, "curve": curve}, indent=2)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
