@@ -7,8 +7,8 @@
   machine's speed drifts between runs.
 - ``measure_ingest_curve``: the rate of each chunk as the corpus grows from 0 to ``size``,
   through the bulk load's own code (the load job, its batches, the outbox and the index),
-  with the hashing encoder: everything but the model, so a rate that falls with the corpus
-  shows up as a falling curve.
+  with vectors that cost what cached ones do: everything but the model, so a rate that falls
+  with the corpus shows up as a falling curve.
 
 ``python -m bench.ingest_bench --sample 1000 --repeats 3 --curve 200000 --chunk 10000``
 """
@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import tempfile
@@ -28,6 +29,7 @@ from typing import Any
 import httpx
 import numpy as np
 import uvicorn
+from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.runtime import Runtime, index_now
@@ -36,7 +38,11 @@ from core.settings import Settings
 from ingestion.bulk import create_ingest_job, run_ingest_job
 from ingestion.sample_data import generate_jobs
 from representation.encoders import HashingEncoder, UniversalSentenceEncoder
+from store.db import Database
+from store.jobs import fingerprint_and_group
 from store.keys import create_key, get_or_create_tenant
+from store.models import Job
+from store.normalize import normalize_place
 
 TENANT = "agency-bench"
 
@@ -54,6 +60,24 @@ class RecordingEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.batches.append(list(texts))
         return np.asarray(self.encoder.encode(texts))
+
+
+class DigestEncoder:
+    """Stands in for cached vectors: a unit vector drawn from each text's digest costs about
+    what reading a cached vector does, so a run measures everything but the model (the
+    hashing test encoder spends a Python loop per character)."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.model_id = f"digest-{dim}"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+            rows.append(np.random.default_rng(seed).standard_normal(self.dim))
+        vectors = np.array(rows, dtype=np.float32).reshape(len(texts), self.dim)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
 
 def _jsonl(records: list[Any]) -> bytes:
@@ -161,12 +185,12 @@ def measure_ingest_curve(
     size: int, chunk: int, *, batch: int = 500, seed: int = 1, dim: int = 64
 ) -> dict[str, Any]:
     """Postings per second of each ``chunk`` as the corpus grows from 0 to ``size``, each
-    chunk one bulk load (JSONL, batches of ``batch``, indexed after each batch) with hashing
-    vectors."""
+    chunk one bulk load (JSONL, batches of ``batch``, indexed after each batch), with vectors
+    that cost what cached ones do (``DigestEncoder``)."""
     rates: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         settings = Settings(environment="test", data_dir=Path(tmp))
-        runtime = Runtime(settings, encoder=HashingEncoder(dim))
+        runtime = Runtime(settings, encoder=DigestEncoder(dim))
         runtime.start(background=False)
         try:
             with runtime.db.session() as session:
@@ -197,7 +221,60 @@ def measure_ingest_curve(
     return {"size": size, "chunk": chunk, "batch": batch, "chunks": rates}
 
 
-def render(bulk: dict[str, Any] | None, curve: dict[str, Any] | None) -> str:
+def _group(session: Session, jobs: list[Job]) -> None:
+    fingerprint_and_group(session, TENANT, jobs)
+
+
+def measure_grouping_curve(
+    size: int, chunk: int, *, batch: int = 500, seed: int = 1
+) -> dict[str, Any]:
+    """Postings per second of duplicate grouping alone (``store.jobs.fingerprint_and_group``:
+    MinHash, bucket lookups, comparisons, bucket writes) for each ``chunk`` as the corpus
+    grows from 0 to ``size``. The postings are written as plain rows (no extraction,
+    compliance, occupation coding, outbox or index): this isolates the stage whose cost grew
+    with the corpus, and reaches a large corpus in a fraction of a full intake's time."""
+    rates: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
+        db = Database(Settings(environment="test", data_dir=Path(tmp)))
+        try:
+            with db.session() as session:
+                get_or_create_tenant(session, TENANT)
+            places: dict[str | None, int | None] = {}
+            for start in range(0, size, chunk):
+                count = min(chunk, size - start)
+                records = [r.fields for r in generate_jobs(count, seed=seed, start=start)]
+                wall = cpu = 0.0
+                for offset in range(0, count, batch):
+                    with db.session() as session:
+                        jobs = []
+                        for fields in records[offset : offset + batch]:
+                            city = fields.get("city")
+                            if city not in places:
+                                places[city] = normalize_place(city, None).city_code
+                            jobs.append(Job(tenant_id=TENANT, title=fields["title"], city=city,
+                                            city_code=places[city],
+                                            description=fields.get("description") or ""))  # fmt: skip
+                        session.add_all(jobs)
+                        session.flush()
+                        began, began_cpu = time.perf_counter(), time.process_time()
+                        _group(session, jobs)
+                        session.flush()
+                        wall += time.perf_counter() - began
+                        cpu += time.process_time() - began_cpu
+                rates.append({"corpus_before": start, "postings": count, "per_s": count / wall,
+                              "per_cpu_s": count / cpu})  # fmt: skip
+                print(f"  grouping {start:>9,} → {start + count:>9,}: {count / wall:7.1f} "
+                      f"postings/s ({count / cpu:.1f} per CPU second)", flush=True)  # fmt: skip
+        finally:
+            db.dispose()
+    return {"size": size, "chunk": chunk, "batch": batch, "chunks": rates}
+
+
+def render(
+    bulk: dict[str, Any] | None,
+    curve: dict[str, Any] | None,
+    grouping: dict[str, Any] | None = None,
+) -> str:
     """The measurements as Markdown."""
     lines = ["# Intake speed", ""]
     if bulk:
@@ -214,7 +291,8 @@ def render(bulk: dict[str, Any] | None, curve: dict[str, Any] | None) -> str:
         ]
     if curve:
         lines += [
-            f"Ingest rate by corpus size (hashing vectors, bulk loads of {curve['chunk']:,}):",
+            f"Ingest rate by corpus size (vectors at the cost of cached ones, bulk loads of "
+            f"{curve['chunk']:,}):",
             "",
             "| corpus before the chunk | postings/s | postings per CPU second |",
             "|---|---|---|",
@@ -222,6 +300,18 @@ def render(bulk: dict[str, Any] | None, curve: dict[str, Any] | None) -> str:
         lines += [
             f"| {c['corpus_before']:,} | {c['per_s']:.0f} | {c['per_cpu_s']:.0f} |"
             for c in curve["chunks"]
+        ]
+        lines.append("")
+    if grouping:
+        lines += [
+            f"Duplicate grouping alone by corpus size (batches of {grouping['batch']}):",
+            "",
+            "| corpus before the chunk | postings/s | postings per CPU second |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {c['corpus_before']:,} | {c['per_s']:.0f} | {c['per_cpu_s']:.0f} |"
+            for c in grouping["chunks"]
         ]
         lines.append("")
     return "\n".join(lines)
@@ -234,20 +324,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--encoder", choices=("use", "hashing"), default="use")
     parser.add_argument("--curve", type=int, default=0, help="corpus size for the rate curve")
     parser.add_argument("--chunk", type=int, default=10000)
+    parser.add_argument(
+        "--grouping", type=int, default=0, help="corpus size for the duplicate-grouping curve"
+    )
     parser.add_argument("--output", default="")
     args = parser.parse_args(argv)
-    bulk = curve = None
+    bulk = curve = grouping = None
     if args.sample:
         encoder: Any = UniversalSentenceEncoder() if args.encoder == "use" else HashingEncoder(256)
         bulk = measure_bulk_ingest(encoder, args.sample, repeats=args.repeats)
     if args.curve:
         curve = measure_ingest_curve(args.curve, args.chunk)
-    text = render(bulk, curve)
+    if args.grouping:
+        grouping = measure_grouping_curve(args.grouping, args.chunk)
+    text = render(bulk, curve, grouping)
     print(text)
     if args.output:
         Path(args.output).write_text(text)
         Path(args.output).with_suffix(".json").write_text(
-            json.dumps({"bulk": bulk, "curve": curve}, indent=2)
+            json.dumps({"bulk": bulk, "curve": curve, "grouping": grouping}, indent=2)
         )
     return 0
 

@@ -15,6 +15,8 @@ import re
 import unicodedata
 import zlib
 from collections import Counter
+from functools import cache
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash
@@ -140,13 +142,24 @@ def same_title(a: str, b: str) -> bool:
 _SAME_TEXT = 0.9
 
 
+@cache
+def _minhash_permutations() -> tuple[Any, Any]:
+    """The seed's hashing scheme and permutations, drawn once: datasketch draws them anew for
+    every signature (a third of a posting's fingerprint time), the same for the same seed."""
+    prototype = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
+    return prototype.scheme, prototype.permutations
+
+
 def posting_minhash(title: str, city: str | None, description: str) -> np.ndarray:
     """The MinHash signature (``MINHASH_PERMUTATIONS`` uint32) of a posting's normalized
     description, with its city (the title is compared on its own, order-free)."""
     normalized = normalize_posting_text(f"{city or ''}\n{description or title}")
     size = SHINGLE_SIZE
     shingles = {normalized[i : i + size] for i in range(max(1, len(normalized) - size + 1))}
-    signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
+    scheme, permutations = _minhash_permutations()
+    signature = MinHash(
+        num_perm=MINHASH_PERMUTATIONS, seed=1, permutations=permutations, scheme=scheme
+    )
     signature.update_batch([s.encode("utf-8") for s in shingles if s])
     return signature.hashvalues.astype(np.uint32)
 

@@ -170,6 +170,14 @@ def _group_duplicates(
     stored: dict[int, Any] = {}  # id → a stored candidate the tenant may be grouped with
     fetched: set[int] = set()
     in_call: dict[int, list[Job]] = {}  # bucket → this call's newest postings grouped so far
+    in_call_jobs: dict[int, Job] = {}
+    signatures: dict[int, np.ndarray] = {}
+
+    def signature_of(row: Any) -> np.ndarray:
+        if row.id not in signatures:
+            signatures[row.id] = minhash_from_bytes(row.minhash)
+        return signatures[row.id]
+
     for start in range(0, len(jobs), _GROUPING_CHUNK):
         chunk = jobs[start : start + _GROUPING_CHUNK]
         wanted = sorted({k for job in chunk for k in buckets[job.id]} - members.keys())
@@ -199,40 +207,53 @@ def _group_duplicates(
                 ).all()  # fmt: skip
                 stored.update((row.id, row) for row in rows if row.minhash)
             fetched.update(needed)
+        visible: dict[int, list[int]] = {}  # bucket → its stored candidates
         for job in chunk:
             job.duplicate_of = None
-            seen: dict[int, Any] = {}
-            for key in buckets[job.id]:
-                for job_id in members[key]:
-                    row = stored.get(job_id)
-                    if row is not None:
-                        seen[job_id] = row
-                for earlier in in_call.get(key, ()):
-                    seen[earlier.id] = earlier
-            for key in buckets[job.id]:
+            keys = buckets[job.id]
+            for key in keys:
+                if key not in visible:
+                    visible[key] = [m for m in members[key] if m in stored]
+            seen: set[int] = set().union(*(visible[key] for key in keys))
+            for key in keys:
                 newest = in_call.setdefault(key, [])
+                seen.update(earlier.id for earlier in newest)
+            for key in keys:
+                newest = in_call[key]
                 newest.append(job)
                 if len(newest) > BUCKET_CAPACITY:
                     del newest[0]
+            in_call_jobs[job.id] = job
             if not seen:
                 continue
             signature = minhash_from_bytes(job.minhash or b"")
             ids = sorted(seen)
+            candidates: list[Any] = [stored.get(i) or in_call_jobs[i] for i in ids]
             # One comparison of every candidate's signature at once; the few that come close
             # enough are then checked in full, earliest first.
-            alike = np.mean(
-                np.stack([minhash_from_bytes(seen[i].minhash) for i in ids]) == signature, axis=1
-            )
-            for row_id in (ids[i] for i in np.flatnonzero(alike >= DUPLICATE_THRESHOLD)):
-                row = seen[row_id]
+            alike = np.mean(np.stack([signature_of(c) for c in candidates]) == signature, axis=1)
+            for index in np.flatnonzero(alike >= DUPLICATE_THRESHOLD):
+                row = candidates[index]
                 if same_posting_by_minhash(
                     job.title, job.city_code, signature,
-                    row.title, row.city_code, minhash_from_bytes(row.minhash),
+                    row.title, row.city_code, signature_of(row),
                 ):  # fmt: skip
                     # A posting of this call: its group as decided a moment ago.
                     job.duplicate_of = int(row.duplicate_of or row.id)
                     break
     return members
+
+
+def fingerprint_and_group(session: Session, tenant_id: str, jobs: list[Job]) -> None:
+    """Fingerprint postings of one tenant (as they now read), flush them, group each with the
+    near-duplicates it may be grouped with, and write their LSH buckets."""
+    keys = {id(job): _fingerprint(job) for job in jobs}
+    session.flush()
+    buckets = {job.id: keys[id(job)] for job in jobs}
+    # Candidates are looked up before this call's buckets are written: a posting of the call
+    # is compared with earlier ones of the call through ``in_call`` instead.
+    members = _group_duplicates(session, tenant_id, jobs, buckets)
+    _replace_buckets(session, buckets, members)
 
 
 def upsert_job(session: Session, *, tenant_id: str, fields: dict[str, Any]) -> tuple[Job, bool]:
@@ -272,13 +293,7 @@ def upsert_jobs(
         _check_compliance(session, job)
         results.append((job, created))
     unique = list({id(job): job for job, _ in results}.values())
-    keys = {id(job): _fingerprint(job) for job in unique}
-    session.flush()
-    buckets = {job.id: keys[id(job)] for job in unique}
-    # Candidates are looked up before this call's buckets are written: a posting of the
-    # call is compared with earlier ones of the call through ``position`` instead.
-    members = _group_duplicates(session, tenant_id, unique, buckets)
-    _replace_buckets(session, buckets, members)
+    fingerprint_and_group(session, tenant_id, unique)
     for job in unique:
         record_change(session, EntityKind.JOB, job.id)
     return results
@@ -365,10 +380,7 @@ def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
         ensure_external_id_free(session, job, changes["external_id"])
     _apply(job, changes)
     _check_compliance(session, job)
-    keys = _fingerprint(job)
-    session.flush()
-    members = _group_duplicates(session, job.tenant_id, [job], {job.id: keys})
-    _replace_buckets(session, {job.id: keys}, members)
+    fingerprint_and_group(session, job.tenant_id, [job])
     record_change(session, EntityKind.JOB, job.id)
     return job
 
