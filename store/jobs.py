@@ -11,10 +11,10 @@ row (its approval) but is not shown until it is public again."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, tuple_
+from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from core.compliance import UNLAWFUL, check_posting, status_of
@@ -146,10 +146,15 @@ def _replace_buckets(
         kept = set(sorted(others + ids)[-BUCKET_CAPACITY:])
         rows += [{"bucket": key, "job_id": job_id} for job_id in ids if job_id in kept]
         evicted += [(key, m) for m in others if m not in kept]
-    for start in range(0, len(evicted), 400):
-        pairs = evicted[start : start + 400]
+    if evicted:
+        # One primary-key delete per row (executemany): a row-value IN list makes SQLite scan
+        # the whole table.
+        table = cast(Table, JobLshBucket.__table__)
         session.execute(
-            delete(JobLshBucket).where(tuple_(JobLshBucket.bucket, JobLshBucket.job_id).in_(pairs))
+            delete(table).where(
+                table.c.bucket == bindparam("old_bucket"), table.c.job_id == bindparam("old_job")
+            ),
+            [{"old_bucket": key, "old_job": job_id} for key, job_id in evicted],
         )
     if rows:
         session.execute(insert(JobLshBucket), rows)
