@@ -2,12 +2,10 @@
 near-duplicate detection, 64-bit SimHash over normalized text shingles (candidates) and
 MinHash LSH (postings, below).
 
-Postings reposted by several agencies or boards differ by a company suffix, a reordered
-benefit list or a tweaked salary; their SimHashes differ in a few bits. Four 16-bit bands
-are stored as indexed columns and candidates are found by an equality lookup on any band
-(guaranteed for signatures within 3 bits, by pigeonhole; most pairs up to 6 bits share a
-band too), then confirmed by the full distance (≤ ``MAX_DISTANCE``) and by title and city
-agreeing. The threshold was chosen on the labelled pairs of ``bench/dedup_eval.py``.
+Two copies of a résumé (one with contacts, one without, a reworded summary) have SimHashes a
+few bits apart. Four 16-bit bands are stored as indexed columns and likely copies are found
+by an equality lookup on any band (guaranteed for signatures within 3 bits, by pigeonhole),
+then confirmed by the full distance (``store.candidates``).
 """
 
 from __future__ import annotations
@@ -17,13 +15,14 @@ import re
 import unicodedata
 import zlib
 from collections import Counter
+from functools import cache
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash
 
 from core.contacts import remove_contacts
 
-MAX_DISTANCE = 6
 BANDS = 4
 _BAND_BITS = 64 // BANDS
 # Words agencies add or change when reposting; they must not tell two copies apart.
@@ -72,29 +71,6 @@ def bands(signature: int) -> list[int]:
 
 def distance(a: int, b: int) -> int:
     return ((a ^ b) & ((1 << 64) - 1)).bit_count()
-
-
-def posting_fingerprint_text(
-    title: str, company: str | None, city: str | None, description: str
-) -> str:
-    return f"{title}\n{city or ''}\n{description}"
-
-
-def same_posting(
-    a_title: str,
-    a_city_code: int | None,
-    a_hash: int,
-    b_title: str,
-    b_city_code: int | None,
-    b_hash: int,
-) -> bool:
-    """Near-duplicate postings: close signatures, the same city, and titles that agree."""
-    if distance(a_hash, b_hash) > MAX_DISTANCE:
-        return False
-    if a_city_code is not None and b_city_code is not None and a_city_code != b_city_code:
-        return False
-    ta, tb = normalize_text(a_title), normalize_text(b_title)
-    return ta == tb or ta in tb or tb in ta
 
 
 def without_contacts(text: str) -> str:
@@ -166,13 +142,24 @@ def same_title(a: str, b: str) -> bool:
 _SAME_TEXT = 0.9
 
 
+@cache
+def _minhash_permutations() -> tuple[Any, Any]:
+    """The seed's hashing scheme and permutations, drawn once: datasketch draws them anew for
+    every signature (a third of a posting's fingerprint time), the same for the same seed."""
+    prototype = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
+    return prototype.scheme, prototype.permutations
+
+
 def posting_minhash(title: str, city: str | None, description: str) -> np.ndarray:
     """The MinHash signature (``MINHASH_PERMUTATIONS`` uint32) of a posting's normalized
     description, with its city (the title is compared on its own, order-free)."""
     normalized = normalize_posting_text(f"{city or ''}\n{description or title}")
     size = SHINGLE_SIZE
     shingles = {normalized[i : i + size] for i in range(max(1, len(normalized) - size + 1))}
-    signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
+    scheme, permutations = _minhash_permutations()
+    signature = MinHash(
+        num_perm=MINHASH_PERMUTATIONS, seed=1, permutations=permutations, scheme=scheme
+    )
     signature.update_batch([s.encode("utf-8") for s in shingles if s])
     return signature.hashvalues.astype(np.uint32)
 

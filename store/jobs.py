@@ -11,15 +11,17 @@ row (its approval) but is not shown until it is public again."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
+import numpy as np
+from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from core.compliance import UNLAWFUL, check_posting, status_of
 from core.domain import EntityKind
 from core.errors import Forbidden, NoncompliantPosting, NotFound
 from core.fingerprints import (
+    DUPLICATE_THRESHOLD,
     lsh_buckets,
     minhash_bytes,
     minhash_from_bytes,
@@ -108,10 +110,13 @@ def review_state(flags: list[dict[str, Any]]) -> str | None:
     return "reviewed" if all(f.get("review") for f in flags) else "pending"
 
 
-# Duplicate grouping looks up this many postings at once, and compares each posting with
-# at most this many bucket-sharing postings (the earliest ones).
+# Duplicate grouping looks up this many postings at once. Each LSH bucket keeps only its
+# newest ``BUCKET_CAPACITY`` postings (by id): a lookup reads whole buckets, so their size,
+# not the number of postings stored, bounds its cost. A posting pushed out of a crowded
+# bucket is still found through its other buckets, and the newer postings that pushed it out
+# carry its group (``duplicate_of``), so a repost of a popular text still joins that group.
 _GROUPING_CHUNK = 100
-_MAX_BUCKET_CANDIDATES = 200
+BUCKET_CAPACITY = 32
 
 
 def _fingerprint(job: Job) -> list[int]:
@@ -121,69 +126,139 @@ def _fingerprint(job: Job) -> list[int]:
     return lsh_buckets(signature)
 
 
-def _replace_buckets(session: Session, buckets: dict[int, list[int]]) -> None:
-    """Each (flushed) posting's LSH buckets, replacing the ones of its previous text."""
+def _replace_buckets(
+    session: Session, buckets: dict[int, list[int]], members: dict[int, list[int]]
+) -> None:
+    """Each (flushed) posting's LSH buckets, replacing the ones of its previous text; a bucket
+    that would hold more than ``BUCKET_CAPACITY`` postings keeps the newest. ``members``: the
+    buckets' postings before this call (``_group_duplicates`` read them)."""
     if not buckets:
         return
     session.execute(delete(JobLshBucket).where(JobLshBucket.job_id.in_(sorted(buckets))))
-    rows = [{"bucket": k, "job_id": job_id} for job_id, keys in buckets.items() for k in set(keys)]
-    session.execute(insert(JobLshBucket), rows)
+    newcomers: dict[int, list[int]] = {}
+    for job_id, keys in buckets.items():
+        for key in set(keys):
+            newcomers.setdefault(key, []).append(job_id)
+    rows: list[dict[str, int]] = []
+    evicted: list[tuple[int, int]] = []
+    for key, ids in newcomers.items():
+        others = [m for m in members.get(key, ()) if m not in buckets]
+        kept = set(sorted(others + ids)[-BUCKET_CAPACITY:])
+        rows += [{"bucket": key, "job_id": job_id} for job_id in ids if job_id in kept]
+        evicted += [(key, m) for m in others if m not in kept]
+    if evicted:
+        # One primary-key delete per row (executemany): a row-value IN list makes SQLite scan
+        # the whole table.
+        table = cast(Table, JobLshBucket.__table__)
+        session.execute(
+            delete(table).where(
+                table.c.bucket == bindparam("old_bucket"), table.c.job_id == bindparam("old_job")
+            ),
+            [{"old_bucket": key, "old_job": job_id} for key, job_id in evicted],
+        )
+    if rows:
+        session.execute(insert(JobLshBucket), rows)
 
 
 def _group_duplicates(
     session: Session, tenant_id: str, jobs: list[Job], buckets: dict[int, list[int]]
-) -> None:
+) -> dict[int, list[int]]:
     """Set ``duplicate_of`` of each (flushed) posting of one tenant: the group (earliest
     posting) it near-duplicates, among postings it may be grouped with (public ones of any
-    tenant, private ones of its own). Candidates share an LSH bucket (an indexed lookup per
-    band, so the cost does not grow with the number of postings); they are confirmed by
-    their estimated Jaccard, city and title words. Postings of the same call are grouped in
-    order, each with the ones before it, never with a later one."""
+    tenant, private ones of its own). Candidates share an LSH bucket (buckets are bounded,
+    so the cost per posting does not grow with the number of postings); they are confirmed by
+    their estimated Jaccard, city and title words, earliest first. Postings of the same call
+    are grouped in order, each with the ones before it, never with a later one. Returns the
+    postings each of the looked-up buckets held before this call (for ``_replace_buckets``)."""
     position = {job.id: i for i, job in enumerate(jobs)}
-    in_call: dict[int, list[Job]] = {}  # bucket → this call's postings grouped so far
+    members: dict[int, list[int]] = {}  # bucket → stored postings (any tenant)
+    stored: dict[int, Any] = {}  # id → a stored candidate the tenant may be grouped with
+    fetched: set[int] = set()
+    in_call: dict[int, list[Job]] = {}  # bucket → this call's newest postings grouped so far
+    in_call_jobs: dict[int, Job] = {}
+    signatures: dict[int, np.ndarray] = {}
+
+    def signature_of(row: Any) -> np.ndarray:
+        if row.id not in signatures:
+            signatures[row.id] = minhash_from_bytes(row.minhash)
+        return signatures[row.id]
+
     for start in range(0, len(jobs), _GROUPING_CHUNK):
         chunk = jobs[start : start + _GROUPING_CHUNK]
-        wanted = sorted({k for job in chunk for k in buckets[job.id]})
+        wanted = sorted({k for job in chunk for k in buckets[job.id]} - members.keys())
         with session.no_autoflush:
-            rows = session.execute(
-                select(JobLshBucket.bucket, Job.id, Job.title, Job.city_code, Job.minhash,
-                       Job.duplicate_of)
-                .join(Job, Job.id == JobLshBucket.job_id)
-                .where(JobLshBucket.bucket.in_(wanted),
-                       or_(Job.private.is_(False), Job.tenant_id == tenant_id))
-                .order_by(Job.id)
-            ).all()  # fmt: skip
-        by_bucket: dict[int, list[Any]] = {}
-        for row in rows:
-            by_bucket.setdefault(row.bucket, []).append(row)
-        for i, job in enumerate(chunk, start=start):
+            for key in wanted:
+                members[key] = []
+            for part in range(0, len(wanted), 2000):
+                pairs = session.execute(
+                    select(JobLshBucket.bucket, JobLshBucket.job_id).where(
+                        JobLshBucket.bucket.in_(wanted[part : part + 2000])
+                    )
+                )
+                for key, job_id in pairs:
+                    members[key].append(job_id)
+            # This call's postings are compared with one another through ``in_call`` (their
+            # stored buckets may be of their previous text).
+            needed = sorted(
+                {m for job in chunk for k in buckets[job.id] for m in members[k]}
+                - fetched
+                - position.keys()
+            )
+            for part in range(0, len(needed), 500):
+                rows = session.execute(
+                    select(Job.id, Job.title, Job.city_code, Job.minhash, Job.duplicate_of)
+                    .where(Job.id.in_(needed[part : part + 500]),
+                           or_(Job.private.is_(False), Job.tenant_id == tenant_id))
+                ).all()  # fmt: skip
+                stored.update((row.id, row) for row in rows if row.minhash)
+            fetched.update(needed)
+        visible: dict[int, list[int]] = {}  # bucket → its stored candidates
+        for job in chunk:
             job.duplicate_of = None
-            seen: dict[int, Any] = {}
-            for key in buckets[job.id]:
-                for row in by_bucket.get(key, []):
-                    if row.id != job.id and position.get(row.id, -1) < i:
-                        seen.setdefault(row.id, row)
-                # This call's buckets are written after grouping: its earlier postings are
-                # found here instead.
-                for earlier in in_call.get(key, []):
-                    seen.setdefault(earlier.id, earlier)
-            for key in buckets[job.id]:
-                in_call.setdefault(key, []).append(job)
+            keys = buckets[job.id]
+            for key in keys:
+                if key not in visible:
+                    visible[key] = [m for m in members[key] if m in stored]
+            seen: set[int] = set().union(*(visible[key] for key in keys))
+            for key in keys:
+                newest = in_call.setdefault(key, [])
+                seen.update(earlier.id for earlier in newest)
+            for key in keys:
+                newest = in_call[key]
+                newest.append(job)
+                if len(newest) > BUCKET_CAPACITY:
+                    del newest[0]
+            in_call_jobs[job.id] = job
+            if not seen:
+                continue
             signature = minhash_from_bytes(job.minhash or b"")
-            for row_id in sorted(seen)[:_MAX_BUCKET_CANDIDATES]:
-                row = seen[row_id]
-                if row.minhash and same_posting_by_minhash(
+            ids = sorted(seen)
+            candidates: list[Any] = [stored.get(i) or in_call_jobs[i] for i in ids]
+            # One comparison of every candidate's signature at once; the few that come close
+            # enough are then checked in full, earliest first.
+            alike = np.mean(np.stack([signature_of(c) for c in candidates]) == signature, axis=1)
+            for index in np.flatnonzero(alike >= DUPLICATE_THRESHOLD):
+                row = candidates[index]
+                if same_posting_by_minhash(
                     job.title, job.city_code, signature,
-                    row.title, row.city_code, minhash_from_bytes(row.minhash),
+                    row.title, row.city_code, signature_of(row),
                 ):  # fmt: skip
                     # A posting of this call: its group as decided a moment ago.
-                    group = (
-                        jobs[position[row.id]].duplicate_of
-                        if row.id in position
-                        else row.duplicate_of
-                    )
-                    job.duplicate_of = int(group or row.id)
+                    job.duplicate_of = int(row.duplicate_of or row.id)
                     break
+    return members
+
+
+def fingerprint_and_group(session: Session, tenant_id: str, jobs: list[Job]) -> None:
+    """Fingerprint postings of one tenant (as they now read), flush them, group each with the
+    near-duplicates it may be grouped with, and write their LSH buckets."""
+    keys = {id(job): _fingerprint(job) for job in jobs}
+    session.flush()
+    buckets = {job.id: keys[id(job)] for job in jobs}
+    # Candidates are looked up before this call's buckets are written: a posting of the call
+    # is compared with earlier ones of the call through ``in_call`` instead.
+    members = _group_duplicates(session, tenant_id, jobs, buckets)
+    _replace_buckets(session, buckets, members)
 
 
 def upsert_job(session: Session, *, tenant_id: str, fields: dict[str, Any]) -> tuple[Job, bool]:
@@ -196,7 +271,7 @@ def upsert_jobs(
     session: Session, *, tenant_id: str, records: list[dict[str, Any]]
 ) -> list[tuple[Job, bool]]:
     """``upsert_job`` for many postings of one tenant in one go: one lookup of their
-    external ids, one batched INSERT, one duplicate-grouping query per chunk. A later record
+    external ids, one batched INSERT, two duplicate-grouping queries per chunk. A later record
     with the same external id as an earlier one updates it. Raises ``InvalidInput`` for the
     first invalid record (the caller's transaction then holds nothing of the batch)."""
     # An empty external id is no id: "" would otherwise collide with the next "".
@@ -223,13 +298,7 @@ def upsert_jobs(
         _check_compliance(session, job)
         results.append((job, created))
     unique = list({id(job): job for job, _ in results}.values())
-    keys = {id(job): _fingerprint(job) for job in unique}
-    session.flush()
-    buckets = {job.id: keys[id(job)] for job in unique}
-    # Candidates are looked up before this call's buckets are written: a posting of the
-    # call is compared with earlier ones of the call through ``position`` instead.
-    _group_duplicates(session, tenant_id, unique, buckets)
-    _replace_buckets(session, buckets)
+    fingerprint_and_group(session, tenant_id, unique)
     for job in unique:
         record_change(session, EntityKind.JOB, job.id)
     return results
@@ -316,10 +385,7 @@ def update_job(session: Session, job: Job, changes: dict[str, Any]) -> Job:
         ensure_external_id_free(session, job, changes["external_id"])
     _apply(job, changes)
     _check_compliance(session, job)
-    keys = _fingerprint(job)
-    session.flush()
-    _group_duplicates(session, job.tenant_id, [job], {job.id: keys})
-    _replace_buckets(session, {job.id: keys})
+    fingerprint_and_group(session, job.tenant_id, [job])
     record_change(session, EntityKind.JOB, job.id)
     return job
 

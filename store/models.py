@@ -149,13 +149,8 @@ class Job(Base):
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     # Fields read out of a posting file: {field: {"value", "confidence", "span"}}.
     extraction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # Near-duplicate detection (core/fingerprints.py): the SimHash, its four 16-bit bands for
-    # equality lookups, and the earliest posting of the group this one duplicates.
-    simhash: Mapped[int | None] = mapped_column(BigInteger)
-    simhash_b0: Mapped[int | None] = mapped_column(Integer, index=True)
-    simhash_b1: Mapped[int | None] = mapped_column(Integer, index=True)
-    simhash_b2: Mapped[int | None] = mapped_column(Integer, index=True)
-    simhash_b3: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Near-duplicate detection (core/fingerprints.py, store/jobs.py): the earliest posting of
+    # the group this one duplicates (its MinHash and LSH buckets: ``minhash``, JobLshBucket).
     duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)
     # Discriminatory requirements found in the posting (core.compliance), checked on every
     # write: "ok", "advisory" or "unlawful", and the language-neutral flags (with any

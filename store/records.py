@@ -25,8 +25,9 @@ def rows_by_ids(
     return found
 
 
-def shares_simhash_band(model: type[Record], record: Any) -> ColumnElement[bool]:
-    """Rows whose SimHash shares at least one 16-bit band with ``record``'s."""
+def shares_simhash_band(model: type[Candidate], record: Any) -> ColumnElement[bool]:
+    """Candidates whose SimHash shares at least one 16-bit band with ``record``'s (postings
+    find their near-duplicates by MinHash LSH instead: ``store.jobs``)."""
     return or_(
         model.simhash_b0 == record.simhash_b0,
         model.simhash_b1 == record.simhash_b1,
