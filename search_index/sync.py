@@ -194,9 +194,17 @@ class IndexSync:
             # restored from a backup) that replaying cannot bring up to date. (Ids a rolled
             # back transaction used up leave gaps in the sequence, and are no reason.)
             missed = marker is not None and marker < forgotten
-            if marker is None or marker > issued or missed:
-                log.warning("%s index is lost, ahead of or behind the database; rebuilding it",
-                            kind.value)  # fmt: skip
+            if marker is None and issued == 0:
+                # A new database and a new index: nothing was lost, nothing to warn about.
+                log.info("%s index is new; building it", kind.value)
+                stale.append(kind)
+            elif marker is None or marker > issued or missed:
+                reason = (
+                    "lost (no usable checkpoint)" if marker is None
+                    else "ahead of the database (a restored older database?)" if marker > issued
+                    else "behind events the database has already forgotten"
+                )  # fmt: skip
+                log.warning("%s index is %s; rebuilding it", kind.value, reason)
                 stale.append(kind)
         with self.db.session() as session:
             replayed = outbox.replay_unsaved(session)
