@@ -97,7 +97,9 @@ def upgrade() -> None:
     connection = op.get_bind()
     _backfill(connection)
     _trim_buckets(connection)
-    with op.batch_alter_table("jobs") as batch_op:
+    # SQLite drops a column by copying the table: keep AUTOINCREMENT (revision 0012), or the
+    # copy would hand a deleted posting's id to the next one.
+    with op.batch_alter_table("jobs", table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         for band in range(4):
             batch_op.drop_index(f"ix_jobs_simhash_b{band}")
         for name in _SIMHASH_COLUMNS:
@@ -107,7 +109,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # The dropped SimHash columns come back empty (nothing read them); the backfilled
     # signatures stay, as 0018's downgrade removes them with their column.
-    with op.batch_alter_table("jobs") as batch_op:
+    with op.batch_alter_table("jobs", table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.add_column(sa.Column("simhash", sa.BigInteger(), nullable=True))
         for band in range(4):
             batch_op.add_column(sa.Column(f"simhash_b{band}", sa.Integer(), nullable=True))
