@@ -440,6 +440,8 @@ class EmbeddedIndex:
         self._languages = _Codes({})
         self._occupations = _Codes({})
         self._masks = _MaskCache()
+        # (mask generation, alive ids sorted, their slots) for counting groups of many ids.
+        self._id_lookup: tuple[int, np.ndarray, np.ndarray] | None = None
         self._hnsw = self._new_hnsw(1024)
         self._dirty = False
         self._closed = False
@@ -758,14 +760,34 @@ class EmbeddedIndex:
             hits = self._keyword_hits(searcher, result.hits)[:limit]
             groups = None
             if count_groups:
-                everything = hits
                 if total > len(hits):
                     # Counting groups needs every match's group: ids only, no scoring order.
-                    everything = self._keyword_hits(
-                        searcher, searcher.search(full, limit=total, count=False).hits
-                    )
-                groups = len(set(self._group_ids([d for d, _ in everything]).values()))
+                    # Character grams make most Chinese queries match most postings, so this
+                    # runs over the whole corpus: numpy, not a Python loop per match.
+                    every = searcher.search(full, limit=total, count=False).hits
+                    ids = searcher.fast_field_values("id", [address for _, address in every])
+                    groups = self._group_count(ids)
+                else:
+                    groups = len(set(self._group_ids([d for d, _ in hits]).values()))
             return KeywordHits(hits=hits, total=total, groups=groups)
+
+    def _group_count(self, ids: Sequence[Any]) -> int:
+        """How many duplicate groups the documents ``ids`` (of the committed index) fall in."""
+        wanted = np.fromiter((i for i in ids if i is not None), dtype=np.int64)
+        generation = self._masks.generation
+        lookup = self._id_lookup
+        if lookup is None or lookup[0] != generation:
+            # Alive documents' ids sorted, with their slots; rebuilt once per write.
+            alive = np.flatnonzero(self._columns["alive"])
+            order = np.argsort(self._columns["ids"][alive], kind="stable")
+            lookup = (generation, self._columns["ids"][alive][order], alive[order])
+            self._id_lookup = lookup
+        _, sorted_ids, slots = lookup
+        at = np.searchsorted(sorted_ids, wanted)
+        found = at < len(sorted_ids)
+        at = at[found]
+        known = sorted_ids[at] == wanted[found]
+        return int(np.unique(self._columns["group"][slots[at[known]]]).size)
 
     def _keyword_hits(self, searcher: Any, hits: list[Any]) -> list[tuple[int, float]]:
         if not hits:
