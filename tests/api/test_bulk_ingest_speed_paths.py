@@ -4,10 +4,7 @@ join the right group through bulk loads."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections import Counter
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +12,7 @@ from sqlalchemy import select
 from store.jobs import BUCKET_CAPACITY
 from store.models import JobLshBucket
 from tests.conftest import Api
+from tests.ingestion.test_repost_duplicates import by_external_id, load
 
 TEMPLATE = (
     "What you will do:\n- Build and run the payment platform's services\n"
@@ -34,26 +32,6 @@ COPIES = [
      "description": TEMPLATE.replace("payment platform", "logistics platform")}
     for i in range(BUCKET_CAPACITY + 8)
 ]  # fmt: skip
-
-
-async def load(api: Api, tenant: str, records: list[dict[str, Any]]) -> None:
-    content = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
-    response = await api.client.post(
-        "/v1/jobs:bulk", files={"file": ("jobs.jsonl", content)}, headers=api.auth(tenant)
-    )
-    assert response.status_code == 202, response.text
-    for _ in range(1200):
-        body = (await api.get(f"/v1/ingest-jobs/{response.json()['id']}", tenant)).json()
-        if body["status"] == "done":
-            assert body["failed"] == 0, body
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("load did not finish")
-
-
-async def by_external_id(api: Api, tenant: str) -> dict[str, dict[str, Any]]:
-    listing = (await api.get("/v1/jobs", tenant, params={"page_size": 100})).json()
-    return {j["external_id"]: j for j in listing["items"]}
 
 
 def bucket_sizes(api: Api) -> Counter[int]:

@@ -49,7 +49,7 @@ async def load(api: Api, tenant: str, records: list[dict[str, Any]]) -> None:
         "/v1/jobs:bulk", files={"file": ("jobs.jsonl", content)}, headers=api.auth(tenant)
     )
     assert response.status_code == 202, response.text
-    for _ in range(600):
+    for _ in range(1200):  # a minute: bulk loads of tens of postings on a busy machine
         body = (await api.get(f"/v1/ingest-jobs/{response.json()['id']}", tenant)).json()
         if body["status"] == "done":
             assert body["failed"] == 0, body
