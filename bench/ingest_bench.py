@@ -87,7 +87,9 @@ def _jsonl(records: list[Any]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _serve(app: Any) -> tuple[str, uvicorn.Server, threading.Thread]:
+def serve_in_thread(app: Any) -> tuple[str, uvicorn.Server, threading.Thread]:
+    """``app`` served by uvicorn on a free local port in a thread, once it has started (its
+    lifespan, the runtime included, has run); stop it with ``server.should_exit = True``."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -116,7 +118,7 @@ def _bulk_once(encoder: Any, records: list[Any], batch: int) -> dict[str, float]
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         settings = Settings(environment="test", data_dir=Path(tmp))
         app = create_app(settings, encoder=recording)
-        url, server, thread = _serve(app)
+        url, server, thread = serve_in_thread(app)
         try:
             runtime: Runtime = app.state.runtime
             headers = {"Authorization": f"Bearer {_agency_key(settings, runtime)}"}

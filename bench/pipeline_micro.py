@@ -17,10 +17,8 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.ingest_bench import serve_in_thread
 from core.settings import SearchSettings
 from representation.encoders import HashingEncoder
 from search_index.embedded import EmbeddedIndex
@@ -304,29 +303,6 @@ async def _time_in_process(settings: Any, postings: int, rounds: int, timings: T
     return key
 
 
-def start_server(app: Any) -> tuple[str, Any, threading.Thread]:
-    """``app`` served by uvicorn on a free local port in a thread, once /healthz answers
-    (as ``tests.conftest.start_server`` does)."""
-    import httpx
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(2400):
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    return url, server, thread
-
-
 def time_page_and_http(postings: int, rounds: int) -> Timings:
     """Searches of a database of ``postings`` generated postings: the page stages and the
     search route in-process (ASGI), then the same through a real uvicorn server."""
@@ -339,7 +315,7 @@ def time_page_and_http(postings: int, rounds: int) -> Timings:
         settings = _settings(Path(tmp) / "data")
         key = asyncio.run(_time_in_process(settings, postings, rounds, timings))
         # The same database and index, now served by uvicorn (which runs the lifespan).
-        url, server, thread = start_server(create_app(settings, encoder=HashingEncoder(DIM)))
+        url, server, thread = serve_in_thread(create_app(settings, encoder=HashingEncoder(DIM)))
         body = {"query": "开发工程师", "page_size": 20}
         try:
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as http:
