@@ -51,6 +51,14 @@ K = 10
 WIDEST_EF = 4096
 
 
+def _faiss() -> Any:
+    """faiss, imported where used: an optional extra (``bench-ann``) whose typing differs
+    between machines that have it and machines that do not, so it is read as untyped."""
+    import importlib
+
+    return importlib.import_module("faiss")
+
+
 @dataclass(frozen=True)
 class HnswParams:
     """Graph settings shared by every HNSW engine, so only the vector storage differs."""
@@ -238,7 +246,7 @@ class FaissHnswSqEngine(Engine):
         self.name = "faiss HNSWSQ " + {"QT_8bit": "int8", "QT_fp16": "fp16"}[quantizer]
 
     def build(self, vectors: np.ndarray) -> None:
-        import faiss
+        faiss = _faiss()
 
         faiss.omp_set_num_threads(os.cpu_count() or 1)
         self.index: Any = faiss.IndexHNSWSQ(
@@ -256,7 +264,7 @@ class FaissHnswSqEngine(Engine):
         faiss.omp_set_num_threads(1)
 
     def prepare_filter(self, mask: np.ndarray) -> Any:
-        import faiss
+        faiss = _faiss()
 
         bits = np.packbits(mask, bitorder="little")
         selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
@@ -264,9 +272,9 @@ class FaissHnswSqEngine(Engine):
         return bits, selector
 
     def search(self, query: np.ndarray, k: int, prepared: Any) -> np.ndarray:
-        import faiss
+        faiss = _faiss()
 
-        params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+        params = faiss.SearchParametersHNSW()
         params.efSearch = max(self.ef, k)
         params.sel = prepared[1]
         _, labels = self.index.search(query.reshape(1, -1), k, params=params)
@@ -277,7 +285,7 @@ class FaissHnswSqEngine(Engine):
         self.ef = ef
 
     def save(self, path: Path) -> None:
-        import faiss
+        faiss = _faiss()
 
         faiss.write_index(self.index, str(path))
 
@@ -285,7 +293,7 @@ class FaissHnswSqEngine(Engine):
         return ["faiss", str(path), str(dim), str(count)]
 
     def try_updates(self, vectors: np.ndarray, replacements: np.ndarray) -> str:
-        import faiss
+        faiss = _faiss()
 
         try:
             before = self.index.ntotal
@@ -314,7 +322,7 @@ class FaissHnswSqEngine(Engine):
         )
 
     def library_bytes(self) -> int | None:
-        import faiss
+        faiss = _faiss()
 
         # Serialized size: codes (d or 2d bytes) plus the graph's neighbour lists.
         return int(len(faiss.serialize_index(self.index)))
@@ -332,7 +340,7 @@ class FaissSqFlatEngine(FaissHnswSqEngine):
         self.name = "faiss SQ int8 flat scan"
 
     def build(self, vectors: np.ndarray) -> None:
-        import faiss
+        faiss = _faiss()
 
         self.index = faiss.IndexScalarQuantizer(
             vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
@@ -342,7 +350,7 @@ class FaissSqFlatEngine(FaissHnswSqEngine):
         faiss.omp_set_num_threads(1)
 
     def search(self, query: np.ndarray, k: int, prepared: Any) -> np.ndarray:
-        import faiss
+        faiss = _faiss()
 
         params = faiss.SearchParameters()
         params.sel = prepared[1]
@@ -359,6 +367,8 @@ class UsearchEngine(Engine):
         super().__init__(params)
         self.dtype = dtype
         self.name = f"usearch {dtype}"
+        # Untyped on purpose: the optional extra's stubs exist only where it is installed.
+        self.index: Any = None
         self.filter_note = (
             "no filtered search in the Python binding (Index.search has no predicate or "
             "mask; predicates exist in C++ only, unum-cloud/USearch#348): filtered rows skipped"
@@ -388,7 +398,7 @@ class UsearchEngine(Engine):
         return np.asarray(self.index.search(query, k, threads=1).keys, dtype=np.int64)
 
     def set_ef(self, ef: int) -> None:
-        self.index.expansion_search = ef  # type: ignore[misc]  # the stub misses the setter
+        self.index.expansion_search = ef
 
     def save(self, path: Path) -> None:
         self.index.save(str(path))
@@ -533,7 +543,7 @@ def measure_load(kind: str, path: str, dim: int, count: int) -> dict[str, float]
         loaded = hnswlib.Index(space="ip", dim=dim)
         loaded.load_index(path, max_elements=count)
     elif kind == "faiss":
-        import faiss
+        faiss = _faiss()
 
         before = rss_bytes()
         started = time.perf_counter()
