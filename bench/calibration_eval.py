@@ -242,9 +242,13 @@ def mismatch_costs(model: RankerModel, pairs: Sequence[ScoredPair]) -> dict[str,
             model.score(all_three, pair.match.hard_mismatch_count)[0]
             - model.score(one_of_three, pair.match.hard_mismatch_count)[0]
         )
+        # The other hard mismatches of the pair, the experience factor's own left out.
+        others = pair.match.hard_mismatch_count - int(
+            pair.match.factors["experience"].hard_mismatch
+        )
         costs["one year of five"].append(
-            model.score(factors | {"experience": 1.0}, pair.match.hard_mismatch_count)[0]
-            - model.score(factors | {"experience": 0.2}, pair.match.hard_mismatch_count)[0]
+            model.score(factors | {"experience": 1.0}, others)[0]
+            - model.score(factors | {"experience": 0.2}, others + 1)[0]
         )
     return costs
 
