@@ -224,8 +224,11 @@ def ranking_metrics(pairs: Sequence[ScoredPair]) -> dict[str, float]:
 
 def mismatch_costs(model: RankerModel, pairs: Sequence[ScoredPair]) -> dict[str, list[float]]:
     """For each strong pair (grade 3): the score lost to two hard mismatches (location and
-    salary failing), and to holding one of three required skills instead of all three."""
-    costs: dict[str, list[float]] = {"two hard mismatches": [], "one of three required skills": []}
+    salary failing), to holding one of three required skills instead of all three, and to
+    a junior for a senior role (one year of the five required: experience 0.2 against 1.0)."""
+    costs: dict[str, list[float]] = {
+        "two hard mismatches": [], "one of three required skills": [], "one year of five": [],
+    }  # fmt: skip
     for pair in pairs:
         if pair.grade < 3:
             continue
@@ -238,6 +241,14 @@ def mismatch_costs(model: RankerModel, pairs: Sequence[ScoredPair]) -> dict[str,
         costs["one of three required skills"].append(
             model.score(all_three, pair.match.hard_mismatch_count)[0]
             - model.score(one_of_three, pair.match.hard_mismatch_count)[0]
+        )
+        # The other hard mismatches of the pair, the experience factor's own left out.
+        others = pair.match.hard_mismatch_count - int(
+            pair.match.factors["experience"].hard_mismatch
+        )
+        costs["one year of five"].append(
+            model.score(factors | {"experience": 1.0}, others)[0]
+            - model.score(factors | {"experience": 0.2}, others + 1)[0]
         )
     return costs
 
@@ -304,7 +315,8 @@ def _section(title: str, pairs: Sequence[ScoredPair], pool: Sequence[float], lab
         "",
         "Targets: an empty or name-only profile below 0.1, an unrelated one below 0.2; for a strong pair "
         "(grade 3), two hard mismatches cost ≥ 0.15 and one required skill of three costs ≥ 0.25 against all "
-        "three (counterfactuals on each strong pair's real factor scores).",
+        "three (counterfactuals on each strong pair's real factor scores). The cost of one year of the five "
+        "required (a junior for a senior role) is reported beside them, without a target.",
         "",
         "| check | pairs | min | median | max |",
         "|---|---|---|---|---|",

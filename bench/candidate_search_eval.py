@@ -36,7 +36,7 @@ from bench.metrics import mean
 from core.domain import EntityKind
 from core.settings import EmbeddingSettings, Settings
 from ingestion.resume_text import with_resume_extraction
-from matching.search import search_candidates
+from matching.search import code_query_occupations, search_candidates
 from search_index.candidate_rerank import (
     CANDIDATE_RERANKER_PATH,
     CandidateExample,
@@ -45,6 +45,7 @@ from search_index.candidate_rerank import (
 )
 from search_index.hybrid import HybridSearch
 from search_index.protocol import SearchMode, SearchQuery
+from search_index.query_understanding import skills_in
 from search_index.rerank import text_language
 from store.candidates import upsert_candidate
 from store.keys import get_or_create_tenant
@@ -210,8 +211,10 @@ def _examples(
         stored = search.vectors.stored_fields(retrieved)
         if not stored.ids:
             continue
+        # The query's skills and coded occupations, as candidate search reads them.
         signals = candidate_signals(vector, stored,
-                                    [found["keyword"].get(d, 0.0) for d in stored.ids])  # fmt: skip
+                                    [found["keyword"].get(d, 0.0) for d in stored.ids],
+                                    skills_in(query.text), code_query_occupations(query.text))  # fmt: skip
         resumes = [by_id[id_of[d]] for d in stored.ids]
         relevant = np.array([grade(query, r) == 2 for r in resumes], dtype=np.float64)
         total = sum(grade(query, r) == 2 for r in candidate_set.resumes)
@@ -367,10 +370,10 @@ def run_candidate_search_evaluation(
         "place reading), after each résumé went through the candidate intake path (extraction, "
         "profile, outbox, index). *hybrid* includes the candidate re-ranking "
         "(`search_index/candidate_rerank.py`, best-section cosine, title and content cosines, "
-        "relative BM25, skills share); *hybrid, RRF only* is the index's hybrid retrieval "
-        "without it. *plain BM25* is a baseline in `bench/candidate_search_eval.py` (k1 1.2, "
-        "b 0.75, lower-cased Latin words and Chinese character bigrams of the whole résumé "
-        "text).",
+        "relative BM25, skills share, occupation proximity to the coded query); *hybrid, RRF "
+        "only* is the index's hybrid retrieval without it. *plain BM25* is a baseline in "
+        "`bench/candidate_search_eval.py` (k1 1.2, b 0.75, lower-cased Latin words and "
+        "Chinese character bigrams of the whole résumé text).",
         "",
         f"Re-ranking weights (`search_index/data/candidate_reranker.json`, version "
         f"{reranker.version}, fitted on the tuning half only): {weights}; semantic floor "

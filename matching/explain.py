@@ -179,7 +179,9 @@ def reasons(
                           else f"{_years(candidate.years)} years of experience "
                                f"({_years(job.min_years)} required)"))  # fmt: skip
         else:
-            lines.append((-0.0005, f"经验 {_years(candidate.years)} 年，少于要求的 {_years(job.min_years)} 年" if zh
+            # Far below the years asked is a hard mismatch: listed first, with the others.
+            key = -2.0 if factors["experience"].hard_mismatch else -0.0005
+            lines.append((key, f"经验 {_years(candidate.years)} 年，少于要求的 {_years(job.min_years)} 年" if zh
                           else f"Only {_years(candidate.years)} years of experience; "
                                f"{_years(job.min_years)} required"))  # fmt: skip
 

@@ -137,13 +137,23 @@ def skills_factor(
     return Factor(earned / weight_total, detail), matched, missing, missing_preferred
 
 
+# The share of the required years below which a candidate is too junior for the role.
+JUNIOR_SHARE = 0.6
+
+
 def experience_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:
     if not job.min_years:
         return Factor(None, "no experience required")
     if candidate.years is None:
         return Factor(0.0, f"{job.min_years:g} years required; candidate's experience unknown")
     score = min(1.0, candidate.years / job.min_years)
-    return Factor(score, f"{candidate.years:g} of {job.min_years:g} years required")
+    # Under 60% of the years asked is a junior for a senior role: like another city for an
+    # on-site post, or a pay floor above the range, a recruiter passes on it whatever else fits.
+    return Factor(
+        score,
+        f"{candidate.years:g} of {job.min_years:g} years required",
+        hard_mismatch=score < JUNIOR_SHARE,
+    )
 
 
 def education_factor(job: JobProfile, candidate: CandidateProfile) -> Factor:

@@ -309,12 +309,14 @@ def search_candidates(
     search: HybridSearch, encode_query: QueryEncoder, *, viewer_tenant: str,
     request: SearchInput,
 ) -> SearchOutcome:  # fmt: skip
-    """Candidate search, re-ranked by best-section similarity, BM25 and skills with the
-    weights fitted on the tuning half of the hand-written résumé set
-    (``search_index.candidate_rerank``). Protected terms of the query are dropped and reported
-    (``interpreted.ignored_terms``). Encodes the query: call it from a worker thread."""
+    """Candidate search, re-ranked by best-section similarity, BM25, skills and the query's
+    coded occupations with the weights fitted on the tuning half of the hand-written résumé
+    set (``search_index.candidate_rerank``). Protected terms of the query are dropped and
+    reported (``interpreted.ignored_terms``). Encodes the query: call it from a worker
+    thread."""
     if request.facets:
         raise InvalidInput("facets are counted for posting search only", field="facets")
     # Candidates have no company field: their employers are in the text.
     return _search(search, encode_query, viewer_tenant, request, None,
-                   default_candidate_reranker(), company_field=False, drop_protected=True)  # fmt: skip
+                   default_candidate_reranker(), company_field=False, drop_protected=True,
+                   occupation_coder=code_query_occupations)  # fmt: skip

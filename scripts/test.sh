@@ -26,4 +26,7 @@ elif [ "${TALENTMATCH_REQUIRE_REDIS:-}" = 1 ]; then
 else
   echo "warning: no Redis server could be started; shared rate limit tests are skipped" >&2
 fi
-.venv/bin/python -m pytest "$@"
+# Two workers by default (CI has two cores; most tests wait on servers, files or subprocesses
+# as much as on the CPU), whole files per worker so a file's module fixtures are built once;
+# TALENTMATCH_TEST_WORKERS=0 runs in one process, and arguments given here override both.
+.venv/bin/python -m pytest -n "${TALENTMATCH_TEST_WORKERS:-2}" --dist loadfile "$@"

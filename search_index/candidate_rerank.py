@@ -1,11 +1,13 @@
 """Re-ranking of candidate search: after hybrid retrieval every retrieved résumé is scored by a
-weighted sum of five signals it has against the query, and the result is ordered by it:
+weighted sum of six signals it has against the query, and the result is ordered by it:
 
     score = w_section · best cosine of the query with the résumé's title or section vectors
           + w_title · cos(query, title vector)      (desired and recent job titles)
           + w_content · cos(query, content vector)  (the whole résumé, averaged)
           + w_keyword · BM25 / best BM25 of the query   (0 where keyword retrieval missed it)
           + w_skills · share of the skills named in the query that the résumé lists
+          + w_occupation · occupation proximity of the résumé's code to the query's coded
+                           occupations (``search_index.rerank.occupation_signal``)
 
 with one set of weights for résumés in the query's language and one for the others.
 
@@ -33,11 +35,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from search_index.rerank import occupation_signal
+
 if TYPE_CHECKING:
     from search_index.protocol import StoredFields
 
 CANDIDATE_RERANKER_PATH = Path(__file__).parent / "data" / "candidate_reranker.json"
-SIGNALS = ("section", "title", "content", "keyword", "skills")
+SIGNALS = ("section", "title", "content", "keyword", "skills", "occupation")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class CandidateWeights:
     content: float
     keyword: float
     skills: float = 0.0
+    occupation: float = 0.0
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, name) for name in SIGNALS])
@@ -94,12 +99,13 @@ class CandidateReranker:
 
 def candidate_signals(
     query: np.ndarray, stored: StoredFields, bm25: Sequence[float],
-    query_skills: Sequence[str] = (),
+    query_skills: Sequence[str] = (), query_occupations: Sequence[tuple[str, float]] = (),
 ) -> np.ndarray:  # fmt: skip
-    """(résumés, 5) in ``SIGNALS`` order, row i for ``stored.ids[i]``: the best cosine over the
+    """(résumés, 6) in ``SIGNALS`` order, row i for ``stored.ids[i]``: the best cosine over the
     title and section vectors, the title and content cosines (all L2-normalized), BM25
-    relative to the best of the query, and the share of the query's canonical skills the
-    résumé lists (0 when the query names none)."""
+    relative to the best of the query, the share of the query's canonical skills the
+    résumé lists (0 when the query names none), and the occupation proximity of the
+    résumé's code to the query's coded occupations (0 when either is unknown)."""
     vector = np.asarray(query, dtype=np.float32).reshape(-1)
     titles = stored.title_vectors @ vector
     contents = stored.vectors @ vector
@@ -114,7 +120,10 @@ def candidate_signals(
     skills = np.zeros(len(keyword))
     if asked:
         skills = np.array([len(asked.intersection(d)) / len(asked) for d in stored.skills])
-    return np.column_stack([best_section, titles, contents, relative, skills])
+    occupation = np.zeros(len(keyword))
+    if query_occupations and stored.occupation_codes:
+        occupation = occupation_signal(query_occupations, stored.occupation_codes)
+    return np.column_stack([best_section, titles, contents, relative, skills, occupation])
 
 
 @cache
@@ -132,7 +141,7 @@ class CandidateExample:
     """One query's retrieved résumés: their signals, whether each is relevant and whether
     each is in another language than the query."""
 
-    signals: np.ndarray  # (résumés, 5), ``SIGNALS`` order
+    signals: np.ndarray  # (résumés, 6), ``SIGNALS`` order
     relevant: np.ndarray  # (résumés,) 0/1
     relevant_total: int  # relevant résumés in the whole set (retrieved or not)
     cross: np.ndarray  # (résumés,) bool

@@ -244,7 +244,7 @@ class HybridSearch:
         assert query.vector is not None and query.rerank is not None
         if isinstance(query.rerank, CandidateReranker):
             scores = query.rerank.score(
-                candidate_signals(query.vector, stored, bm25, query.skills),
+                candidate_signals(query.vector, stored, bm25, query.skills, query.occupations),
                 text_language(query.text), stored.languages,
             )  # fmt: skip
         else:

@@ -28,6 +28,7 @@ from bench.candidate_search_eval import (
 )
 from core.settings import EmbeddingSettings
 from search_index.candidate_rerank import (
+    SIGNALS,
     CandidateExample,
     average_precision_of,
     fit_candidate_reranker,
@@ -100,7 +101,7 @@ def test_fitting_chooses_the_signal_that_orders_the_relevant_first() -> None:
     examples = []
     for _ in range(6):
         relevant = np.array([1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
-        signals = rng.uniform(0.2, 0.4, size=(6, 5))
+        signals = rng.uniform(0.2, 0.4, size=(6, len(SIGNALS)))
         signals[:, 0] = 0.3 + 0.2 * relevant  # the best section separates them
         signals[:, 3] = rng.uniform(0, 1, size=6)  # BM25 is noise here
         examples.append(CandidateExample(signals, relevant, 2, np.zeros(6, dtype=bool)))

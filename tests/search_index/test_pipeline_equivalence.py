@@ -133,7 +133,7 @@ class LoopPipeline(HybridSearch):
         if isinstance(query.rerank, CandidateReranker):
             scores = query.rerank.score(
                 candidate_signals(query.vector, stored, [bm25.get(d, 0.0) for d in ids],
-                                  query.skills),
+                                  query.skills, query.occupations),
                 text_language(query.text), stored.languages,
             )  # fmt: skip
             order = np.argsort(-scores, kind="stable")
