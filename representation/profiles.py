@@ -3,6 +3,7 @@ built from ORM rows, plus the texts that represent them to encoders and keyword 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,25 @@ PROFILE_TEXT_VERSION = 5
 # as short as the recruiter queries it is compared with.
 MAX_SECTIONS = 8
 _SECTION_CHARS = 160
+# The columns ``from_row`` reads with ``with_texts=False``: what matching loads for the rows it
+# retrieves, and what a cached profile's version is a digest of (``profile_version``).
+JOB_PROFILE_COLUMNS = (
+    "id", "tenant_id", "title", "company", "city", "city_code", "district_code", "remote",
+    "salary_min", "salary_max", "employment_type", "required_skills", "preferred_skills",
+    "min_years_experience", "education", "private", "posted_at", "occupation_code",
+)  # fmt: skip
+CANDIDATE_PROFILE_COLUMNS = (
+    "id", "tenant_id", "name", "desired_titles", "experience", "city", "city_code",
+    "desired_salary_min", "years_experience", "education", "skills", "updated_at",
+    "occupation_code",
+)  # fmt: skip
+
+
+def profile_version(row: Job | Candidate, columns: tuple[str, ...]) -> bytes:
+    """A digest of what a profile is built from: equal digests, equal profiles, however
+    the row was written (an update that left ``updated_at`` alone included)."""
+    values = repr(tuple(getattr(row, column) for column in columns))
+    return hashlib.blake2b(values.encode(), digest_size=16).digest()
 
 
 def compose_embedding_text(
@@ -72,7 +92,9 @@ class JobProfile:
     occupation_code: str | None = None
 
     @classmethod
-    def from_row(cls, job: Job) -> JobProfile:
+    def from_row(cls, job: Job, *, with_texts: bool = True) -> JobProfile:
+        """The profile of a row. ``with_texts=False`` leaves out the description, which only
+        indexing and embedding read: scoring then neither loads nor cleans it."""
         vocabulary = skill_vocabulary()
         return cls(
             id=job.id,
@@ -80,7 +102,7 @@ class JobProfile:
             # A recruiter's phone or WeChat in a posting is no evidence of fit, and a search
             # for it must not find the posting.
             title=strip_contacts(job.title),
-            description=strip_contacts(job.description or ""),
+            description=strip_contacts(job.description or "") if with_texts else "",
             company=job.company,
             city=job.city,
             city_code=job.city_code,
