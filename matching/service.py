@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -22,7 +23,6 @@ from representation.profiles import (
     JOB_PROFILE_COLUMNS,
     CandidateProfile,
     JobProfile,
-    profile_version,
 )
 from search_index.hybrid import HybridSearch
 from search_index.protocol import DocumentVectors, SearchHit, SearchQuery
@@ -40,16 +40,15 @@ Profile = TypeVar("Profile", JobProfile, CandidateProfile)
 
 
 class _ProfileCache(Generic[Row, Profile]):
-    """Profiles reused while their row is unchanged: one per row id, with the digest of the
-    columns it was built from (``profile_version``), so an edit of any of them (or the row
-    of another database under the same id) builds it anew on the next read. Bounded, least
-    recently used first out; per process."""
-
-    _columns: tuple[str, ...] = ()
+    """Profiles reused while their row is unchanged: one per row id, kept with the row's
+    ``updated_at`` (every write of the row moves it), so the next read after an edit builds
+    it anew; an erased row is never read again (``forget`` drops it at once). Bounded, least
+    recently used first out; per process. One per database (the runtime holds them): ids
+    and update times of two databases can coincide."""
 
     def __init__(self, size: int = 50_000) -> None:
         self._size = size
-        self._profiles: OrderedDict[int, tuple[bytes, Profile]] = OrderedDict()
+        self._profiles: OrderedDict[int, tuple[datetime, Profile]] = OrderedDict()
         self._lock = threading.Lock()
 
     def _build(self, row: Row) -> Profile:
@@ -57,7 +56,7 @@ class _ProfileCache(Generic[Row, Profile]):
 
     def profile(self, row: Row) -> Profile:
         """The row's profile, built once per version of the row."""
-        version = profile_version(row, self._columns)
+        version = row.updated_at
         with self._lock:
             cached = self._profiles.get(row.id)
             if cached is not None and cached[0] == version:
@@ -85,8 +84,6 @@ class JobProfileCache(_ProfileCache[Job, JobProfile]):
     """Postings' profiles as scoring reads them (no description): candidate → postings
     matching scores the same popular postings over and over."""
 
-    _columns = JOB_PROFILE_COLUMNS
-
     def _build(self, row: Job) -> JobProfile:
         return JobProfile.from_row(row, with_texts=False)
 
@@ -95,8 +92,6 @@ class CandidateProfileCache(_ProfileCache[Candidate, CandidateProfile]):
     """Candidates' profiles as scoring reads them (no texts): posting → candidates matching
     would otherwise clean every retrieved candidate's titles of protected attributes again
     on every request."""
-
-    _columns = CANDIDATE_PROFILE_COLUMNS
 
     def _build(self, row: Candidate) -> CandidateProfile:
         return CandidateProfile.from_row(row, with_texts=False)

@@ -3,7 +3,6 @@ built from ORM rows, plus the texts that represent them to encoders and keyword 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,25 +23,19 @@ PROFILE_TEXT_VERSION = 5
 # as short as the recruiter queries it is compared with.
 MAX_SECTIONS = 8
 _SECTION_CHARS = 160
-# The columns ``from_row`` reads with ``with_texts=False``: what matching loads for the rows it
-# retrieves, and what a cached profile's version is a digest of (``profile_version``).
+# The columns ``from_row`` reads with ``with_texts=False``, and ``updated_at`` (the version a
+# cached profile is kept by): what matching loads for the rows it retrieves.
 JOB_PROFILE_COLUMNS = (
     "id", "tenant_id", "title", "company", "city", "city_code", "district_code", "remote",
     "salary_min", "salary_max", "employment_type", "required_skills", "preferred_skills",
     "min_years_experience", "education", "private", "posted_at", "occupation_code",
+    "updated_at",
 )  # fmt: skip
 CANDIDATE_PROFILE_COLUMNS = (
     "id", "tenant_id", "name", "desired_titles", "experience", "city", "city_code",
     "desired_salary_min", "years_experience", "education", "skills", "updated_at",
     "occupation_code",
 )  # fmt: skip
-
-
-def profile_version(row: Job | Candidate, columns: tuple[str, ...]) -> bytes:
-    """A digest of what a profile is built from: equal digests, equal profiles, however
-    the row was written (an update that left ``updated_at`` alone included)."""
-    values = repr(tuple(getattr(row, column) for column in columns))
-    return hashlib.blake2b(values.encode(), digest_size=16).digest()
 
 
 def compose_embedding_text(
