@@ -24,7 +24,7 @@ from core.settings import Settings
 from ingestion.readers import ReaderLimits
 from ingestion.worker import IngestWorker
 from matching.ranker import RankerModel, active_model, default_model
-from matching.service import JobProfileCache, MatchSources
+from matching.service import CandidateProfileCache, JobProfileCache, MatchSources
 from representation.encoders import CachedEncoder, create_encoder
 from representation.profiles import PROFILE_TEXT_VERSION
 from search_index.factory import create_search_index
@@ -182,6 +182,7 @@ class Runtime:
             vectors=self.vectors,
             settings=settings.match,
             job_profiles=self.job_profiles,
+            candidate_profiles=CandidateProfileCache(),
         )
         self.sync = IndexSync(
             self.db,

@@ -58,11 +58,16 @@ from ingestion.archetypes import ARCHETYPES
 from ingestion.resume_text import with_resume_extraction
 from ingestion.sample_data import generate_candidates, generate_jobs
 from matching import search as search_service
-from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
+from matching.service import (
+    rank_candidates_for_job,
+    rank_jobs_for_candidate,
+    scoring_candidates,
+    scoring_jobs,
+)
 from representation.encoders import HashingEncoder, UniversalSentenceEncoder, available_cores
 from store.candidates import candidates_by_ids, upsert_candidate
 from store.db import Database
-from store.jobs import jobs_by_ids, upsert_jobs, visible_jobs_by_ids
+from store.jobs import jobs_by_ids, upsert_jobs
 from store.keys import (
     ROLE_DEFAULT_SCOPES,
     Principal,
@@ -148,7 +153,7 @@ def match_jobs(runtime: Runtime, candidate_id: int) -> None:
         candidate = candidates_by_ids(session, [candidate_id])[candidate_id]
         rank_jobs_for_candidate(
             candidate, sources=runtime.matching, limit=20,
-            load_jobs=lambda ids: visible_jobs_by_ids(session, ids, viewer_tenant=TENANTS[0]),
+            load_jobs=lambda ids: scoring_jobs(session, ids, viewer_tenant=TENANTS[0]),
         )  # fmt: skip
 
 
@@ -158,7 +163,7 @@ def match_candidates(runtime: Runtime, job_id: int) -> None:
         job = jobs_by_ids(session, [job_id])[job_id]
         rank_candidates_for_job(
             job, tenant_id=TENANTS[0], sources=runtime.matching, limit=20,
-            load_candidates=lambda ids: candidates_by_ids(session, ids, full=False),
+            load_candidates=lambda ids: scoring_candidates(session, ids),
         )  # fmt: skip
 
 

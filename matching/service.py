@@ -6,19 +6,29 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from core.domain import EntityKind
 from core.errors import IndexUnavailable
 from core.settings import MatchSettings
 from matching.ranker import CANDIDATE_TO_JOBS, JOB_TO_CANDIDATES, RankerModel, default_model
 from matching.scoring import MatchScore, score_match
-from representation.profiles import CandidateProfile, JobProfile
+from representation.profiles import (
+    CANDIDATE_PROFILE_COLUMNS,
+    JOB_PROFILE_COLUMNS,
+    CandidateProfile,
+    JobProfile,
+)
 from search_index.hybrid import HybridSearch
 from search_index.protocol import DocumentVectors, SearchHit, SearchQuery
+from store.jobs import visible_to
 from store.models import Candidate, Job
+from store.records import rows_by_ids
 
 Row = TypeVar("Row", Job, Candidate)
 CandidateLoader = Callable[[list[int]], dict[int, Candidate]]
@@ -26,42 +36,105 @@ JobLoader = Callable[[list[int]], dict[int, Job]]
 Vectors = tuple[np.ndarray, np.ndarray]  # (content, title)
 
 
-class JobProfileCache:
-    """Postings' profiles, reused while a posting is unchanged: candidate → postings matching
-    scores the same popular postings over and over. One per database (the runtime holds
-    it): posting ids and update times of two databases can coincide."""
+Profile = TypeVar("Profile", JobProfile, CandidateProfile)
+
+
+class _ProfileCache(Generic[Row, Profile]):
+    """Profiles reused while their row is unchanged: one per row id, kept with the row's
+    ``updated_at`` (every write of the row moves it), so the next read after an edit builds
+    it anew; an erased row is never read again (``forget`` drops it at once). Bounded, least
+    recently used first out; per process. One per database (the runtime holds them): ids
+    and update times of two databases can coincide."""
 
     def __init__(self, size: int = 50_000) -> None:
         self._size = size
-        self._profiles: OrderedDict[tuple[int, float], JobProfile] = OrderedDict()
+        self._profiles: OrderedDict[int, tuple[datetime, Profile]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def profile(self, job: Job) -> JobProfile:
-        """The posting's profile, built once per version of the posting."""
-        key = (job.id, job.updated_at.timestamp())
+    def _build(self, row: Row) -> Profile:
+        raise NotImplementedError
+
+    def profile(self, row: Row) -> Profile:
+        """The row's profile, built once per version of the row."""
+        version = row.updated_at
         with self._lock:
-            profile = self._profiles.get(key)
-            if profile is not None:
-                self._profiles.move_to_end(key)
-                return profile
-        profile = JobProfile.from_row(job)
+            cached = self._profiles.get(row.id)
+            if cached is not None and cached[0] == version:
+                self._profiles.move_to_end(row.id)
+                return cached[1]
+        profile = self._build(row)
         with self._lock:
-            self._profiles[key] = profile
+            self._profiles[row.id] = (version, profile)
+            self._profiles.move_to_end(row.id)
             if len(self._profiles) > self._size:
                 self._profiles.popitem(last=False)
         return profile
+
+    def __contains__(self, entity_id: object) -> bool:
+        with self._lock:
+            return entity_id in self._profiles
+
+    def forget(self, entity_id: int) -> None:
+        """Drop the row's profile (an erased person's is not kept until it ages out)."""
+        with self._lock:
+            self._profiles.pop(entity_id, None)
+
+
+class JobProfileCache(_ProfileCache[Job, JobProfile]):
+    """Postings' profiles as scoring reads them (no description): candidate → postings
+    matching scores the same popular postings over and over."""
+
+    def _build(self, row: Job) -> JobProfile:
+        return JobProfile.from_row(row, with_texts=False)
+
+
+class CandidateProfileCache(_ProfileCache[Candidate, CandidateProfile]):
+    """Candidates' profiles as scoring reads them (no texts): posting → candidates matching
+    would otherwise clean every retrieved candidate's titles of protected attributes again
+    on every request."""
+
+    def _build(self, row: Candidate) -> CandidateProfile:
+        return CandidateProfile.from_row(row, with_texts=False)
+
+
+def scoring_candidates(session: Session, ids: list[int]) -> dict[int, Candidate]:
+    """Candidates by id with only the columns scoring reads, in one query per 500; any
+    other column raises rather than loading row by row (load the shown ones in full)."""
+    options = [load_only(*_attributes(Candidate, CANDIDATE_PROFILE_COLUMNS), raiseload=True),
+               lazyload(Candidate.sources)]  # fmt: skip
+    return rows_by_ids(session, Candidate, ids, options=options)
+
+
+def scoring_jobs(
+    session: Session, ids: list[int], *, viewer_tenant: str, fair_id: str | None = None
+) -> dict[int, Job]:
+    """Of these postings, the ones the viewer may see, with only the columns scoring reads
+    (as ``scoring_candidates``)."""
+    rule = visible_to(viewer_tenant, fair_id=fair_id)
+    only = load_only(*_attributes(Job, JOB_PROFILE_COLUMNS), raiseload=True)
+    found: dict[int, Job] = {}
+    for start in range(0, len(ids), 500):
+        query = select(Job).where(Job.id.in_(ids[start : start + 500]), rule).options(only)
+        for row in session.scalars(query):
+            found[row.id] = row
+    return found
+
+
+def _attributes(model: type[Job] | type[Candidate], columns: tuple[str, ...]) -> list[Any]:
+    return [getattr(model, column) for column in columns]
 
 
 @dataclass(frozen=True)
 class MatchSources:
     """What matching reads besides the database rows it is given: each kind's search
-    pipeline (retrieval) and vector source (scoring), the settings, and the cache of
-    postings' profiles. The runtime builds one; tools and tests may build their own."""
+    pipeline (retrieval) and vector source (scoring), the settings, and the caches of
+    postings' and candidates' profiles. The runtime builds one; tools and tests may build their own."""
 
     search: Mapping[EntityKind, HybridSearch]
     vectors: Mapping[EntityKind, DocumentVectors]
     settings: MatchSettings
     job_profiles: JobProfileCache = field(default_factory=JobProfileCache)
+    candidate_profiles: CandidateProfileCache = field(default_factory=CandidateProfileCache)
 
     def vectors_of(self, kind: EntityKind, entity_id: int) -> Vectors:
         """The probe's own vectors; IndexUnavailable until it is indexed."""
@@ -159,7 +232,7 @@ def rank_candidates_for_job(
         hits, load_candidates([hit.id for hit in hits]), sources.vectors[EntityKind.CANDIDATE],
         visible=lambda c: c.tenant_id == tenant_id,
         pair_of=lambda c, vectors: (
-            profile, CandidateProfile.from_row(c, with_texts=False), job_vectors, vectors
+            profile, sources.candidate_profiles.profile(c), job_vectors, vectors
         ),
         model=(model or default_model()).for_direction(JOB_TO_CANDIDATES), limit=limit,
     )  # fmt: skip
@@ -174,7 +247,7 @@ def rank_jobs_for_candidate(
     model: RankerModel | None = None,
 ) -> list[tuple[Job, MatchScore]]:
     """Postings (public, or the candidate's tenant's own) best suited to ``candidate``."""
-    profile = CandidateProfile.from_row(candidate, with_texts=False)
+    profile = sources.candidate_profiles.profile(candidate)
     candidate_vectors = sources.vectors_of(EntityKind.CANDIDATE, candidate.id)
     depth = max(sources.settings.job_retrieval_depth, limit)
     hits = _postings_for(sources, candidate, profile, candidate_vectors[0], depth)
@@ -195,7 +268,7 @@ def pair_features(job: Job, candidate: Candidate, *, actor: str,
     training sees the same evidence, keyword relevance included, that ranking saw."""
     job_vectors = sources.vectors_of(EntityKind.JOB, job.id)
     candidate_vectors = sources.vectors_of(EntityKind.CANDIDATE, candidate.id)
-    profile = CandidateProfile.from_row(candidate, with_texts=False)
+    profile = sources.candidate_profiles.profile(candidate)
     if actor == "recruiter":
         hits = _candidates_for(sources, job, candidate.tenant_id, job_vectors[0],
                                sources.settings.retrieval_depth)  # fmt: skip

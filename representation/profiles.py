@@ -23,6 +23,19 @@ PROFILE_TEXT_VERSION = 5
 # as short as the recruiter queries it is compared with.
 MAX_SECTIONS = 8
 _SECTION_CHARS = 160
+# The columns ``from_row`` reads with ``with_texts=False``, and ``updated_at`` (the version a
+# cached profile is kept by): what matching loads for the rows it retrieves.
+JOB_PROFILE_COLUMNS = (
+    "id", "tenant_id", "title", "company", "city", "city_code", "district_code", "remote",
+    "salary_min", "salary_max", "employment_type", "required_skills", "preferred_skills",
+    "min_years_experience", "education", "private", "posted_at", "occupation_code",
+    "updated_at",
+)  # fmt: skip
+CANDIDATE_PROFILE_COLUMNS = (
+    "id", "tenant_id", "name", "desired_titles", "experience", "city", "city_code",
+    "desired_salary_min", "years_experience", "education", "skills", "updated_at",
+    "occupation_code",
+)  # fmt: skip
 
 
 def compose_embedding_text(
@@ -72,7 +85,9 @@ class JobProfile:
     occupation_code: str | None = None
 
     @classmethod
-    def from_row(cls, job: Job) -> JobProfile:
+    def from_row(cls, job: Job, *, with_texts: bool = True) -> JobProfile:
+        """The profile of a row. ``with_texts=False`` leaves out the description, which only
+        indexing and embedding read: scoring then neither loads nor cleans it."""
         vocabulary = skill_vocabulary()
         return cls(
             id=job.id,
@@ -80,7 +95,7 @@ class JobProfile:
             # A recruiter's phone or WeChat in a posting is no evidence of fit, and a search
             # for it must not find the posting.
             title=strip_contacts(job.title),
-            description=strip_contacts(job.description or ""),
+            description=strip_contacts(job.description or "") if with_texts else "",
             company=job.company,
             city=job.city,
             city_code=job.city_code,

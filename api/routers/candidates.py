@@ -129,6 +129,8 @@ def delete_candidate(
             embedded_texts=CandidateProfile.from_row(candidate).embedded_texts(),
         )  # fmt: skip
     remove_files(orphans)
+    # This process's copy of the profile goes now, not when it ages out of the cache.
+    runtime.matching.candidate_profiles.forget(candidate_id)
     runtime.db.reclaim_deleted_space()
     index_now(runtime)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

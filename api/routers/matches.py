@@ -22,11 +22,16 @@ from api.service_counts import count_seeker_service
 from api.views import candidate_view, job_views
 from matching.explain import preferred_language, reasons, skill_evidence
 from matching.scoring import MatchScore
-from matching.service import rank_candidates_for_job, rank_jobs_for_candidate
+from matching.service import (
+    MatchSources,
+    rank_candidates_for_job,
+    rank_jobs_for_candidate,
+    scoring_candidates,
+    scoring_jobs,
+)
 from representation.fairness import blind_text, person_names
-from representation.profiles import CandidateProfile, JobProfile
 from store.candidates import candidates_by_ids, get_candidate
-from store.jobs import get_visible_job, visible_jobs_by_ids
+from store.jobs import get_visible_job, jobs_by_ids
 from store.models import Candidate, Job
 from store.pii import redact_text
 
@@ -40,8 +45,9 @@ Blind = Annotated[
 
 
 def _match_fields(
-    job: Job, candidate: Candidate, match: MatchScore, language: str, *, blind: bool
-) -> dict[str, Any]:
+    job: Job, candidate: Candidate, match: MatchScore, language: str, *, blind: bool,
+    sources: MatchSources,
+) -> dict[str, Any]:  # fmt: skip
     evidence = skill_evidence(candidate, match.matched_skill_ids, language)
     # Evidence quotes the candidate's texts: as a result list shows them, contacts masked
     # (blind: removed, with the name however the résumé writes it).
@@ -66,9 +72,10 @@ def _match_fields(
             )
             for e in evidence
         ],
+        # The profiles ranking just scored (cached), not built again.
         "reasons": reasons(
-            JobProfile.from_row(job),
-            CandidateProfile.from_row(candidate, with_texts=False),
+            sources.job_profiles.profile(job),
+            sources.candidate_profiles.profile(candidate),
             match,
             language,
         ),
@@ -110,7 +117,7 @@ def candidates_for_job(
             job,
             tenant_id=principal.tenant_id,
             sources=runtime.matching,
-            load_candidates=lambda ids: candidates_by_ids(session, ids, full=False),
+            load_candidates=lambda ids: scoring_candidates(session, ids),
             limit=limit,
             model=model,
         )
@@ -119,7 +126,7 @@ def candidates_for_job(
         matches = []
         for c, m in ranked:
             candidate = candidate_view(c, principal, in_results=True, blind=blind)
-            fields = _match_fields(job, c, m, language, blind=blind)
+            fields = _match_fields(job, c, m, language, blind=blind, sources=runtime.matching)
             matches.append(CandidateMatch(id=c.id, candidate=candidate, **fields))
     return CandidateMatches(
         job_id=job_id, model_version=model.version, blind=blind, matches=matches
@@ -138,19 +145,21 @@ def jobs_for_candidate(
         ranked = rank_jobs_for_candidate(
             candidate,
             sources=runtime.matching,
-            load_jobs=lambda ids: visible_jobs_by_ids(
+            load_jobs=lambda ids: scoring_jobs(
                 session, ids, viewer_tenant=principal.tenant_id, fair_id=principal.fair_id
             ),
             limit=limit,
             model=model,
         )
+        # The shown postings in full (scoring loaded only its columns) in one query.
+        jobs_by_ids(session, [j.id for j, _ in ranked])
         views = job_views(session, [j for j, _ in ranked], principal, language=language)
         count_seeker_service(session, principal, "recommendation")
         matches = [
             JobMatch(
                 id=j.id,
                 job=view,
-                **_match_fields(j, candidate, m, language, blind=blind),
+                **_match_fields(j, candidate, m, language, blind=blind, sources=runtime.matching),
             )
             for (j, m), view in zip(ranked, views, strict=True)
         ]
