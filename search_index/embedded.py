@@ -865,6 +865,16 @@ class EmbeddedIndex:
         marked = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, query), (tantivy.Occur.Must, marker)]
         )
+        # A terms aggregation hands back one bucket per group (no Python object per match);
+        # every bucket is asked for, so it is exact unless it reports documents left out.
+        terms = {"field": "group", "size": total, "segment_size": total}
+        try:
+            counted = searcher.aggregate(marked, {"groups": {"terms": terms}})["groups"]
+        except ValueError:  # more buckets than tantivy builds (65,000): read the matches
+            counted = None
+        if counted is not None and not counted.get("sum_other_doc_count"):
+            buckets = counted["buckets"]
+            return total - sum(int(b["doc_count"]) - 1 for b in buckets)
         matching = int(searcher.search(marked, limit=1, count=True).count or 0)
         if matching < 2:
             return total
