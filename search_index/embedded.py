@@ -918,29 +918,36 @@ class EmbeddedIndex:
                 page = order[offset : offset + limit]
                 hits = [SearchHit(id=int(ids[i]), score=0.0) for i in page]
                 return ListedPage(total=len(order), hits=hits)
-            groups = self._columns["group"]
+            shown = slice(offset, offset + limit)
             hits = [
-                SearchHit(id=int(ids[i]), score=0.0, duplicates=folded[int(groups[i])])
-                for i in leaders[offset : offset + limit]
+                SearchHit(id=int(ids[i]), score=0.0, duplicates=others)
+                for i, others in zip(leaders[shown].tolist(), folded[shown].tolist(), strict=True)
             ]
             return ListedPage(total=len(leaders), hits=hits)
 
     def _recency(
         self, mask: np.ndarray, collapse: bool
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict[int, int]]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
         """Slots under ``mask`` newest first, and when collapsing the newest of each group
-        (slots, in order) with each group's number of other documents."""
+        (slots, in order) with the number of other documents of its group, in that order."""
         slots = np.flatnonzero(mask)
         ids = self._columns["ids"]
         # Newest first; equal timestamps by descending id so paging is stable.
         order = slots[np.lexsort((-ids[slots], -self._columns["timestamp"][slots]))]
         if not collapse:
-            return ids, order, None, {}
-        groups = self._columns["group"][order]
-        _, first_positions, counts = np.unique(groups, return_index=True, return_counts=True)
-        positions = np.sort(first_positions)  # the newest document of each group, in order
-        folded = dict(zip(groups[first_positions].tolist(), (counts - 1).tolist(), strict=True))
-        return ids, order, order[positions], folded
+            return ids, order, None, np.zeros(0, dtype=np.int64)
+        # Two documents of one group are both marked ``grouped`` (see ``_GROUPED_TERM``):
+        # only those are sorted by group, every other document leads its own.
+        marked = np.flatnonzero(self._columns["grouped"][order])
+        leads = np.ones(len(order), dtype=bool)
+        others = np.zeros(len(order), dtype=np.int64)
+        if len(marked):
+            groups = self._columns["group"][order[marked]]
+            _, first, counts = np.unique(groups, return_index=True, return_counts=True)
+            leads[marked] = False
+            leads[marked[first]] = True  # the newest of each group
+            others[marked[first]] = counts - 1
+        return ids, order, order[leads], others[leads]
 
     def facet_counts(
         self, facet: Facet, viewer_tenant: str, filters: SearchFilters, *,

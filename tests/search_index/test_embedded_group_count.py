@@ -1,7 +1,8 @@
 """The embedded backend counts a keyword result's duplicate groups exactly without reading
-every match: only documents that may share a group (duplicates, and leaders once a
-duplicate joined) are read. A randomized run of upserts joining and leaving groups, group
-changes, deletes, commits and reopens checks every count against brute force."""
+every match, and collapses a listing without sorting every document by group: only
+documents that may share a group (duplicates, and leaders once a duplicate joined) are
+read. A randomized run of upserts joining and leaving groups, group changes, deletes,
+commits and reopens checks every count and listing against brute force."""
 
 from __future__ import annotations
 
@@ -59,6 +60,25 @@ def expected(
         and (not cities or d.city_code in cities)
     ]
     return len(matching), len({d.group_id if d.group_id is not None else d.id for d in matching})
+
+
+def newest_of_each_group(
+    docs: dict[int, IndexDocument], viewer: str, cities: tuple[int, ...]
+) -> list[tuple[int, int]]:
+    """A collapsed listing, one document at a time: each group's newest (ties: higher id)
+    with the number of its other documents, newest first."""
+    shown = sorted(
+        (
+            d
+            for d in docs.values()
+            if (not d.private or d.tenant_id == viewer) and (not cities or d.city_code in cities)
+        ),
+        key=lambda d: (-d.timestamp, -d.id),
+    )
+    members: dict[int, list[int]] = {}
+    for d in shown:
+        members.setdefault(d.group_id if d.group_id is not None else d.id, []).append(d.id)
+    return [(ids[0], len(ids) - 1) for ids in members.values()]
 
 
 def random_group(rng: np.random.Generator, doc_id: int, known: list[int]) -> int | None:
@@ -157,6 +177,14 @@ def test_group_counts_match_brute_force_under_every_kind_of_write(
                         )  # fmt: skip
                         assert (found.total, found.groups) == (total, groups), (word, limit)
                         checked += 1
+                    listed = index.list_recent(
+                        viewer, SearchFilters(city_codes=cities), offset=0, limit=1000,
+                        collapse_duplicates=True,
+                    )  # fmt: skip
+                    assert [(h.id, h.duplicates) for h in listed.hits] == newest_of_each_group(
+                        docs, viewer, cities
+                    )
+                    assert listed.total == len(listed.hits)
     finally:
         index.close()
     assert checked > 50
