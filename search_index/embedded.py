@@ -457,8 +457,9 @@ def _keyword_fields(source: dict[str, Any]) -> dict[str, Any]:
         "title": title_tokens,
         "chars": f"{title_chars} {title_chars} {segment_chars(source['text'])}",
         "skills": source["skills"],
-        "source": json.dumps(source, ensure_ascii=False).encode(),
     }
+    if source["group"] == source["id"]:  # a duplicate never leads a group: nothing to keep
+        fields["source"] = json.dumps(source, ensure_ascii=False).encode()
     for name, value in source["filters"].items():
         fields[name] = float(value) if name in {"salary_min", "salary_max", "years"} else value
     return fields
@@ -695,7 +696,8 @@ class EmbeddedIndex:
             fields = {**fields, "grouped": _GROUPED_TERM}
         self._writer.delete_documents_by_term("id", doc_id)
         self._writer.add_document(tantivy.Document(**fields))
-        self._pending_sources[doc_id] = source
+        if source["group"] == doc_id:  # only a group's own document is ever re-indexed
+            self._pending_sources[doc_id] = source
 
     def _mark_leader(self, group: int) -> None:
         """Group ``group`` has a duplicate: its leader (the document whose id it is, when
