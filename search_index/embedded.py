@@ -49,13 +49,21 @@ log = logging.getLogger(__name__)
 
 # 5: the outbox marker (applied_through); 6: positions in the text and a title field
 # (phrases, title:), so older indexes rebuild; 7: Chinese character grams beside the words;
-# 8: one visibility term per document instead of the tenant and private fields
-_FORMAT_VERSION = 8
+# 8: one visibility term per document instead of the tenant and private fields;
+# 9: each document's duplicate group, a marker on the members of groups of several, and
+# the inputs of each keyword document (exact group counts without a pass over every match)
+_FORMAT_VERSION = 9
 _NO_CODE = -1
 # The keyword side's visibility term: one per document, so a query's visibility clause is
 # two term lookups ({public, the viewer}) instead of a union over the private flag and tenant.
 # The prefix keeps a tenant id from ever spelling the public marker.
 _PUBLIC_TERM = "public"
+# The keyword side's marker of documents that may share their duplicate group with another:
+# every duplicate (its group is another document's), and a group's leader (id = group) from
+# the moment a second member is alive. Counting groups then reads the matches among marked
+# documents only (few) instead of every match. A marker outliving its group's other members
+# costs a look, never a wrong count, so only joining re-indexes a leader.
+_GROUPED_TERM = "yes"
 
 
 def _visibility_term(tenant_id: str, private: bool) -> str:
@@ -88,6 +96,12 @@ def _build_schema() -> tantivy.Schema:
     builder.add_float_field("years", indexed=True, fast=True)
     builder.add_text_field("skills", tokenizer_name="raw")
     builder.add_integer_field("timestamp", indexed=True, fast=True)
+    # Exact group counts read the committed groups of the few matching marked documents.
+    builder.add_integer_field("group", fast=True)
+    builder.add_text_field("grouped", tokenizer_name="raw", index_option="basic")
+    # What the document was built from (``_keyword_source``): a leader gaining its first
+    # duplicate is re-indexed with the marker from it.
+    builder.add_bytes_field("source", stored=True, indexed=False, fast=False)
     # Pre-segmented by jieba; the whitespace tokenizer only splits on the spaces we put in.
     # Positions: phrase queries ("Spring Cloud") need them.
     builder.add_text_field("body", tokenizer_name="whitespace", index_option="position")
@@ -210,6 +224,7 @@ class _Columns:
         "years": (np.float64, np.nan),
         "timestamp": (np.float64, 0.0),
         "group": (np.int64, -1),
+        "grouped": (np.bool_, False),  # the slot's keyword document carries _GROUPED_TERM
         "title_row": (np.int32, -1),  # the slot's title vector in ``titles``
     }
 
@@ -413,6 +428,43 @@ class _ReadWriteLock:
             self.release_write()
 
 
+def _keyword_source(doc: IndexDocument) -> dict[str, Any]:
+    """What the keyword document of ``doc`` is built from (stored with it as JSON)."""
+    return {
+        "id": doc.id,
+        "visible": _visibility_term(doc.tenant_id, doc.private),
+        "timestamp": int(doc.timestamp),
+        "group": doc.group_id if doc.group_id is not None else doc.id,
+        "title": doc.title,
+        "text": doc.text,
+        "skills": list(doc.skills),
+        # The language is kept in a column, not searched by tantivy.
+        "filters": {k: v for k, v in doc.known_filter_values().items() if k != "language"},
+    }
+
+
+def _keyword_fields(source: dict[str, Any]) -> dict[str, Any]:
+    """The tantivy fields of a keyword document (``_keyword_source``), but the marker."""
+    title_tokens = segment(source["title"])
+    title_chars = segment_chars(source["title"])
+    fields: dict[str, Any] = {
+        "id": source["id"],
+        "visible": source["visible"],
+        "timestamp": source["timestamp"],
+        "group": source["group"],
+        # The title counts twice: a title match is worth more than a passing mention.
+        "body": f"{title_tokens} {title_tokens} {segment(source['text'])}",
+        "title": title_tokens,
+        "chars": f"{title_chars} {title_chars} {segment_chars(source['text'])}",
+        "skills": source["skills"],
+    }
+    if source["group"] == source["id"]:  # a duplicate never leads a group: nothing to keep
+        fields["source"] = json.dumps(source, ensure_ascii=False).encode()
+    for name, value in source["filters"].items():
+        fields[name] = float(value) if name in {"salary_min", "salary_max", "years"} else value
+    return fields
+
+
 class EmbeddedIndex:
     """``SearchIndex`` over a local directory (see the module docstring).
 
@@ -434,14 +486,16 @@ class EmbeddedIndex:
         self._slot_of: dict[int, int] = {}
         self._free_slots: list[int] = []
         self._skill_slots: dict[str, set[int]] = {}
+        self._group_sizes: dict[int, int] = {}  # alive documents per duplicate group
+        # Keyword sources written since the last commit, by id: the committed searcher does
+        # not see them yet.
+        self._pending_sources: dict[int, dict[str, Any]] = {}
         self._tenants = _Codes({})
         self._employment_types = _Codes({})
         self._companies = _Codes({})
         self._languages = _Codes({})
         self._occupations = _Codes({})
         self._masks = _MaskCache()
-        # (mask generation, alive ids sorted, their slots) for counting groups of many ids.
-        self._id_lookup: tuple[int, np.ndarray, np.ndarray] | None = None
         self._hnsw = self._new_hnsw(1024)
         self._dirty = False
         self._closed = False
@@ -510,6 +564,8 @@ class EmbeddedIndex:
         for slot in self._slot_of.values():
             for skill in columns.skills[slot]:
                 self._skill_slots.setdefault(skill, set()).add(slot)
+        groups, sizes = np.unique(columns["group"][alive], return_counts=True)
+        self._group_sizes = dict(zip(groups.tolist(), sizes.tolist(), strict=True))
         return True
 
     def applied_through(self) -> int | None:
@@ -609,7 +665,8 @@ class EmbeddedIndex:
                 self._check_vector(section, doc.id)
         # Segmenting the text is most of a write's time and touches no state: done before
         # taking the lock, so searches wait only for the index updates themselves.
-        keyword_documents = [self._keyword_document(doc) for doc in documents]
+        sources = [_keyword_source(doc) for doc in documents]
+        keyword_fields = [_keyword_fields(source) for source in sources]
         vectors = np.stack([doc.vector for doc in documents]).astype(np.float32)
         with self._lock.write():
             self._columns.grow(self._columns.size + len(documents))
@@ -619,10 +676,49 @@ class EmbeddedIndex:
             self._refresh_masks(np.asarray(slots, dtype=np.int64))
             # Re-adding a label hnswlib has marked deleted un-marks it and updates its vector.
             self._hnsw.add_items(vectors, np.asarray(slots), num_threads=1)
-            for doc, keyword_document in zip(documents, keyword_documents, strict=True):
-                self._writer.delete_documents_by_term("id", doc.id)
-                self._writer.add_document(keyword_document)
+            grouped = self._columns.arrays["grouped"]
+            for doc, slot, source, fields in zip(
+                documents, slots, sources, keyword_fields, strict=True
+            ):
+                group = int(source["group"])
+                # Marked when it is a duplicate or its group has another member now.
+                grouped[slot] = group != doc.id or self._group_sizes.get(group, 0) > 1
+                self._write_keyword(doc.id, source, fields, marked=bool(grouped[slot]))
+                if group != doc.id:
+                    self._mark_leader(group)
             self._dirty = True
+
+    def _write_keyword(
+        self, doc_id: int, source: dict[str, Any], fields: dict[str, Any], *, marked: bool
+    ) -> None:
+        """Replace document ``doc_id`` in the keyword index (uncommitted)."""
+        if marked:
+            fields = {**fields, "grouped": _GROUPED_TERM}
+        self._writer.delete_documents_by_term("id", doc_id)
+        self._writer.add_document(tantivy.Document(**fields))
+        if source["group"] == doc_id:  # only a group's own document is ever re-indexed
+            self._pending_sources[doc_id] = source
+
+    def _mark_leader(self, group: int) -> None:
+        """Group ``group`` has a duplicate: its leader (the document whose id it is, when
+        alive and in it) carries the marker from now on, in the same commit as the
+        duplicate."""
+        slot = self._slot_of.get(group)
+        a = self._columns.arrays
+        if slot is None or a["grouped"][slot] or a["group"][slot] != group:
+            return
+        source = self._pending_sources.get(group)
+        if source is None:
+            searcher = self._keyword.searcher()
+            found = searcher.search(tantivy.Query.term_query(self._schema, "id", group), limit=1)
+            stored = searcher.doc(found.hits[0][1]).get_first("source") if found.hits else None
+            if stored is None:
+                # An alive document is always committed or pending; were it not, the count
+                # would miss folding its group, so this must not pass silently.
+                raise SearchBackendError(f"document {group} is missing from the keyword index")
+            source = json.loads(bytes(stored))
+        a["grouped"][slot] = True
+        self._write_keyword(group, source, _keyword_fields(source), marked=True)
 
     def _check_vector(self, vector: np.ndarray, doc_id: int) -> None:
         if vector.shape != (self.dim,):
@@ -633,7 +729,9 @@ class EmbeddedIndex:
     def _place(self, doc: IndexDocument) -> int:
         columns = self._columns
         slot = self._slot_of.get(doc.id)
-        if slot is None:
+        if slot is not None:  # a re-upsert: it leaves its group (maybe to come back)
+            self._leave_group(int(columns.arrays["group"][slot]))
+        else:
             if self._free_slots:
                 slot = self._free_slots.pop()
             else:
@@ -660,7 +758,8 @@ class EmbeddedIndex:
         )
         a["years"][slot] = np.nan if doc.years is None else doc.years
         a["timestamp"][slot] = doc.timestamp
-        a["group"][slot] = doc.group_id if doc.group_id is not None else doc.id
+        a["group"][slot] = group = doc.group_id if doc.group_id is not None else doc.id
+        self._group_sizes[group] = self._group_sizes.get(group, 0) + 1
         columns.vectors[slot] = doc.vector
         title_row = columns.titles.acquire(doc.title_vector)
         columns.titles.release(int(a["title_row"][slot]))  # a re-upsert's old title
@@ -675,25 +774,12 @@ class EmbeddedIndex:
             self._skill_slots.setdefault(skill, set()).add(slot)
         return slot
 
-    def _keyword_document(self, doc: IndexDocument) -> tantivy.Document:
-        title_tokens = segment(doc.title)
-        title_chars = segment_chars(doc.title)
-        fields: dict[str, Any] = {
-            "id": doc.id,
-            "visible": _visibility_term(doc.tenant_id, doc.private),
-            "timestamp": int(doc.timestamp),
-            # The title counts twice: a title match is worth more than a passing mention.
-            "body": f"{title_tokens} {title_tokens} {segment(doc.text)}",
-            "title": title_tokens,
-            "chars": f"{title_chars} {title_chars} {segment_chars(doc.text)}",
-            "skills": list(doc.skills),
-        }
-        for name, value in doc.known_filter_values().items():
-            if name != "language":  # kept in a column, not searched by tantivy
-                fields[name] = (
-                    float(value) if name in {"salary_min", "salary_max", "years"} else value
-                )
-        return tantivy.Document(**fields)
+    def _leave_group(self, group: int) -> None:
+        left = self._group_sizes[group] - 1
+        if left:
+            self._group_sizes[group] = left
+        else:
+            del self._group_sizes[group]
 
     def delete(self, ids: Sequence[int]) -> None:
         with self._lock.write():
@@ -704,6 +790,9 @@ class EmbeddedIndex:
                 if slot is None:
                     continue
                 self._columns.arrays["alive"][slot] = False
+                self._columns.arrays["grouped"][slot] = False
+                self._leave_group(int(self._columns.arrays["group"][slot]))
+                self._pending_sources.pop(int(doc_id), None)
                 for skill in self._columns.skills[slot]:
                     self._skill_slots.get(skill, set()).discard(slot)
                 self._columns.skills[slot] = ()
@@ -721,6 +810,7 @@ class EmbeddedIndex:
         with self._lock.write():
             self._writer.commit()
             self._keyword.reload()
+            self._pending_sources.clear()
             self._masks.changed()  # exclusions are matched against what is committed
 
     def clear(self) -> None:
@@ -736,6 +826,8 @@ class EmbeddedIndex:
             self._slot_of.clear()
             self._free_slots.clear()
             self._skill_slots.clear()
+            self._group_sizes.clear()
+            self._pending_sources.clear()
             self._hnsw = self._new_hnsw(1024)
             self._masks.forget()
             self._applied_through = None
@@ -761,33 +853,39 @@ class EmbeddedIndex:
             groups = None
             if count_groups:
                 if total > len(hits):
-                    # Counting groups needs every match's group: ids only, no scoring order.
-                    # Character grams make most Chinese queries match most postings, so this
-                    # runs over the whole corpus: numpy, not a Python loop per match.
-                    every = searcher.search(full, limit=total, count=False).hits
-                    ids = searcher.fast_field_values("id", [address for _, address in every])
-                    groups = self._group_count(ids)
+                    groups = self._group_count(searcher, full, total)
                 else:
                     groups = len(set(self._group_ids([d for d, _ in hits]).values()))
             return KeywordHits(hits=hits, total=total, groups=groups)
 
-    def _group_count(self, ids: Sequence[Any]) -> int:
-        """How many duplicate groups the documents ``ids`` (of the committed index) fall in."""
-        wanted = np.fromiter((i for i in ids if i is not None), dtype=np.int64)
-        generation = self._masks.generation
-        lookup = self._id_lookup
-        if lookup is None or lookup[0] != generation:
-            # Alive documents' ids sorted, with their slots; rebuilt once per write.
-            alive = np.flatnonzero(self._columns["alive"])
-            order = np.argsort(self._columns["ids"][alive], kind="stable")
-            lookup = (generation, self._columns["ids"][alive][order], alive[order])
-            self._id_lookup = lookup
-        _, sorted_ids, slots = lookup
-        at = np.searchsorted(sorted_ids, wanted)
-        found = at < len(sorted_ids)
-        at = at[found]
-        known = sorted_ids[at] == wanted[found]
-        return int(np.unique(self._columns["group"][slots[at[known]]]).size)
+    def _group_count(self, searcher: Any, query: Any, total: int) -> int:
+        """How many duplicate groups the ``total`` committed matches of ``query`` fall in,
+        exactly: total − Σ over groups with several matches of (their matches − 1). Two
+        members of one group are both marked (``_GROUPED_TERM``), so only the matching
+        marked documents are read: their groups, not every match's."""
+        marker = tantivy.Query.term_query(self._schema, "grouped", _GROUPED_TERM)
+        marked = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, query), (tantivy.Occur.Must, marker)]
+        )
+        # A terms aggregation hands back one bucket per group (no Python object per match);
+        # every bucket is asked for, so it is exact unless it reports documents left out.
+        terms = {"field": "group", "size": total, "segment_size": total}
+        try:
+            counted = searcher.aggregate(marked, {"groups": {"terms": terms}})["groups"]
+        except ValueError:  # more buckets than tantivy builds (65,000): read the matches
+            counted = None
+        if counted is not None and not counted.get("sum_other_doc_count"):
+            buckets = counted["buckets"]
+            return total - sum(int(b["doc_count"]) - 1 for b in buckets)
+        matching = int(searcher.search(marked, limit=1, count=True).count or 0)
+        if matching < 2:
+            return total
+        # Ordered by the group field: no scoring, and each hit's order key is its group, so
+        # a group's matches are neighbours.
+        found = searcher.search(marked, limit=matching, count=False, order_by_field="group")
+        groups = np.fromiter((key for key, _ in found.hits), dtype=np.int64, count=matching)
+        distinct = 1 + int(np.count_nonzero(groups[1:] != groups[:-1]))
+        return total - (matching - distinct)
 
     def _keyword_hits(self, searcher: Any, hits: list[Any]) -> list[tuple[int, float]]:
         if not hits:
@@ -822,29 +920,36 @@ class EmbeddedIndex:
                 page = order[offset : offset + limit]
                 hits = [SearchHit(id=int(ids[i]), score=0.0) for i in page]
                 return ListedPage(total=len(order), hits=hits)
-            groups = self._columns["group"]
+            shown = slice(offset, offset + limit)
             hits = [
-                SearchHit(id=int(ids[i]), score=0.0, duplicates=folded[int(groups[i])])
-                for i in leaders[offset : offset + limit]
+                SearchHit(id=int(ids[i]), score=0.0, duplicates=others)
+                for i, others in zip(leaders[shown].tolist(), folded[shown].tolist(), strict=True)
             ]
             return ListedPage(total=len(leaders), hits=hits)
 
     def _recency(
         self, mask: np.ndarray, collapse: bool
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict[int, int]]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
         """Slots under ``mask`` newest first, and when collapsing the newest of each group
-        (slots, in order) with each group's number of other documents."""
+        (slots, in order) with the number of other documents of its group, in that order."""
         slots = np.flatnonzero(mask)
         ids = self._columns["ids"]
         # Newest first; equal timestamps by descending id so paging is stable.
         order = slots[np.lexsort((-ids[slots], -self._columns["timestamp"][slots]))]
         if not collapse:
-            return ids, order, None, {}
-        groups = self._columns["group"][order]
-        _, first_positions, counts = np.unique(groups, return_index=True, return_counts=True)
-        positions = np.sort(first_positions)  # the newest document of each group, in order
-        folded = dict(zip(groups[first_positions].tolist(), (counts - 1).tolist(), strict=True))
-        return ids, order, order[positions], folded
+            return ids, order, None, np.zeros(0, dtype=np.int64)
+        # Two documents of one group are both marked ``grouped`` (see ``_GROUPED_TERM``):
+        # only those are sorted by group, every other document leads its own.
+        marked = np.flatnonzero(self._columns["grouped"][order])
+        leads = np.ones(len(order), dtype=bool)
+        others = np.zeros(len(order), dtype=np.int64)
+        if len(marked):
+            groups = self._columns["group"][order[marked]]
+            _, first, counts = np.unique(groups, return_index=True, return_counts=True)
+            leads[marked] = False
+            leads[marked[first]] = True  # the newest of each group
+            others[marked[first]] = counts - 1
+        return ids, order, order[leads], others[leads]
 
     def facet_counts(
         self, facet: Facet, viewer_tenant: str, filters: SearchFilters, *,

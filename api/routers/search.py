@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import TypeAdapter
 
 from api.deps import CandidatesRead, JobsRead, RuntimeDep
 from api.facets import facet_values
@@ -28,6 +29,16 @@ from store.candidates import candidates_by_ids
 from store.jobs import visible_job_ids, visible_jobs_by_ids
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
+
+# The routes hand back their page as JSON: FastAPI would otherwise check the returned model
+# once more (in a thread-pool hop, the route being sync) before writing these same bytes.
+_JOB_PAGE = TypeAdapter(JobSearchResponse)
+_CANDIDATE_PAGE = TypeAdapter(CandidateSearchResponse)
+
+
+def _json(adapter: TypeAdapter[Any], page: Any) -> Response:
+    """``page`` as FastAPI's response model writes it (``response_model`` still documents it)."""
+    return Response(adapter.dump_json(page, by_alias=True), media_type="application/json")
 
 
 def _retrieval(hit: SearchHit) -> Retrieval:
@@ -53,7 +64,7 @@ def search_jobs(
     accept_language: Annotated[
         str | None, Header(description="zh or en: the language of facet labels and compliance text")
     ] = None,
-) -> JobSearchResponse:
+) -> Response:
     """Postings the caller can see; with a fair's public key, the postings of that fair.
     ``facets`` counts the whole result by city, district, job type, education, salary band
     or company (each under every filter but its own)."""
@@ -92,7 +103,7 @@ def search_jobs(
             for (hit, _), view in zip(visible, views, strict=True)
         ]
     language = preferred_language(accept_language)
-    return JobSearchResponse(
+    page = JobSearchResponse(
         total=result.total,
         total_relation=result.total_relation,
         page=body.page,
@@ -103,6 +114,7 @@ def search_jobs(
             name: facet_values(name, counts, language) for name, counts in result.facets.items()
         },
     )
+    return _json(_JOB_PAGE, page)
 
 
 @router.post("/candidates", response_model=CandidateSearchResponse)
@@ -113,7 +125,7 @@ def search_candidates(
     blind: bool = Query(
         False, description="hide name, contacts, age, gender, photo and other protected attributes"
     ),
-) -> CandidateSearchResponse:
+) -> Response:
     outcome = search_service.search_candidates(runtime.search[EntityKind.CANDIDATE], runtime.encode_query,
                                 viewer_tenant=principal.tenant_id, request=body)  # fmt: skip
     result = outcome.result
@@ -141,7 +153,7 @@ def search_candidates(
                     candidate=person,
                 )
             )
-    return CandidateSearchResponse(
+    page = CandidateSearchResponse(
         total=result.total,
         total_relation=result.total_relation,
         page=body.page,
@@ -149,3 +161,4 @@ def search_candidates(
         interpreted=outcome.interpreted,
         hits=hits,
     )
+    return _json(_CANDIDATE_PAGE, page)
