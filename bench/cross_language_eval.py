@@ -325,12 +325,13 @@ def run_cross_language_evaluation(
         + (", ".join(f"`{t}`" for t in empty) or "none")
         + ".",
         "",
-        "Limits: the pool comes from the shipped system, so relevant titles none of its modes "
-        "ranked in the top 20 are unknown and count as 0 (recall is overstated, and a changed "
-        "system that finds unpooled titles is under-scored until they are graded); one "
-        "annotator, no second reading; 80 queries, so differences of a few hundredths between "
-        "rows are within noise; the Chinese titles are silver-labelled postings and the English "
-        "ones ESCO's formal labels, so the two directions do not search alike collections.",
+        "Limits: the pool comes from the shipped system, so the scores are upper estimates: "
+        "relevant titles that no mode ranked in its top 20 are unknown, count as 0 and are "
+        "missing from MAP's denominator, and a changed system that finds such titles is "
+        "under-scored until they are graded; one annotator, no second reading; 80 queries split "
+        "unevenly by the hash (see the counts), so differences of a few hundredths between rows "
+        "are within noise; the Chinese titles are real postings' titles and the English ones "
+        "ESCO's formal labels, so the two directions do not search alike collections.",
         "",
         "## Reporting half",
         "",
