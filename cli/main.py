@@ -459,6 +459,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         status |= run_relevance_evaluation(
             output="bench/results/relevance.md", fit=args.fit_default
         )
+    if args.suite in ("all", "crosslang"):
+        from bench.cross_language_eval import run_cross_language_evaluation
+
+        status |= run_cross_language_evaluation(output="bench/results/cross_language.md")
     if args.suite in ("all", "compliance"):
         from bench.compliance_eval import reviews_from_database, run_compliance_evaluation
 
@@ -616,8 +620,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "eval",
         help="quality reports: intake, ranking (MAP, nDCG@10, P@5, recall@100), encoders, "
-        "relevance (real job titles), compliance (discriminatory requirements in postings), "
-        "candidates (hand-written résumés), calibration (hand-labelled match scores)",
+        "relevance (real job titles), crosslang (hand-graded cross-language titles), "
+        "compliance (discriminatory requirements in postings), candidates (hand-written "
+        "résumés), calibration (hand-labelled match scores)",
     )
     evaluate.add_argument(
         "suite",
@@ -628,6 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
             "ranking",
             "encoders",
             "relevance",
+            "crosslang",
             "compliance",
             "candidates",
             "calibration",
