@@ -30,6 +30,7 @@ from api.runtime import Runtime
 from api.schemas import CandidateCreate, JobCreate
 from bench.metrics import average_precision, mean
 from bench.ranking_eval import graded_ndcg
+from bench.report import write_report
 from core.settings import Settings
 from ingestion.resume_text import with_resume_extraction
 from matching.ranker import (
@@ -397,10 +398,5 @@ def run_calibration_evaluation(*, output: str, fit: bool = False) -> int:
         f"Model: weights {model.weights}; mismatch penalty {model.mismatch_penalty}; calibration slope "
         f"{model.slope}, midpoint {model.midpoint}.",
         "",
-        f"Evaluation time: {time.perf_counter() - started:.0f} s.",
-        "",
     ]
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
-    return 0
+    return write_report(output, lines, started)

@@ -33,6 +33,7 @@ from api.runtime import Runtime
 from api.schemas.search import SearchRequest
 from bench import metrics
 from bench.metrics import mean
+from bench.report import write_report
 from core.domain import EntityKind
 from core.settings import EmbeddingSettings, Settings
 from ingestion.resume_text import with_resume_extraction
@@ -391,10 +392,5 @@ def run_candidate_search_evaluation(
         "",
         *_table("tuning", scores),
         "",
-        f"Evaluation time: {time.perf_counter() - started:.0f} s.",
-        "",
     ]
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
-    return 0
+    return write_report(output, lines, started)

@@ -29,6 +29,7 @@ from api.runtime import Runtime
 from api.schemas.search import SearchRequest
 from bench import metrics
 from bench.relevance_eval import CSCO_TITLES_PATH, ESCO_PATH, Coder, held_out_coder
+from bench.report import write_report
 from core.domain import EntityKind
 from core.settings import EmbeddingSettings, Settings
 from matching.search import search_postings
@@ -341,13 +342,8 @@ def run_cross_language_evaluation(
         "",
         *_table("tuning", rows, queries),
         "",
-        f"Evaluation time: {time.perf_counter() - started:.0f} s.",
-        "",
     ]
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
-    return 0
+    return write_report(output, lines, started)
 
 
 if __name__ == "__main__":

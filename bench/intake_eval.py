@@ -5,12 +5,12 @@ extraction, title coding (held out and perturbed) and duplicate detection, writt
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from bench.dedup_eval import render_dedup
 from bench.extraction_eval import evaluate_extraction, render_extraction
 from bench.normalization_eval import evaluate_locations, evaluate_salaries
 from bench.posting_eval import render_postings
+from bench.report import write_report
 from bench.resume_intake_eval import evaluate_hand_made, render_hand_made
 from bench.title_eval import render_titles
 
@@ -53,8 +53,4 @@ def run_intake_evaluation(*, output: str) -> int:
         lines.append(f"- miss: {failure}")
     lines += ["", *render_postings(), *render_titles()]
     lines += render_dedup()
-    lines += [f"Evaluation time: {time.perf_counter() - started:.0f} s.", ""]
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text("\n".join(lines))
-    print("\n".join(lines))
-    return 0
+    return write_report(output, lines, started)

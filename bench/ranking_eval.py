@@ -25,6 +25,7 @@ from sqlalchemy import select
 from api.runtime import Runtime
 from bench.encoder_quality import build_queries
 from bench.metrics import average_precision, mean, precision_at, recall_at
+from bench.report import write_report
 from core.domain import EntityKind
 from core.settings import Settings
 from ingestion.resume_text import with_resume_extraction
@@ -416,13 +417,8 @@ def run_ranking_evaluation(
         "|---|---|---|---|---|",
         *_parity_rows(parity),
         "",
-        f"Evaluation time: {time.perf_counter() - started:.0f} s.",
-        "",
     ]
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text("\n".join(lines))
-    print("\n".join(lines))
-    return 0
+    return write_report(output, lines, started)
 
 
 def _without_penalty(model: RankerModel) -> RankerModel:

@@ -35,6 +35,7 @@ from api.runtime import Runtime
 from api.schemas.search import SearchRequest
 from bench import metrics
 from bench.metrics import mean
+from bench.report import write_report
 from core.domain import EntityKind
 from core.settings import EmbeddingSettings, Settings
 from matching.search import QUERY_OCCUPATIONS, search_postings
@@ -570,10 +571,5 @@ def run_relevance_evaluation(
         "",
         *_table("tuning", results),
         "",
-        f"Evaluation time: {time.perf_counter() - started:.0f} s.",
-        "",
     ]
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
-    return 0
+    return write_report(output, lines, started)
