@@ -92,5 +92,7 @@ async def test_a_search_hops_threads_for_the_key_lookup_and_the_route_only(
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
     found = await api.search_jobs("acme", "Python", facets=["city"])
     assert [h["job"]["external_id"] for h in found["hits"]] == ["t-1"]
-    # The returned page is already JSON: FastAPI does not check it again in a thread.
+    # The key lookup (SQL) and the route (search, SQL) only: reading the runtime or checking
+    # a scope is no reason to change threads, and the returned page is already JSON, so
+    # FastAPI does not check it again in a thread.
     assert len(hops) == 2, hops

@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import anyio
-import anyio.to_thread
 import pytest
 from sqlalchemy import event
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -126,23 +124,3 @@ async def test_cors_is_pure_asgi_middleware_with_the_same_answers(api: Api) -> N
     chain = middleware_chain(api.app)
     assert any(type(layer).__name__ == "Cors" for layer in chain)
     assert not [layer for layer in chain if isinstance(layer, BaseHTTPMiddleware)]
-
-
-async def test_a_search_hops_to_the_thread_pool_only_for_work_that_blocks(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    await api.create_job("acme", title="Python后端开发工程师", external_id="t-1")
-    api.key("acme")
-    hops: list[str] = []
-    run_sync = anyio.to_thread.run_sync
-
-    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
-        hops.append(getattr(getattr(func, "func", func), "__qualname__", "?"))
-        return await run_sync(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    found = await api.search_jobs("acme", "Python")
-    assert [h["job"]["external_id"] for h in found["hits"]] == ["t-1"]
-    # The key lookup (SQL), the route (search, SQL) and FastAPI's check of the returned
-    # model: reading the runtime or checking a scope is no reason to change threads.
-    assert len(hops) <= 3, hops

@@ -27,10 +27,12 @@ async def test_a_junior_for_a_senior_role_is_flagged_and_costs_at_least_015(api:
     job = await api.create_job("acme", **SENIOR_JOB)
     senior = await api.create_candidate("acme", **quality_engineer(years_experience=6))
     junior = await api.create_candidate(
-        "acme", **quality_engineer(name="彭小伟", years_experience=1, summary="一年注塑行业质量经验。")
+        "acme",
+        **quality_engineer(name="彭小伟", years_experience=1, summary="一年注塑行业质量经验。"),
     )
     nearly = await api.create_candidate(  # 4 of 5 years: short, not junior
-        "acme", **quality_engineer(name="彭大伟", years_experience=4, summary="四年注塑行业质量经验。")
+        "acme",
+        **quality_engineer(name="彭大伟", years_experience=4, summary="四年注塑行业质量经验。"),
     )
     matches = await scores_for(api, job["id"])
     assert matches[junior["id"]]["hard_mismatches"] == ["experience"]
