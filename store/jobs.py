@@ -139,7 +139,10 @@ def _replace_buckets(
     buckets' postings before this call (``_group_duplicates`` read them)."""
     if not buckets:
         return
-    session.execute(delete(JobLshBucket).where(JobLshBucket.job_id.in_(sorted(buckets))))
+    session.execute(
+        delete(JobLshBucket).where(JobLshBucket.job_id.in_(bindparam("ids", expanding=True))),
+        {"ids": sorted(buckets)},
+    )
     newcomers: dict[int, list[int]] = {}
     for job_id, keys in buckets.items():
         for key in set(keys):
@@ -165,6 +168,17 @@ def _replace_buckets(
         # On the table, not the ORM class: the ORM's bulk insert spends more per row (~32 a
         # posting) building parameters than the database spends storing them.
         session.execute(insert(table), rows)
+
+
+# Lists of ids bound as one expanding parameter: built from a Python list at each call,
+# ``in_`` coerces every element, which for thousands of bucket keys costs more than the query.
+_BUCKET_MEMBERS = select(JobLshBucket.bucket, JobLshBucket.job_id).where(
+    JobLshBucket.bucket.in_(bindparam("keys", expanding=True))
+)
+_CANDIDATES = select(Job.id, Job.title, Job.city_code, Job.minhash, Job.duplicate_of).where(
+    Job.id.in_(bindparam("ids", expanding=True)),
+    or_(Job.private.is_(False), Job.tenant_id == bindparam("tenant")),
+)
 
 
 def _group_duplicates(
@@ -197,11 +211,7 @@ def _group_duplicates(
             for key in wanted:
                 members[key] = []
             for part in range(0, len(wanted), 2000):
-                pairs = session.execute(
-                    select(JobLshBucket.bucket, JobLshBucket.job_id).where(
-                        JobLshBucket.bucket.in_(wanted[part : part + 2000])
-                    )
-                )
+                pairs = session.execute(_BUCKET_MEMBERS, {"keys": wanted[part : part + 2000]})
                 for key, job_id in pairs:
                     members[key].append(job_id)
             # This call's postings are compared with one another through ``in_call`` (their
@@ -213,10 +223,8 @@ def _group_duplicates(
             )
             for part in range(0, len(needed), 500):
                 rows = session.execute(
-                    select(Job.id, Job.title, Job.city_code, Job.minhash, Job.duplicate_of)
-                    .where(Job.id.in_(needed[part : part + 500]),
-                           or_(Job.private.is_(False), Job.tenant_id == tenant_id))
-                ).all()  # fmt: skip
+                    _CANDIDATES, {"ids": needed[part : part + 500], "tenant": tenant_id}
+                ).all()
                 stored.update((row.id, row) for row in rows if row.minhash)
             fetched.update(needed)
         visible: dict[int, list[int]] = {}  # bucket → its stored candidates
