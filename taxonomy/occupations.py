@@ -45,6 +45,13 @@ class Occupation:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Compiled once: the title cleaning runs for every title a load sends.
+_EN_SPLIT = re.compile(r"\s[-–—|/@]\s|\s*[|@]\s*|,\s|\s-(?=\S)|\s+(?:at|in)\s+(?=[A-Z])")
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z+#.&'-]*")
+_HIRING = re.compile(r"^(.{2,}?)(?:招聘|诚聘|直招|急招|急聘|招募)(.+)$")
+_PUNCTUATION = re.compile(r"[!！~～?？,，、;；:：|·•\-—_/\s.。]+")
+_SPACES = re.compile(r"\s+")
+_LATIN_WORD = re.compile(r"[a-z0-9+#]+")
 
 # Words that describe the offer, not the occupation.
 _NOISE = re.compile(
@@ -127,12 +134,12 @@ def _strip_places(text: str) -> str:
 def _clean_english(text: str) -> str:
     # "Registered Nurse - ICU", "Cashier | Store 123", "Sales Associate, Retail": the
     # occupation is the first part; a location or a specialty follows.
-    text = re.split(r"\s[-–—|/@]\s|\s*[|@]\s*|,\s|\s-(?=\S)|\s+(?:at|in)\s+(?=[A-Z])", text)[0]
+    text = _EN_SPLIT.split(text)[0]
     text = _EN_PAY.sub(" ", text)
     text = _ARRANGEMENT_EN.sub(" ", text)
     text = _SENIORITY_EN.sub(" ", text)
     words = []
-    for word in re.findall(r"[A-Za-z][A-Za-z+#.&'-]*", text):
+    for word in _EN_WORD.findall(text):
         key = word.lower().strip(".")
         expansion = _ABBREVIATIONS.get(key)
         words.append(word if expansion is None else expansion)
@@ -147,13 +154,13 @@ def clean_title(title: str) -> str:
     if not _CJK.search(text):
         return _clean_english(text) or title.strip()
     # "XX公司招聘后厨": what follows 招聘 is the job ("招聘专员" itself is a job).
-    match = re.search(r"^(.{2,}?)(?:招聘|诚聘|直招|急招|急聘|招募)(.+)$", text)
+    match = _HIRING.search(text)
     if match:
         text = match.group(2)
     text = _NOISE.sub(" ", text)
     text = _PAY.sub(" ", text)
     text = _SENIORITY_ZH.sub(" ", text)
-    text = re.sub(r"[!！~～?？,，、;；:：|·•\-—_/\s.。]+", " ", text).strip()
+    text = _PUNCTUATION.sub(" ", text).strip()
     regions = region_directory()
     text = " ".join(w for w in text.split() if regions.city_named(w) is None)
     text = _strip_places(text)
@@ -166,12 +173,12 @@ def _grams(text: str) -> Counter[str]:
     alphabetic text."""
     grams: Counter[str] = Counter()
     if _CJK.search(text):
-        compact = re.sub(r"\s+", "", text.lower())
+        compact = _SPACES.sub("", text.lower())
         for n in (1, 2, 3):
             for i in range(len(compact) - n + 1):
                 grams[compact[i : i + n]] += 1
         return grams
-    words = [_stem(w) for w in re.findall(r"[a-z0-9+#]+", text.lower())]
+    words = [_stem(w) for w in _LATIN_WORD.findall(text.lower())]
     words = [w for w in words if w not in _STOP_WORDS] or words
     grams.update(f"w:{w}" for w in words)
     grams.update(f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False))
@@ -230,7 +237,7 @@ MATCH_CACHE_SIZE = 65536
 
 
 def _text_key(text: str) -> str:
-    return re.sub(r"\s+", "", text.lower())
+    return _SPACES.sub("", text.lower())
 
 
 class OccupationCoder:
