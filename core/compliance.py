@@ -26,7 +26,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 UNLAWFUL, ADVISORY, OK = "unlawful", "advisory", "ok"
@@ -363,9 +364,25 @@ def _rewrite(original: str, sentence: tuple[int, int], spans: list[tuple[int, in
     return text + stop
 
 
+# Titles and skills repeat across postings (a bulk load sends the same few hundred): their
+# flags, which depend on the text alone, are kept for the next posting that says the same.
+_SHORT_TEXT = 80
+
+
 def _check_field(field: str, original: str) -> list[Flag]:
     if not original:
         return []
+    if len(original) <= _SHORT_TEXT:
+        return [replace(flag, field=field) for flag in _short_text_flags(original)]
+    return _flags_of(field, original)
+
+
+@lru_cache(maxsize=16384)
+def _short_text_flags(original: str) -> tuple[Flag, ...]:
+    return tuple(_flags_of("", original))
+
+
+def _flags_of(field: str, original: str) -> list[Flag]:
     norm = _normalize(original)
     text = norm.text
     found: list[tuple[str, int, int]] = []  # category, start, end (normalized)

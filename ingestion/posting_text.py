@@ -22,6 +22,7 @@ BENEFITS = (
 )  # fmt: skip
 
 _LABEL = r"\s*[:：]\s*([^\n]{1,80})"
+_SENTENCE_END = re.compile(r"[\n。；;]|(?<=[A-Za-z0-9)])[.!?]\s+")
 _TITLE_RE = re.compile(
     r"(?:职位名称|职位|岗位名称|岗位|招聘职位|job title|position|title|role)" + _LABEL, re.I
 )
@@ -126,7 +127,7 @@ def extract_from_posting(
     preferred: list[tuple[str, int, int]] = []
     # Sentences: Chinese punctuation, line breaks, and English full stops; a skill is
     # preferred when the sentence of its first mention says so.
-    ends = [m.end() for m in re.finditer(r"[\n。；;]|(?<=[A-Za-z0-9)])[.!?]\s+", text)]
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     for skill, start, end in skill_vocabulary().find_in_text(text) if skills else []:
         at = bisect.bisect_right(ends, start)
         sentence = text[ends[at - 1] if at else 0 : ends[at] if at < len(ends) else len(text)]

@@ -39,7 +39,7 @@ from store.normalize import (
 )
 from store.outbox import record_change
 from store.records import rows_by_ids
-from taxonomy.occupations import code_title
+from taxonomy.occupations import OccupationMatch, code_title, code_titles
 
 JOB_FIELDS = (
     "external_id", "title", "description", "company", "city", "district", "remote",
@@ -54,7 +54,12 @@ def job_fields(job: Job) -> dict[str, Any]:
     return {name: getattr(job, name) for name in JOB_FIELDS}
 
 
-def _apply(job: Job, fields: dict[str, Any]) -> None:
+_UNCODED: Any = object()  # ``_apply``: code the title here
+
+
+def _apply(job: Job, fields: dict[str, Any], occupation: OccupationMatch | None = _UNCODED) -> None:
+    """Set and normalize the fields; ``occupation``: the title's code when the caller coded
+    it already (a batch codes its titles at once)."""
     for name, value in fields.items():
         setattr(job, name, value)
     place = normalize_place(job.city, job.district)
@@ -65,7 +70,7 @@ def _apply(job: Job, fields: dict[str, Any]) -> None:
     job.preferred_skills = clean_list(job.preferred_skills)
     job.benefits = clean_list(job.benefits)
     job.title = job.title.strip()
-    best = code_title(job.title)
+    best = code_title(job.title) if occupation is _UNCODED else occupation
     job.occupation_code = best.code if best else None
     job.occupation_confidence = best.confidence if best else None
     check_salary_range(job.salary_min, job.salary_max, field="salary_min")
@@ -134,7 +139,10 @@ def _replace_buckets(
     buckets' postings before this call (``_group_duplicates`` read them)."""
     if not buckets:
         return
-    session.execute(delete(JobLshBucket).where(JobLshBucket.job_id.in_(sorted(buckets))))
+    session.execute(
+        delete(JobLshBucket).where(JobLshBucket.job_id.in_(bindparam("ids", expanding=True))),
+        {"ids": sorted(buckets)},
+    )
     newcomers: dict[int, list[int]] = {}
     for job_id, keys in buckets.items():
         for key in set(keys):
@@ -146,10 +154,10 @@ def _replace_buckets(
         kept = set(sorted(others + ids)[-BUCKET_CAPACITY:])
         rows += [{"bucket": key, "job_id": job_id} for job_id in ids if job_id in kept]
         evicted += [(key, m) for m in others if m not in kept]
+    table = cast(Table, JobLshBucket.__table__)
     if evicted:
         # One primary-key delete per row (executemany): a row-value IN list makes SQLite scan
         # the whole table.
-        table = cast(Table, JobLshBucket.__table__)
         session.execute(
             delete(table).where(
                 table.c.bucket == bindparam("old_bucket"), table.c.job_id == bindparam("old_job")
@@ -157,7 +165,20 @@ def _replace_buckets(
             [{"old_bucket": key, "old_job": job_id} for key, job_id in evicted],
         )
     if rows:
-        session.execute(insert(JobLshBucket), rows)
+        # On the table, not the ORM class: the ORM's bulk insert spends more per row (~32 a
+        # posting) building parameters than the database spends storing them.
+        session.execute(insert(table), rows)
+
+
+# Lists of ids bound as one expanding parameter: built from a Python list at each call,
+# ``in_`` coerces every element, which for thousands of bucket keys costs more than the query.
+_BUCKET_MEMBERS = select(JobLshBucket.bucket, JobLshBucket.job_id).where(
+    JobLshBucket.bucket.in_(bindparam("keys", expanding=True))
+)
+_CANDIDATES = select(Job.id, Job.title, Job.city_code, Job.minhash, Job.duplicate_of).where(
+    Job.id.in_(bindparam("ids", expanding=True)),
+    or_(Job.private.is_(False), Job.tenant_id == bindparam("tenant")),
+)
 
 
 def _group_duplicates(
@@ -190,11 +211,7 @@ def _group_duplicates(
             for key in wanted:
                 members[key] = []
             for part in range(0, len(wanted), 2000):
-                pairs = session.execute(
-                    select(JobLshBucket.bucket, JobLshBucket.job_id).where(
-                        JobLshBucket.bucket.in_(wanted[part : part + 2000])
-                    )
-                )
+                pairs = session.execute(_BUCKET_MEMBERS, {"keys": wanted[part : part + 2000]})
                 for key, job_id in pairs:
                     members[key].append(job_id)
             # This call's postings are compared with one another through ``in_call`` (their
@@ -206,10 +223,8 @@ def _group_duplicates(
             )
             for part in range(0, len(needed), 500):
                 rows = session.execute(
-                    select(Job.id, Job.title, Job.city_code, Job.minhash, Job.duplicate_of)
-                    .where(Job.id.in_(needed[part : part + 500]),
-                           or_(Job.private.is_(False), Job.tenant_id == tenant_id))
-                ).all()  # fmt: skip
+                    _CANDIDATES, {"ids": needed[part : part + 500], "tenant": tenant_id}
+                ).all()
                 stored.update((row.id, row) for row in rows if row.minhash)
             fetched.update(needed)
         visible: dict[int, list[int]] = {}  # bucket → its stored candidates
@@ -278,8 +293,13 @@ def upsert_jobs(
     records = [{**f, "external_id": (f.get("external_id") or "").strip() or None} for f in records]
     wanted = sorted({f["external_id"] for f in records if f["external_id"]})
     known = find_by_external_ids(session, Job, tenant_id=tenant_id, external_ids=wanted)
+    # One coding of the batch's titles (as ``_apply`` strips them), each distinct title once;
+    # a record whose title is not text is left to ``_apply`` to refuse.
+    titles = {n: f["title"].strip() for n, f in enumerate(records)
+              if isinstance(f.get("title"), str)}  # fmt: skip
+    coded = dict(zip(titles, code_titles(list(titles.values())), strict=True))
     results: list[tuple[Job, bool]] = []
-    for fields in records:
+    for n, fields in enumerate(records):
         external_id = fields.get("external_id")
         job = known.get(external_id) if external_id else None
         created = job is None
@@ -294,7 +314,7 @@ def upsert_jobs(
             required_skills=[], preferred_skills=[], benefits=[], headcount=1,
         )  # fmt: skip
         complete.update(fields)
-        _apply(job, complete)
+        _apply(job, complete, coded.get(n, _UNCODED))
         _check_compliance(session, job)
         results.append((job, created))
     unique = list({id(job): job for job, _ in results}.values())

@@ -10,9 +10,11 @@ import csv
 import json
 import math
 import re
-from collections import Counter, defaultdict
+import threading
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +45,13 @@ class Occupation:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Compiled once: the title cleaning runs for every title a load sends.
+_EN_SPLIT = re.compile(r"\s[-–—|/@]\s|\s*[|@]\s*|,\s|\s-(?=\S)|\s+(?:at|in)\s+(?=[A-Z])")
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z+#.&'-]*")
+_HIRING = re.compile(r"^(.{2,}?)(?:招聘|诚聘|直招|急招|急聘|招募)(.+)$")
+_PUNCTUATION = re.compile(r"[!！~～?？,，、;；:：|·•\-—_/\s.。]+")
+_SPACES = re.compile(r"\s+")
+_LATIN_WORD = re.compile(r"[a-z0-9+#]+")
 
 # Words that describe the offer, not the occupation.
 _NOISE = re.compile(
@@ -125,12 +134,12 @@ def _strip_places(text: str) -> str:
 def _clean_english(text: str) -> str:
     # "Registered Nurse - ICU", "Cashier | Store 123", "Sales Associate, Retail": the
     # occupation is the first part; a location or a specialty follows.
-    text = re.split(r"\s[-–—|/@]\s|\s*[|@]\s*|,\s|\s-(?=\S)|\s+(?:at|in)\s+(?=[A-Z])", text)[0]
+    text = _EN_SPLIT.split(text)[0]
     text = _EN_PAY.sub(" ", text)
     text = _ARRANGEMENT_EN.sub(" ", text)
     text = _SENIORITY_EN.sub(" ", text)
     words = []
-    for word in re.findall(r"[A-Za-z][A-Za-z+#.&'-]*", text):
+    for word in _EN_WORD.findall(text):
         key = word.lower().strip(".")
         expansion = _ABBREVIATIONS.get(key)
         words.append(word if expansion is None else expansion)
@@ -145,13 +154,13 @@ def clean_title(title: str) -> str:
     if not _CJK.search(text):
         return _clean_english(text) or title.strip()
     # "XX公司招聘后厨": what follows 招聘 is the job ("招聘专员" itself is a job).
-    match = re.search(r"^(.{2,}?)(?:招聘|诚聘|直招|急招|急聘|招募)(.+)$", text)
+    match = _HIRING.search(text)
     if match:
         text = match.group(2)
     text = _NOISE.sub(" ", text)
     text = _PAY.sub(" ", text)
     text = _SENIORITY_ZH.sub(" ", text)
-    text = re.sub(r"[!！~～?？,，、;；:：|·•\-—_/\s.。]+", " ", text).strip()
+    text = _PUNCTUATION.sub(" ", text).strip()
     regions = region_directory()
     text = " ".join(w for w in text.split() if regions.city_named(w) is None)
     text = _strip_places(text)
@@ -164,12 +173,12 @@ def _grams(text: str) -> Counter[str]:
     alphabetic text."""
     grams: Counter[str] = Counter()
     if _CJK.search(text):
-        compact = re.sub(r"\s+", "", text.lower())
+        compact = _SPACES.sub("", text.lower())
         for n in (1, 2, 3):
             for i in range(len(compact) - n + 1):
                 grams[compact[i : i + n]] += 1
         return grams
-    words = [_stem(w) for w in re.findall(r"[a-z0-9+#]+", text.lower())]
+    words = [_stem(w) for w in _LATIN_WORD.findall(text.lower())]
     words = [w for w in words if w not in _STOP_WORDS] or words
     grams.update(f"w:{w}" for w in words)
     grams.update(f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False))
@@ -223,8 +232,12 @@ _ENGLISH_CENTROID_WEIGHT = 0.3
 _ENGLISH_EXAMPLE_WEIGHT = 5.0
 
 
+# Titles whose matches each coder keeps (a title's matches are a few small objects).
+MATCH_CACHE_SIZE = 65536
+
+
 def _text_key(text: str) -> str:
-    return re.sub(r"\s+", "", text.lower())
+    return _SPACES.sub("", text.lower())
 
 
 class OccupationCoder:
@@ -299,10 +312,15 @@ class OccupationCoder:
         self._docs_of_text: dict[str, list[int]] = defaultdict(list)
         for doc, text in enumerate(texts):
             self._docs_of_text[_text_key(text)].append(doc)
+        self._docs_of_code = [np.flatnonzero(self._owner == i) for i in range(len(self._codes))]
         self._encoder: Encoder | None = None
         self._document_vectors: np.ndarray | None = None
         self._centroid_vectors: np.ndarray | None = None
         self.semantic_weight = 0.0
+        # Matches by cleaned title (what a title's matches depend on), for this coder's data
+        # only: a coder built from other data, or given an encoder, never answers from it.
+        self._matches: OrderedDict[tuple[str, int], list[OccupationMatch]] = OrderedDict()
+        self._matches_lock = threading.Lock()
 
     def _combine(self, similarity: np.ndarray, centroid: np.ndarray) -> np.ndarray:
         """Per title and occupation: the votes of the nearest documents (similarity
@@ -348,8 +366,13 @@ class OccupationCoder:
         """Raw scores (titles × occupations) of cleaned titles; ``leave_out``: as if each
         title were not a label itself (its own label entries ignored, the occupation's
         other labels kept), for evaluations whose titles are labels."""
+        return self._scores(titles, leave_out=leave_out)[0]
+
+    def _scores(self, titles: list[str], *, leave_out: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``scores``, and each title's cosine to every document (before any leaving out)."""
         query = _vectorize([_grams(t) for t in titles], self._vocabulary, self._idf)
         similarity = (query @ self._documents_t).toarray()
+        raw = similarity.copy() if leave_out else similarity
         centroid = (query @ self._centroids_t).toarray()
         if leave_out:
             self._left_out(titles, query, similarity, centroid)
@@ -361,16 +384,41 @@ class OccupationCoder:
                 vectors @ self._document_vectors.T, vectors @ self._centroid_vectors.T
             )
             combined = (1 - self.semantic_weight) * combined + self.semantic_weight * semantic
-        return combined
+        return combined, raw
 
     def code_many(
-        self, titles: list[str], *, top: int = 5, leave_out: bool = False
+        self, titles: Sequence[str], *, top: int = 5, leave_out: bool = False
     ) -> list[list[OccupationMatch]]:
-        """``code`` for many titles at once (one matrix product for all)."""
-        cleaned = [clean_title(t) for t in titles]
-        scores = self.scores(cleaned, leave_out=leave_out)
-        query = _vectorize([_grams(t) for t in cleaned], self._vocabulary, self._idf)
-        similarity = (query @ self._documents_t).toarray()
+        """``code`` for many titles at once: each distinct cleaned title scored once, in one
+        matrix product, or answered from the coder's cache of recent titles."""
+        cleaned_of = {title: clean_title(title) for title in dict.fromkeys(titles)}
+        if leave_out:  # evaluations only: never cached
+            distinct = list(dict.fromkeys(cleaned_of.values()))
+            found = dict(zip(distinct, self._match(distinct, top, leave_out=True), strict=True))
+            return [list(found[cleaned_of[t]]) for t in titles]
+        found = {}
+        with self._matches_lock:
+            for cleaned in cleaned_of.values():
+                hit = self._matches.get((cleaned, top))
+                if hit is not None:
+                    self._matches.move_to_end((cleaned, top))
+                    found[cleaned] = hit
+        missing = [c for c in dict.fromkeys(cleaned_of.values()) if c not in found]
+        if missing:
+            computed = self._match(missing, top, leave_out=False)
+            found.update(zip(missing, computed, strict=True))
+            with self._matches_lock:
+                for cleaned, matches in zip(missing, computed, strict=True):
+                    self._matches[(cleaned, top)] = matches
+                while len(self._matches) > MATCH_CACHE_SIZE:
+                    self._matches.popitem(last=False)
+        return [list(found[cleaned_of[t]]) for t in titles]
+
+    def _match(
+        self, cleaned: list[str], top: int, *, leave_out: bool
+    ) -> list[list[OccupationMatch]]:
+        """The ``top`` matches of each cleaned title."""
+        scores, similarity = self._scores(cleaned, leave_out=leave_out)
         if leave_out:
             for row, title in enumerate(cleaned):
                 similarity[row, self._docs_of_text.get(_text_key(title), [])] = -1.0
@@ -383,7 +431,7 @@ class OccupationCoder:
                 if row[i] <= 0:
                     continue
                 # Named after the code's occupation nearest to the title.
-                docs = np.flatnonzero(self._owner == i)
+                docs = self._docs_of_code[i]
                 nearest = docs[int(np.argmax(near[docs]))]
                 occupation = self.occupations[int(self._doc_occupation[nearest])]
                 matches.append(
@@ -419,6 +467,8 @@ class OccupationCoder:
         """Blend the lexical scores with embedding similarity to the same documents."""
         self._encoder = encoder
         self.semantic_weight = semantic_weight
+        with self._matches_lock:
+            self._matches.clear()  # scored without the encoder
         vectors = encoder.encode(self._texts)
         self._document_vectors = vectors
         centroids = self._membership @ vectors
@@ -512,15 +562,26 @@ def english_titles() -> list[tuple[str, str]]:
         return [(row["title"], f"ISCO-08:{row['isco']}") for row in csv.DictReader(handle)]
 
 
-@lru_cache(maxsize=65536)
 def code_title(title: str | None) -> OccupationMatch | None:
     """The best occupation for a title: CSCO 2022 for Chinese titles, ESCO (by ISCO-08 group)
     for others; None for an empty title."""
-    if not title or not title.strip():
-        return None
-    coder = csco_coder() if _CJK.search(title) else esco_coder()
-    matches = coder.code(title, top=1)
-    return matches[0] if matches else None
+    return code_titles([title])[0]
+
+
+def code_titles(titles: Sequence[str | None]) -> list[OccupationMatch | None]:
+    """``code_title`` for many titles at once (a bulk load's batch): the titles of each
+    classification coded together, each distinct title once."""
+    best: list[OccupationMatch | None] = [None] * len(titles)
+    by_coder: dict[bool, list[int]] = {}
+    for n, title in enumerate(titles):
+        if title and title.strip():
+            by_coder.setdefault(bool(_CJK.search(title)), []).append(n)
+    for chinese, positions in by_coder.items():
+        coder = csco_coder() if chinese else esco_coder()
+        coded = coder.code_many([titles[n] or "" for n in positions], top=1)
+        for n, matches in zip(positions, coded, strict=True):
+            best[n] = matches[0] if matches else None
+    return best
 
 
 @cache

@@ -56,13 +56,13 @@ class RegionDirectory:
             for name in (region.name, region.short_name)
             if len(name) >= 2 and not name.isascii()
         }
-        # A lookahead group finds overlapping names: in "深圳市南山区" both "市南" (a Qingdao
-        # district) and "南山区" must be seen, and the city then decides.
-        self._district_pattern = re.compile(
-            "(?=("
-            + "|".join(re.escape(n) for n in sorted(district_names, key=len, reverse=True))
-            + "))"
-        )
+        # Overlapping names must all be seen: in "深圳市南山区" both "市南" (a Qingdao district)
+        # and "南山区" are, and the city then decides. At each position the longest name
+        # starting there counts (one dictionary look-up per character: a regex alternation
+        # of the ~3,000 names tried at every position cost a millisecond per description).
+        self._district_names_at: dict[str, list[str]] = {}
+        for name in sorted(district_names, key=len, reverse=True):
+            self._district_names_at.setdefault(name[0], []).append(name)
         self._city_pattern = re.compile(
             "|".join(
                 re.escape(n)
@@ -131,7 +131,7 @@ class RegionDirectory:
     ) -> Region | None:
         """A district named in ``text`` (Chinese or pinyin), of ``city`` when one is known;
         without a city, an unambiguous district or one of ``prefer_city_code``."""
-        names = [m.group(1) for m in self._district_pattern.finditer(text)]
+        names = self._district_names_in(text)
         names += re.findall(r"[A-Za-z]{4,}", text.replace("'", "").replace("’", ""))
         for name in names:
             candidates = self._districts.get(_key(name), [])
@@ -143,6 +143,17 @@ class RegionDirectory:
             if len(candidates) == 1:
                 return candidates[0]
         return None
+
+    def _district_names_in(self, text: str) -> list[str]:
+        """The longest district name starting at each position of ``text``, in order."""
+        names = []
+        starting = self._district_names_at
+        for position, character in enumerate(text):
+            for name in starting.get(character, ()):
+                if text.startswith(name, position):
+                    names.append(name)
+                    break
+        return names
 
     def districts_of(self, city: Region) -> list[Region]:
         return [
