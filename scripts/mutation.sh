@@ -29,7 +29,7 @@ declare -A FILES=(
   [sync]="search_index/sync.py"
 )
 declare -A TESTS=(
-  [scoring]="tests/matching/test_scoring.py"
+  [scoring]="tests/matching/test_scoring.py tests/matching/test_scoring_mutants.py"
   [fairness]="tests/representation/test_fairness.py tests/core/test_contacts.py"
   [ranker]="tests/matching/test_scoring.py tests/search_index/test_rerank.py"
   [privacy]="tests/store/test_pii_masking.py tests/api/test_privacy.py tests/core/test_contacts.py"
