@@ -31,7 +31,7 @@ declare -A FILES=(
 declare -A TESTS=(
   [scoring]="tests/matching/test_scoring.py tests/matching/test_scoring_mutants.py"
   [fairness]="tests/representation/test_fairness.py tests/core/test_contacts.py"
-  [ranker]="tests/matching/test_scoring.py tests/search_index/test_rerank.py"
+  [ranker]="tests/matching/test_scoring.py tests/matching/test_ranker_mutants.py tests/search_index/test_rerank.py"
   [privacy]="tests/store/test_pii_masking.py tests/api/test_privacy.py tests/core/test_contacts.py"
   [sync]="tests/search_index/test_outbox_recovery.py tests/processes/test_outbox_claims.py tests/search_index/test_consistency_marker.py"
 )
