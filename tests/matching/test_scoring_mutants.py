@@ -151,6 +151,10 @@ def test_every_factor_score_stays_within_zero_and_one() -> None:
         (JOB, MOVED),
         (JOB, replace(CANDIDATE, desired_salary_min=90000)),
         (replace(JOB, remote=True), MOVED),
+        (
+            replace(JOB, occupation_code="2-02-10-03"),
+            replace(CANDIDATE, occupation_code="2-02-10-03"),
+        ),
     ]
     for job, candidate in cases:
         for name, factor in _match(job, candidate, keyword=0.4).factors.items():
@@ -253,3 +257,48 @@ def test_every_factor_explains_itself_in_every_case() -> None:
     detail = title_factor(JOB, many, UNIT, UNIT).detail
     # At most three of a candidate's titles: the explanation stays one line.
     assert "C3 Lead" in detail and "D4 Lead" not in detail
+
+
+def test_a_remote_posting_takes_any_city_as_a_full_location_match() -> None:
+    remote = replace(JOB, remote=True)
+    factor = location_factor(remote, MOVED)
+    assert factor.score == 1.0 and not factor.hard_mismatch
+    assert _match(remote, MOVED, similarity=0.6).score == pytest.approx(
+        _match(remote, CANDIDATE, similarity=0.6).score
+    )
+    assert _match(remote, MOVED, similarity=0.6).score > _match(JOB, MOVED, similarity=0.6).score
+
+
+def test_zero_keyword_relevance_counts_against_the_pair() -> None:
+    found_nothing = _match(similarity=0.6, keyword=0.0)
+    assert found_nothing.factors["keyword"].score == 0.0
+    # Retrieval ran and found no overlap: worse than a pair retrieval never judged.
+    assert found_nothing.score < _match(similarity=0.6, keyword=None).score
+
+
+def test_the_same_occupation_keeps_the_titles_in_the_explanation_and_the_bound() -> None:
+    job = replace(JOB, occupation_code="2-02-10-03")
+    candidate = replace(CANDIDATE, titles=("Pastry Chef",), occupation_code="2-02-10-03")
+    factor = title_factor(job, candidate, UNIT, UNIT)
+    assert factor.score == pytest.approx(1.0)
+    assert "Backend Engineer" in factor.detail and "Pastry Chef" in factor.detail
+    assert "same occupation" in factor.detail
+
+
+def test_the_breakdown_a_user_reads_has_rounded_scores_and_shares_that_add_up() -> None:
+    match = _match(replace(JOB, min_years=None), replace(CANDIDATE, skills=("python", "docker")))
+    breakdown = match.breakdown()
+    for name, entry in breakdown.items():
+        assert {"score", "weight", "contribution", "detail"} <= set(entry), name
+    skills = breakdown["skills"]
+    assert skills["score"] == 0.6  # 1.5 of 2.5: required count fully, preferred half
+    semantic = _match(similarity=0.5).breakdown()["semantic"]["score"]  # 0.35 / 0.6
+    assert isinstance(semantic, float) and 0.58 < semantic < 0.59
+    assert semantic == round(semantic, 4) and semantic != round(semantic, 3)
+    assert breakdown["experience"]["score"] is None
+    assert breakdown["experience"]["contribution"] == 0.0  # abstains: no share
+    shares = [e["contribution"] for e in breakdown.values()]
+    assert all(isinstance(s, float) for s in shares)
+    total = sum(s for s in shares if isinstance(s, float))
+    assert total == pytest.approx(match.score, abs=1e-3) and total > 0
+    assert breakdown["skills"]["detail"] == match.factors["skills"].detail
