@@ -59,10 +59,11 @@ def test_a_required_skills_shortfall_scales_the_evidence() -> None:
 def test_a_factor_the_model_has_no_weight_for_counts_for_nothing() -> None:
     # A model saved before a factor existed has no weight for it.
     old = RankerModel(version="old", weights={n: 1 / 7 for n in FACTORS if n != "keyword"})
-    with_keyword = {**ALL_GOOD, "semantic": 0.5, "keyword": 0.0}
+    with_keyword = {**ALL_GOOD, "semantic": 0.5, "keyword": 1.0}
     without = {**with_keyword, "keyword": None}
     assert old.score(with_keyword)[0] == pytest.approx(old.score(without)[0])
-    assert old.score({"keyword": 1.0})[0] == 0.0
+    # Nothing but that factor known: no evidence, and no share of the score to explain.
+    assert old.score({"keyword": 1.0}) == (0.0, {"keyword": 0.0})
 
 
 def test_no_evidence_scores_zero_with_zero_contributions() -> None:
@@ -112,3 +113,13 @@ def test_an_older_model_file_gets_the_documented_defaults() -> None:
         0.8,
         0.3,
     )
+
+
+def test_the_shipped_model_file_is_what_to_json_writes() -> None:
+    # The fit writes the file with to_json: sorted keys and an indent keep a refit's diff
+    # to the numbers that changed.
+    text = DEFAULT_MODEL_PATH.read_text()
+    assert _stored().to_json() + "\n" == text
+    # Names in the provenance stay readable in the file.
+    named = replace(_stored(), provenance={"corpus": "深圳 postings"})
+    assert "深圳 postings" in named.to_json()
