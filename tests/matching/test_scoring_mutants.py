@@ -299,6 +299,8 @@ def test_the_breakdown_a_user_reads_has_rounded_scores_and_shares_that_add_up() 
     assert breakdown["experience"]["contribution"] == 0.0  # abstains: no share
     shares = [e["contribution"] for e in breakdown.values()]
     assert all(isinstance(s, float) for s in shares)
+    assert all(s == round(s, 4) for s in shares if isinstance(s, float))  # as shown
+    assert any(s != round(s, 3) for s in shares if isinstance(s, float))
     total = sum(s for s in shares if isinstance(s, float))
     assert total == pytest.approx(match.score, abs=1e-3) and total > 0
     assert breakdown["skills"]["detail"] == match.factors["skills"].detail
