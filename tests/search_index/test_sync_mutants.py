@@ -25,7 +25,7 @@ from store.db import Database
 from store.jobs import delete_job
 from store.keys import get_or_create_tenant
 from store.models import Job
-from store.outbox import pending_purges, request_index_purge
+from store.outbox import backlog, pending_purges, request_index_purge
 from store.vector_refs import vector_refs
 from tests.processes.recording import RecordingIndex
 from tests.search_index.test_rebuild_behind_alias import AliasedIndex, write_postings
@@ -250,3 +250,28 @@ def test_a_requested_purge_rewrites_the_index_once(db: Database) -> None:
         assert pending_purges(session) == []
     sync.purge()  # done: nothing asks for another rewrite
     assert index.calls == ["begin", "finish"]
+
+
+def test_an_idle_consumer_makes_no_further_checkpoints(db: Database, tmp_path: Path) -> None:
+    log = tmp_path / "index.log"
+    index = RecordingIndex(log=log)
+    sync = _sync(db, index, checkpoint_interval_s=0.0)
+    write_postings(db, 2)
+    sync.drain()  # events since the last checkpoint, and its interval passed: one now
+    assert log.read_text().count("checkpoint") == 1
+    for _ in range(3):
+        assert sync.drain() == 0
+    assert log.read_text().count("checkpoint") == 1
+
+
+def test_a_backlog_is_applied_in_batches_and_counted_whole(db: Database) -> None:
+    sizes: list[int] = []
+    index = RecordingIndex(on_upsert=lambda documents: sizes.append(len(documents)))
+    sync = _sync(db, index)  # batches of 4
+    write_postings(db, 6)
+    with db.session() as session:
+        pending = backlog(session)
+    assert pending >= 6
+    assert sync.drain() == pending
+    assert index.count() == 6
+    assert len(sizes) >= 2 and max(sizes) <= 4
