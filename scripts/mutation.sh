@@ -34,7 +34,7 @@ declare -A TESTS=(
   [fairness]="tests/representation/test_fairness.py tests/core/test_contacts.py"
   [ranker]="tests/matching/test_scoring.py tests/matching/test_ranker_mutants.py tests/search_index/test_rerank.py"
   [privacy]="tests/store/test_pii_masking.py tests/api/test_privacy.py tests/core/test_contacts.py"
-  [sync]="tests/search_index/test_outbox_recovery.py tests/processes/test_outbox_claims.py tests/search_index/test_consistency_marker.py tests/search_index/test_rebuild_behind_alias.py tests/search_index/test_startup_messages.py tests/processes/test_worker_heartbeat.py"
+  [sync]="tests/search_index/test_outbox_recovery.py tests/processes/test_outbox_claims.py tests/search_index/test_consistency_marker.py tests/search_index/test_rebuild_behind_alias.py tests/search_index/test_startup_messages.py tests/processes/test_worker_heartbeat.py tests/search_index/test_sync_mutants.py"
 )
 
 declare -A SELECT=(

@@ -275,3 +275,48 @@ def test_a_backlog_is_applied_in_batches_and_counted_whole(db: Database) -> None
     assert sync.drain() == pending
     assert index.count() == 6
     assert len(sizes) >= 2 and max(sizes) <= 4
+
+
+def test_checkpoints_come_by_event_count_or_by_interval_not_after_every_batch(
+    db: Database, tmp_path: Path
+) -> None:
+    log = tmp_path / "index.log"
+    index = RecordingIndex(log=log)
+    by_time = _sync(db, index, checkpoint_interval_s=3600.0, checkpoint_every_events=10_000)
+    write_postings(db, 2)
+    assert by_time.drain() >= 2
+    assert "checkpoint" not in log.read_text()  # neither enough events nor the interval
+    by_count = _sync(db, index, checkpoint_interval_s=3600.0)
+    write_postings(db, 1)
+    with db.session() as session:
+        pending = backlog(session)
+    by_count.checkpoint_every_events = pending  # exactly the threshold
+    assert by_count.drain() == pending
+    assert log.read_text().count("checkpoint") == 1
+    # One event once the interval has passed is checkpointed too.
+    by_interval = _sync(db, index, checkpoint_interval_s=0.0)
+    first = _job_ids(db)[0]
+    _delete(db, first, tmp_path)
+    assert by_interval.drain() == 1
+    assert log.read_text().count("checkpoint") == 2
+
+
+@pytest.mark.parametrize("rows", [0, 2])
+def test_a_rebuilt_index_is_trusted_at_the_next_start(
+    db: Database, caplog: pytest.LogCaptureFixture, rows: int
+) -> None:
+    """A rebuild's checkpoint records the database's last event (none on a new database): the
+    next start finds nothing to rebuild, even when the rebuild had no event to apply."""
+    write_postings(db, rows)
+    first = RecordingIndex()
+    sync = _sync(db, first)
+    sync.drain()
+    sync.checkpoint()  # events forgotten
+    lost = RecordingIndex()
+    lost._applied_through = None
+    _sync(db, lost).recover()
+    assert lost.count() == rows
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="search_index.sync"):
+        _sync(db, lost).recover()
+    assert _sync_messages(caplog) == []
