@@ -9,6 +9,7 @@ import logging
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,7 +27,7 @@ from store.jobs import delete_job
 from store.keys import get_or_create_tenant
 from store.models import Job
 from store.outbox import backlog, pending_purges, request_index_purge
-from store.vector_refs import vector_refs
+from store.vector_refs import save_vector_refs, vector_refs
 from tests.processes.recording import RecordingIndex
 from tests.search_index.test_rebuild_behind_alias import AliasedIndex, write_postings
 
@@ -320,3 +321,34 @@ def test_a_rebuilt_index_is_trusted_at_the_next_start(
     with caplog.at_level(logging.WARNING, logger="search_index.sync"):
         _sync(db, lost).recover()
     assert _sync_messages(caplog) == []
+
+
+def test_a_rebuild_writes_each_row_once_and_counts_every_index(db: Database) -> None:
+    jobs = RecordingIndex()
+    candidates = RecordingIndex()
+    indexes = {EntityKind.JOB: cast(SearchIndex, jobs), EntityKind.CANDIDATE: candidates}
+    sync = IndexSync(db, HashingEncoder(64), cast(dict[EntityKind, SearchIndex], indexes))
+    write_postings(db, 6)
+    before = sync.last_progress
+    assert sync.reindex(batch_size=4) == 6  # every index: six postings, no candidates
+    assert jobs.upserted == _job_ids(db)  # each once, in id order
+    # The candidate index is filled from candidates, never from postings' ids.
+    assert candidates.upserted == [] and candidates.deleted == []
+    assert sync.reindex(kinds=[EntityKind.CANDIDATE]) == 0
+    assert sync.last_progress > before  # a rebuild is progress a heartbeat sees
+
+
+def test_a_rebuild_drops_vector_references_of_rows_that_are_gone(db: Database) -> None:
+    encoder = CachedEncoder(HashingEncoder(64), db)
+    vectors = {EntityKind.JOB: DatabaseVectors(db, EntityKind.JOB, encoder)}
+    sync = _sync(db, RecordingIndex(), database_vectors=vectors)
+    write_postings(db, 1)
+    sync.drain()
+    (kept,) = _job_ids(db)
+    with db.session() as session:
+        ref = vector_refs(session, EntityKind.JOB, [kept])[kept]
+        # A reference left behind by a row removed while no index applied its event.
+        save_vector_refs(session, EntityKind.JOB, [replace(ref, entity_id=kept + 100)])
+    sync.reindex(kinds=[EntityKind.JOB])
+    with db.session() as session:
+        assert set(vector_refs(session, EntityKind.JOB, [kept, kept + 100])) == {kept}
