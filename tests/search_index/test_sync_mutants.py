@@ -273,7 +273,9 @@ def test_a_backlog_is_applied_in_batches_and_counted_whole(db: Database) -> None
     with db.session() as session:
         pending = backlog(session)
     assert pending >= 6
+    before = sync.last_progress
     assert sync.drain() == pending
+    assert sync.last_progress > before  # each batch is progress a heartbeat sees
     assert index.count() == 6
     assert len(sizes) >= 2 and max(sizes) <= 4
 
@@ -288,7 +290,7 @@ def test_checkpoints_come_by_event_count_or_by_interval_not_after_every_batch(
     assert by_time.drain() >= 2
     assert "checkpoint" not in log.read_text()  # neither enough events nor the interval
     by_count = _sync(db, index, checkpoint_interval_s=3600.0)
-    write_postings(db, 1)
+    write_postings(db, 5)  # more than one batch: the count runs across batches
     with db.session() as session:
         pending = backlog(session)
     by_count.checkpoint_every_events = pending  # exactly the threshold
