@@ -257,6 +257,8 @@ def test_an_idle_consumer_makes_no_further_checkpoints(db: Database, tmp_path: P
     log = tmp_path / "index.log"
     index = RecordingIndex(log=log)
     sync = _sync(db, index, checkpoint_interval_s=0.0)
+    assert sync.drain() == 0
+    assert not log.exists()  # a new consumer with nothing applied has nothing to make durable
     write_postings(db, 2)
     sync.drain()  # events since the last checkpoint, and its interval passed: one now
     assert log.read_text().count("checkpoint") == 1
