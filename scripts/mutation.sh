@@ -5,6 +5,7 @@
 #
 #   scripts/mutation.sh fairness            # one module (scoring, fairness, ranker, privacy, sync)
 #   scripts/mutation.sh fairness privacy    # several, one after the other
+#   MUTANTS='search_index.sync.xǁIndexSyncǁdrain*' scripts/mutation.sh sync   # part of one
 #
 # Each module runs in a scratch copy of the working tree whose [tool.mutmut] names that
 # module and the tests that cover it (mutmut reads one configuration per project), so runs
@@ -29,15 +30,16 @@ declare -A FILES=(
   [sync]="search_index/sync.py"
 )
 declare -A TESTS=(
-  [scoring]="tests/matching/test_scoring.py"
+  [scoring]="tests/matching/test_scoring.py tests/matching/test_scoring_mutants.py"
   [fairness]="tests/representation/test_fairness.py tests/core/test_contacts.py"
-  [ranker]="tests/matching/test_scoring.py tests/search_index/test_rerank.py"
+  [ranker]="tests/matching/test_scoring.py tests/matching/test_ranker_mutants.py tests/search_index/test_rerank.py"
   [privacy]="tests/store/test_pii_masking.py tests/api/test_privacy.py tests/core/test_contacts.py"
-  [sync]="tests/search_index/test_outbox_recovery.py tests/processes/test_outbox_claims.py tests/search_index/test_consistency_marker.py"
+  [sync]="tests/search_index/test_outbox_recovery.py tests/processes/test_outbox_claims.py tests/search_index/test_consistency_marker.py tests/search_index/test_rebuild_behind_alias.py tests/search_index/test_startup_messages.py tests/processes/test_worker_heartbeat.py tests/search_index/test_sync_mutants.py"
 )
 
 declare -A SELECT=(
   [fairness]="not swapping"
+  [sync]="not test_kill_"
 )
 
 [ $# -gt 0 ] || { echo "usage: $0 {scoring|fairness|ranker|privacy|sync}..." >&2; exit 2; }
@@ -71,7 +73,7 @@ PY
   # Mutation runs test the embedded SQLite shape only: a PostgreSQL run doubles the time
   # and exercises no extra line of these modules.
   (cd "$work" && env -u TALENTMATCH_TEST_POSTGRES_URL -u TALENTMATCH_TEST_REDIS_URL \
-      PATH="$(dirname "$PYTHON"):$PATH" "$MUTMUT" run --max-children "${JOBS:-2}" > "$ROOT/mutants/$module.log" 2>&1 || true)
+      PATH="$(dirname "$PYTHON"):$PATH" "$MUTMUT" run --max-children "${JOBS:-2}" ${MUTANTS:-} > "$ROOT/mutants/$module.log" 2>&1 || true)
   (cd "$work" && "$MUTMUT" results --all true > "$ROOT/mutants/$module.txt" 2>&1 || true)
   : > "$ROOT/mutants/$module-survived.diff"
   for name in $(grep -E ': survived$' "$ROOT/mutants/$module.txt" | sed 's/: survived$//' | tr -d ' '); do
