@@ -168,6 +168,14 @@ def person_names(name: str | None, *texts: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+_BRACKET_LEAD = re.compile(r"([（(【\[])[ \t]*(?:[,，、;；][ \t]*)+")
+_BRACKET_TRAIL = re.compile(r"(?:[ \t]*[,，、;；])+[ \t]*([)）】\]])")
+# Full-width brackets left empty, or ASCII ones standing apart ("经验 () 五年"); "f()" stays.
+_EMPTY_BRACKETS = re.compile(
+    r"[ \t]*(?:[（【][ \t]*[）】]|(?:(?<=\s)|^)(?:\([ \t]*\)|\[[ \t]*\]))", re.MULTILINE
+)
+
+
 def neutralize(text: str, name: str | Sequence[str] | None = None) -> str:
     """The text with protected attributes, gendered pronouns and the person's name (or each
     of its ``names``) removed."""
@@ -186,6 +194,11 @@ def neutralize(text: str, name: str | Sequence[str] | None = None) -> str:
     text = re.sub(r"[ \t]{2,}", " ", text)
     # Punctuation left behind a removed clause ("Python. , returning" → "Python.").
     text = re.sub(r"(?<=[.。;；,，:：])[ \t]*(?:[,，;；.。][ \t]*)+(?=\s|$)", "", text)
+    # Brackets that held a removed attribute ("护士（女，32岁）" → "护士", "(female, 5 years)" →
+    # "(5 years)"): separators left at their edges go, then brackets left empty.
+    text = _BRACKET_LEAD.sub(r"\1", text)
+    text = _BRACKET_TRAIL.sub(r"\1", text)
+    text = _EMPTY_BRACKETS.sub("", text)
     return re.sub(r"^(?:[\s|｜,，。；;]|\.(?=\s|$))+|[\s|｜,，;；]+$", "", text, flags=re.MULTILINE)
 
 
