@@ -26,7 +26,8 @@ def test_brackets_emptied_by_neutralizing_go(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Java (Spring) 开发", "Python (Django, Flask)", "call f() then g()", "数组 a[] 与 b[i]"]
+    "text",
+    ["Java (Spring) 开发", "Python (Django, Flask)", "call f() then g()", "数组 a[] 与 b[i]"],
 )
 def test_brackets_that_held_no_protected_attribute_stay(text: str) -> None:
     assert neutralize(text) == text
