@@ -665,6 +665,7 @@ def measure_engine(
     ef_sweep: Sequence[int],
     qps_selectivity: float,
     log: Callable[[str], None],
+    probe_seconds: float = 0.5,
 ) -> EngineResult:
     """Every measure of one engine on one data set; the index is freed afterwards."""
     result = EngineResult(engine.name, filter_note=getattr(engine, "filter_note", ""))
@@ -700,7 +701,9 @@ def measure_engine(
     load = np.concatenate([queries] * repeats)
     for threads in THREAD_COUNTS:
         result.qps[threads] = measure_qps(engine, load, prepared, threads)
-    result.gil_free, result.beside_python = gil_probe(engine, queries, prepared)
+    result.gil_free, result.beside_python = gil_probe(
+        engine, queries, prepared, seconds=probe_seconds
+    )
 
     if not engine.is_exact and truths is not None and not isinstance(engine, FaissSqFlatEngine):
         for ef in ef_sweep:
@@ -767,6 +770,7 @@ def compare(
     qps_selectivity: float = 0.1,
     log: Callable[[str], None] = print,
     on_engine: Callable[[list[EngineResult]], None] | None = None,
+    probe_seconds: float = 0.5,
 ) -> list[EngineResult]:
     """Measure every engine on ``data``: the exact reference first, then the ANN libraries."""
     masks = random_masks(len(data.vectors))
@@ -780,7 +784,15 @@ def compare(
         for engine in make_engines(params, libraries):
             results.append(
                 measure_engine(
-                    engine, data, truths, masks, Path(scratch), ef_sweep, qps_selectivity, log
+                    engine,
+                    data,
+                    truths,
+                    masks,
+                    Path(scratch),
+                    ef_sweep,
+                    qps_selectivity,
+                    log,
+                    probe_seconds=probe_seconds,
                 )
             )
             gc.collect()
@@ -1015,9 +1027,11 @@ def run_comparison(
     command: str = "python -m bench.ann_compare",
     log: Callable[[str], None] = print,
     append: bool = False,
+    probe_seconds: float = 0.5,
 ) -> list[list[EngineResult]]:
     """Measure every data set and write the markdown report (after each set, so a long run
-    that is stopped keeps what it finished); ``append`` adds the sections to an existing one."""
+    that is stopped keeps what it finished); ``append`` adds the sections to an existing one;
+    ``probe_seconds`` is how long each side of the GIL probe runs."""
     earlier = Path(output).read_text() if append and Path(output).exists() else None
     sections: list[str] = []
     everything = []
@@ -1038,7 +1052,15 @@ def run_comparison(
         def partial(done: list[EngineResult], data: DataSet = data) -> None:
             write([*sections, render_section(data, params, done)])
 
-        results = compare(data, params, libraries, ef_sweep, log=log, on_engine=partial)
+        results = compare(
+            data,
+            params,
+            libraries,
+            ef_sweep,
+            log=log,
+            on_engine=partial,
+            probe_seconds=probe_seconds,
+        )
         everything.append(results)
         sections.append(render_section(data, params, results))
         write(sections)

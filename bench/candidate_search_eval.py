@@ -294,10 +294,10 @@ def _runtime(tmp: str, encoder: EmbeddingSettings | None) -> Runtime:
 
 def fit_shipped_weights(
     candidate_set: CandidateSet, *, encoder: EmbeddingSettings | None = None,
-    path: Path = CANDIDATE_RERANKER_PATH,
+    path: Path = CANDIDATE_RERANKER_PATH, step: float = 0.05,
 ) -> str:  # fmt: skip
     """Fits the candidate re-ranking weights on the tuning half and writes them to ``path``
-    (the shipped weights by default); returns the JSON written."""
+    (the shipped weights by default), on a weight grid of ``step``; returns the JSON written."""
     with tempfile.TemporaryDirectory() as tmp:
         runtime = _runtime(tmp, encoder)
         try:
@@ -307,7 +307,7 @@ def fit_shipped_weights(
             runtime.close()
     tuning = sorted({q.category for q in candidate_set.queries if q.half == "tuning"})
     reranker = fit_candidate_reranker(
-        examples, version=time.strftime("%Y-%m-%d"),
+        examples, version=time.strftime("%Y-%m-%d"), step=step,
         provenance={"fitted on": "tuning half of bench/data/candidate_search "
                                  "(talentmatch eval candidates --fit-default)",
                     "encoder": model, "categories": ", ".join(tuning)},

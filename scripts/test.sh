@@ -29,4 +29,4 @@ fi
 # Two workers by default (CI has two cores; most tests wait on servers, files or subprocesses
 # as much as on the CPU), whole files per worker so a file's module fixtures are built once;
 # TALENTMATCH_TEST_WORKERS=0 runs in one process, and arguments given here override both.
-.venv/bin/python -m pytest -n "${TALENTMATCH_TEST_WORKERS:-2}" --dist loadfile "$@"
+.venv/bin/python -m pytest -n "${TALENTMATCH_TEST_WORKERS:-2}" --dist loadfile --durations=30 "$@"

@@ -37,7 +37,7 @@ def test_report_has_exact_reference_and_every_library_measured_or_skipped(tmp_pa
     data = DataSet("random unit vectors", vectors[:2_000], vectors[2_000:], synthetic=False)
     output = tmp_path / "ann.md"
     run_comparison(output, [data], HnswParams(m=8, ef_construction=40, ef_search=32), ef_sweep=(64,),
-                   log=lambda _: None)  # fmt: skip
+                   log=lambda _: None, probe_seconds=0.02)  # fmt: skip
     text = output.read_text()
 
     recall = table_rows(text, "### Recall@10 against exact")
