@@ -438,6 +438,9 @@ def fit_reranker(results: dict[str, Measured], *, version: str) -> dict[str, obj
         "source": "talentmatch eval relevance --fit-default",
         "corpus": here + before,
     }
+    # The cross-language slices' own fit (``eval crosslang --fit-default``) says what it was.
+    if "cross-language" in current.provenance:
+        provenance["cross-language"] = current.provenance["cross-language"]
     for language, measured in results.items():
         pair = f"{language}→{language}"
         plain = measured.examples[("tuning", pair)]

@@ -462,7 +462,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.suite in ("all", "crosslang"):
         from bench.cross_language_eval import run_cross_language_evaluation
 
-        status |= run_cross_language_evaluation(output="bench/results/cross_language.md")
+        status |= run_cross_language_evaluation(
+            output="bench/results/cross_language.md", fit=args.fit_default
+        )
     if args.suite in ("all", "compliance"):
         from bench.compliance_eval import reviews_from_database, run_compliance_evaluation
 
@@ -646,7 +648,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="first refit the shipped default models: relevance, the search re-ranker on the "
         "tuning half of the real title set; calibration, the match ranker on the fitting half "
         "of the hand-labelled match set; candidates, the candidate re-ranking weights on the "
-        "set's tuning half (ranking, on generated data, refits nothing)",
+        "set's tuning half; crosslang, the search re-ranker's cross-language weights on the "
+        "tuning half of the hand-graded titles (ranking, on generated data, refits nothing)",
     )
     evaluate.add_argument(
         "--with-reviews",

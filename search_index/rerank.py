@@ -179,17 +179,35 @@ class RerankExample:
 
     signals: np.ndarray  # (documents, 5): content, title, keyword, skills, occupation
     relevant: np.ndarray  # (documents,) 0/1
+    # The scores of the other documents of the same result, which another slice's weights
+    # score (the query's own language, when a cross-language slice is fitted): they share the
+    # page with these documents and are not judged themselves.
+    rivals: np.ndarray | None = None
 
 
-def _average_precision(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
-    """AP of each column of ``scores`` (documents, candidates) against ``relevant``."""
+def _average_precision(
+    scores: np.ndarray, relevant: np.ndarray, rivals: np.ndarray | None = None,
+    page: int | None = None,
+) -> np.ndarray:  # fmt: skip
+    """AP of each column of ``scores`` (documents, candidates) against ``relevant``; with
+    ``rivals`` (their fixed scores) and ``page``, only the documents that rank among the first
+    ``page`` of the merged result count as found (those after it are relevant ones missed)."""
     order = np.argsort(-scores, axis=0, kind="stable")
     ranked = relevant[order]
     hits = np.cumsum(ranked, axis=0)
     if hits[-1, 0] == 0:
         return np.zeros(scores.shape[1])
     ranks = np.arange(1, len(relevant) + 1)[:, None]
-    return np.sum(ranked * hits / ranks, axis=0) / hits[-1, 0]
+    precision = ranked * hits / ranks
+    if rivals is not None and page is not None:
+        # The r-th of these documents sits at r + (rivals scoring above it) in the merged
+        # result; the ones that make the page are a prefix of this order.
+        ahead = np.sort(np.clip(rivals, 0.0, None))
+        sorted_scores = np.clip(np.take_along_axis(scores, order, axis=0), 0.0, None)
+        above = len(ahead) - np.searchsorted(ahead, sorted_scores.ravel(), side="right")
+        merged_rank = ranks - 1 + above.reshape(sorted_scores.shape)
+        precision = np.where(merged_rank < page, precision, 0.0)
+    return np.sum(precision, axis=0) / hits[-1, 0]
 
 
 def _simplex(dims: int, step: float) -> np.ndarray:
@@ -206,11 +224,12 @@ def _simplex(dims: int, step: float) -> np.ndarray:
 
 def fit_weights(
     examples: Sequence[RerankExample], *, skills: bool = True, occupation: bool = False,
-    step: float = 0.05,
+    step: float = 0.05, page: int | None = None,
 ) -> tuple[Weights, float]:  # fmt: skip
     """The weights (on a grid over the simplex; without the skills signal when ``skills`` is
     False, with the occupation signal when ``occupation`` is True) with the best MAP over
-    ``examples``, and that MAP."""
+    ``examples``, and that MAP. ``page``: the examples' documents count only where they rank
+    among the first ``page`` with their ``rivals`` (see ``_average_precision``)."""
     useful = [e for e in examples if 0 < e.relevant.sum() < len(e.relevant)]
     if not useful:
         return Weights(1.0, 0.0, 0.0), float("nan")  # nothing to learn from: content alone
@@ -220,7 +239,7 @@ def fit_weights(
     for e in useful:
         signals = np.zeros((len(e.relevant), 5))
         signals[:, : e.signals.shape[1]] = e.signals
-        total += _average_precision(signals[:, columns] @ grid.T, e.relevant)
+        total += _average_precision(signals[:, columns] @ grid.T, e.relevant, e.rivals, page)
     scores = total / len(useful)
     # The first grid point within rounding of the best: ties keep the earlier weights.
     best = int(np.argmax(scores >= scores.max() - 1e-9))
