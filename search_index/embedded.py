@@ -921,7 +921,7 @@ class EmbeddedIndex:
     # -- persistence -----------------------------------------------------------------------
 
     @property
-    def _hnsw(self) -> Any | None:
+    def _hnsw(self) -> Any:
         """The hnswlib graph of the float32 codec (None with a faiss codec): for the bench."""
         return getattr(self._vectors, "graph", None)
 
