@@ -160,10 +160,11 @@ def _split_sections(joined: np.ndarray, counts: np.ndarray) -> list[np.ndarray |
 # [-0.159, 0.163] with 99.99% of values within ±0.105, so the floor covers every USE value
 # without clipping, and a first batch of one or two vectors (a fresh index) cannot narrow
 # the range to nothing. Vectors from other encoders with larger components (the tests'
-# hashing encoder) widen it through the first batch. Measured on 100k real USE vectors and
-# 120 encoded search strings, recall@10 of an exact scan of the codes against float32:
-# 0.991 with this floor, 0.863 with the first 1,000 vectors' own ranges (clipping), 0.997
-# with per-dimension ranges trained on all 100k (not known when the first batch arrives).
+# hashing encoder) widen it through the first batch, and a later batch outside the ranges
+# re-encodes the index under wider ones (``_FaissVectors._widen``). Measured on 100k real
+# USE vectors and 120 encoded search strings, recall@10 of an exact scan of the codes
+# against float32: 0.991 with this floor, 0.863 with the first 1,000 vectors' own ranges
+# (clipping), 0.997 with ranges trained on all 100k (not known when the first batch comes).
 _INT8_FLOOR = 0.17
 # A faiss graph is rebuilt from its live codes at a checkpoint when more than this share
 # of its labels are tombstones (replaced or deleted vectors: faiss HNSW cannot remove).
@@ -377,6 +378,9 @@ class _FaissVectors:
             floor = np.full((2, self.dim), _INT8_FLOOR, dtype=np.float32)
             floor[1] *= -1
             s.index.train(np.concatenate([vectors, floor]))
+        elif self.codec == "int8":
+            self._widen(vectors)
+            s = self.state
         old = s.slot_label[slots]
         replaced = old[old >= 0]
         s.label_slot[replaced] = -1
@@ -495,24 +499,47 @@ class _FaissVectors:
         total = int(old.index.ntotal)
         if not total or (total - old.live) <= _TOMBSTONE_SHARE * total:
             return
+        self._rebuild(self._trained())
+        log.info(
+            "vector graph rebuilt: %d tombstones of %d labels reclaimed", total - old.live, total
+        )
+
+    def _rebuild(self, trained: np.ndarray | None) -> None:
+        """A new graph of the live vectors (decoded), under the quantizer ranges ``trained``,
+        swapped in as one."""
+        old = self.state
         slots = np.flatnonzero(old.slot_label >= 0)
         new = _FaissGraph(
-            self._new_index(self._trained()),
+            self._new_index(trained),
             np.full(len(old.slot_label), -1, dtype=np.int64),
             np.full(max(1024, 2 * len(slots)), -1, dtype=np.int64),
         )
         for start in range(0, len(slots), 10_000):  # decoded floats a chunk at a time
             chunk = slots[start : start + 10_000]
-            # Decoded values re-encode to the same codes (the ranges are kept).
+            # Decoded values re-encode to the same codes when the ranges are kept.
             new.index.add(old.index.reconstruct_batch(old.slot_label[chunk]))
         labels = np.arange(len(slots), dtype=np.int64)
         new.slot_label[slots] = labels
         new.label_slot[labels] = slots
         new.live = len(slots)
-        log.info(
-            "vector graph rebuilt: %d tombstones of %d labels reclaimed", total - len(slots), total
-        )
         self.state = new
+
+    def _widen(self, vectors: np.ndarray) -> None:
+        """int8: when ``vectors`` fall outside the quantizer's ranges (they would clip: an
+        encoder with larger components than the first batch showed), rebuild under ranges
+        that hold them, with a margin so that a slow drift does not rebuild every batch."""
+        trained = self._trained()
+        assert trained is not None
+        low, width = trained[: self.dim], trained[self.dim :]
+        high = low + width
+        below, above = vectors.min(axis=0), vectors.max(axis=0)
+        if (below >= low).all() and (above <= high).all():
+            return
+        margin = 0.1 * np.maximum(above - below, 1e-6)
+        new_low = np.where(below < low, below - margin, low)
+        new_high = np.where(above > high, above + margin, high)
+        self._rebuild(np.concatenate([new_low, new_high - new_low]).astype(np.float32))
+        log.info("vector quantizer ranges widened: %d vectors re-encoded", self.state.live)
 
     def save(
         self, directory: Path, generation: str, size: int

@@ -357,3 +357,26 @@ def test_the_codec_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("TALENTMATCH_SEARCH__EMBEDDED__VECTOR_CODEC", "int4")
     with pytest.raises(ValueError, match="vector_codec"):
         Settings()
+
+
+def test_int8_ranges_widen_for_vectors_larger_than_the_first_batch(tmp_path: Path) -> None:
+    """A first batch of small components must not clip later, larger ones: the index is
+    re-encoded under wider ranges, and what it held before keeps its values."""
+    rng = np.random.default_rng(6)
+    small = unit(rng, 50) * 0.3  # components within about ±0.15: inside the ±0.17 floor
+    large = np.zeros((50, DIM), dtype=np.float32)
+    large[np.arange(50), rng.permutation(DIM)[:50]] = 0.9  # one large component each
+    large += unit(rng, 50) * 0.1
+    index = open_index(tmp_path / "idx", "int8", dim=DIM, exact_search_threshold=0)
+    try:
+        index.upsert([document(i + 1, v, 1) for i, v in enumerate(small)])
+        index.upsert([document(100 + i, v, 1) for i, v in enumerate(large)])
+        index.commit()
+        stored = index.stored_fields([*range(1, 51), *range(100, 150)])
+        original = np.concatenate([small, large])
+        # Half a step of the widened range (about ±1 over 255) for every component.
+        assert np.abs(stored.vectors - original).max() <= 0.005
+        for i, v in enumerate(large):
+            assert index.vector_search("t", v, SearchFilters(), limit=1)[0][0] == 100 + i
+    finally:
+        index.close()
