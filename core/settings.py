@@ -69,6 +69,11 @@ class EmbeddedSearchSettings(BaseModel):
     hnsw_m: int = 16
     hnsw_ef_construction: int = 100
     hnsw_ef_search: int = 96
+    # How each content vector is held: float32 (hnswlib, plus a numpy copy for the exact
+    # scan; about 4.3 KB a posting), or one float16 / int8 copy inside a faiss HNSW index
+    # (about 1.2 KB / 0.7 KB), which stored fields decode (scores move by rounding). A
+    # change rebuilds the index at start-up.
+    vector_codec: Literal["float32", "float16", "int8"] = "float32"
     # The index persists vectors at most this often (outbox rows are kept until then).
     checkpoint_interval_s: float = 30.0
     checkpoint_every_events: int = 5_000

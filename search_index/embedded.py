@@ -1,7 +1,9 @@
 """The embedded search backend: one directory on disk, no server.
 
 - keywords: tantivy (BM25) over jieba-segmented text, filters as tantivy sub-queries;
-- vectors: an hnswlib HNSW graph, or an exact numpy scan when the filtered set is small;
+- vectors: an HNSW graph, or an exact scan when the filtered set is small; by
+  ``settings.search.embedded.vector_codec``, float32 (an hnswlib graph beside a numpy copy)
+  or one float16 / int8 copy inside a faiss ``IndexHNSWSQ`` (``_FaissVectors``);
 - filters for the vector side: numpy columns of the filterable fields, one row ("slot")
   per document, so a filter becomes a boolean mask before retrieval, not after a top-k cut.
 
@@ -24,13 +26,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
+import faiss as _faiss
 import hnswlib
 import numpy as np
 import tantivy
 
-from core.settings import SearchSettings
+from core.settings import EmbeddedSearchSettings, SearchSettings
 from search_index.errors import IndexLockedError, SearchBackendError
 from search_index.protocol import (
     SALARY_BANDS,
@@ -46,6 +49,9 @@ from search_index.query_syntax import Clause, KeywordQuery, Match
 from search_index.tokenize import char_weight, query_char_grams, segment, segment_chars
 
 log = logging.getLogger(__name__)
+# faiss-cpu's bundled stubs miss SWIG's wrappers (SearchParametersHNSW, downcast results,
+# enum constants): read untyped.
+faiss: Any = _faiss
 
 # 5: the outbox marker (applied_through); 6: positions in the text and a title field
 # (phrases, title:), so older indexes rebuild; 7: Chinese character grams beside the words;
@@ -147,6 +153,441 @@ def _split_sections(joined: np.ndarray, counts: np.ndarray) -> list[np.ndarray |
     ]
 
 
+# -- the content vectors -------------------------------------------------------------------
+
+# int8 codes cover at least [-_INT8_FLOOR, _INT8_FLOOR] in every dimension, widened to the
+# first batch's own range: 60,000 real USE vectors (unit length, 512 dimensions) span
+# [-0.159, 0.163] with 99.99% of values within ±0.105, so the floor covers every USE value
+# without clipping, and a first batch of one or two vectors (a fresh index) cannot narrow
+# the range to nothing. Vectors from other encoders with larger components (the tests'
+# hashing encoder) widen it through the first batch, and a later batch outside the ranges
+# re-encodes the index under wider ones (``_FaissVectors._widen``). Measured on 100k real
+# USE vectors and 120 encoded search strings, recall@10 of an exact scan of the codes
+# against float32: 0.991 with this floor, 0.863 with the first 1,000 vectors' own ranges
+# (clipping), 0.997 with ranges trained on all 100k (not known when the first batch comes).
+_INT8_FLOOR = 0.17
+# A faiss graph is rebuilt from its live codes at a checkpoint when more than this share
+# of its labels are tombstones (replaced or deleted vectors: faiss HNSW cannot remove).
+_TOMBSTONE_SHARE = 0.25
+# Admitted sets this many times smaller than the faiss index are scored from gathered codes
+# (bench.vector_codec: 0.12 against 0.38 ms for 1,000 of 100k rows), larger ones by a scan
+# of the whole storage under a label bitmap.
+_SUBSET_SCAN = 20
+# The widest faiss efSearch: a filter admitting 1% of 100k already asks for 9,600.
+_MAX_EF_SEARCH = 4096
+VectorCodec = Literal["float32", "float16", "int8"]
+
+
+class _Float32Vectors:
+    """Each slot's content vector at float32, twice: a numpy row (the exact scan, stored
+    fields) and an hnswlib graph node labelled by the slot (the original layout)."""
+
+    codec = "float32"
+
+    def __init__(self, dim: int, settings: EmbeddedSearchSettings, capacity: int = 1024) -> None:
+        self.dim = dim
+        self.settings = settings
+        self.rows = np.zeros((capacity, dim), dtype=np.float32)
+        self.graph = hnswlib.Index(space="ip", dim=dim)
+        self.graph.init_index(
+            max_elements=capacity,
+            ef_construction=settings.hnsw_ef_construction,
+            M=settings.hnsw_m,
+        )
+        self.graph.set_ef(settings.hnsw_ef_search)
+
+    def reserve(self, capacity: int) -> None:
+        """Room for slots below ``capacity``."""
+        if capacity > len(self.rows):
+            grown = np.zeros((capacity, self.dim), dtype=np.float32)
+            grown[: len(self.rows)] = self.rows
+            self.rows = grown
+        if capacity > self.graph.get_max_elements():
+            self.graph.resize_index(capacity)
+
+    def put(self, slots: np.ndarray, vectors: np.ndarray) -> None:
+        """Add or replace the vectors of ``slots`` (a slot given twice keeps its last)."""
+        slots, vectors = _last_of_each(slots, vectors)
+        self.rows[slots] = vectors
+        # Re-adding a label hnswlib has marked deleted un-marks it and updates its vector.
+        self.graph.add_items(vectors, slots, num_threads=1)
+
+    def remove(self, slot: int) -> None:
+        """Forget the vector of ``slot``."""
+        self.graph.mark_deleted(slot)
+
+    def search(
+        self, query: np.ndarray, mask: np.ndarray, allowed: int, documents: int, k: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ``k`` nearest slots under ``mask`` and their inner products, nearest first;
+        None when the graph cannot answer (the exact scan does)."""
+        found = self._post_filtered(query, mask, allowed, documents, k)
+        if found is None:
+            try:
+                labels, distances = self.graph.knn_query(
+                    query, k=k, num_threads=1, filter=lambda slot: bool(mask[slot])
+                )
+            except RuntimeError:
+                # hnswlib reaches fewer than k (k near the number of documents, in a graph
+                # worn by deletes and re-adds): the exact scan answers instead.
+                return None
+            found = labels[0], distances[0]
+        # hnswlib's "ip" space returns 1 - inner product.
+        return found[0].astype(np.int64), 1.0 - found[1]
+
+    def _post_filtered(
+        self, query: np.ndarray, mask: np.ndarray, allowed: int, documents: int, k: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ``k`` nearest under ``mask`` from an unfiltered query ``k / selectivity`` deep
+        (no Python call per visited node, so no GIL held while hnswlib walks the graph); None
+        when the mask is too selective or too few of the oversampled neighbours pass."""
+        selectivity = allowed / max(documents, 1)
+        if selectivity < _POST_FILTER_SELECTIVITY:
+            return None
+        deep = min(documents, int(np.ceil(k / selectivity * _OVERSAMPLING)) + 16)
+        try:
+            labels, distances = self.graph.knn_query(query, k=deep, num_threads=1)
+        except RuntimeError:  # hnswlib found fewer than ``deep`` (a sparse graph)
+            return None
+        keep = mask[labels[0]]
+        if int(np.count_nonzero(keep)) < k:
+            return None
+        return labels[0][keep][:k], distances[0][keep][:k]
+
+    def exact(self, query: np.ndarray, slots: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` of ``slots`` nearest ``query`` by an exact scan, and their scores."""
+        # einsum, not ``@``: OpenBLAS hands a matrix-vector product of a few thousand rows to
+        # its thread pool, which on a busy 2-core machine took 20-30 ms instead of 0.1-0.6 ms
+        # (bench.engine_micro, 10k rows); numpy's own loop is single-threaded and steady.
+        scores = np.einsum("ij,j->i", self.rows[slots], query)
+        k = min(k, len(slots))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return slots[top], scores[top]
+
+    def vectors(self, slots: np.ndarray) -> np.ndarray:
+        """A copy of the vectors of ``slots``."""
+        return self.rows[slots]
+
+    def compact(self) -> None:
+        """Nothing to reclaim: hnswlib reuses a deleted slot's node."""
+
+    def save(
+        self, directory: Path, generation: str, size: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Write the graph; the arrays for the columns file and the manifest's entries."""
+        name = f"hnsw-{generation}.bin"
+        self.graph.save_index(str(directory / name))
+        return {"vectors": self.rows[:size]}, {"hnsw": name}
+
+    @classmethod
+    def load(
+        cls, directory: Path, manifest: dict[str, Any], data: Any, size: int, capacity: int,
+        dim: int, settings: EmbeddedSearchSettings,
+    ) -> _Float32Vectors:  # fmt: skip
+        """The vectors a checkpoint wrote (``save``)."""
+        store = cls.__new__(cls)
+        store.dim, store.settings = dim, settings
+        store.rows = np.zeros((capacity, dim), dtype=np.float32)
+        store.rows[:size] = data["vectors"]
+        store.graph = hnswlib.Index(space="ip", dim=dim)
+        store.graph.load_index(str(directory / manifest["hnsw"]), max_elements=capacity)
+        store.graph.set_ef(settings.hnsw_ef_search)
+        return store
+
+    def stale_files(self) -> tuple[str, ...]:
+        """Name patterns of the files ``save`` writes."""
+        return ("hnsw-*.bin",)
+
+
+def _last_of_each(slots: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``slots`` without repeats, each with the last of its vectors."""
+    last = dict(zip(np.asarray(slots).tolist(), range(len(slots)), strict=True))
+    if len(last) == len(slots):
+        return np.asarray(slots, dtype=np.int64), vectors
+    return np.fromiter(last, dtype=np.int64, count=len(last)), vectors[list(last.values())]
+
+
+@dataclass
+class _FaissGraph:
+    """A faiss graph and its label ↔ slot maps: replaced as one by a compaction, so a search
+    that began before reads a consistent whole."""
+
+    index: Any  # faiss.IndexHNSWSQ
+    slot_label: np.ndarray  # per slot, its vector's faiss label (-1: none)
+    label_slot: np.ndarray  # per label (grown ahead of ntotal), its slot (-1: a tombstone)
+    live: int = 0  # labels not tombstoned
+    # The last label bitmap built from a mask: (mask, bits, selector), reused while the
+    # same cached mask comes back (writes replace masks and clear this).
+    bitmap: tuple[np.ndarray, np.ndarray, Any] | None = None
+
+
+class _FaissVectors:
+    """Each slot's content vector once, as float16 or 8-bit codes inside a faiss
+    ``IndexHNSWSQ``: the graph searches them, the exact scan and stored fields read them.
+
+    faiss HNSW cannot remove a vector: a replaced or deleted one is tombstoned (its label
+    maps to no slot, and the label bitmap of every search leaves it out) and a new version
+    takes a new label; ``compact`` rebuilds the graph from the live codes."""
+
+    def __init__(
+        self, dim: int, settings: EmbeddedSearchSettings, codec: str, capacity: int = 1024
+    ) -> None:
+        self.dim = dim
+        self.settings = settings
+        self.codec = codec
+        self.state = _FaissGraph(
+            self._new_index(), np.full(capacity, -1, dtype=np.int64), np.full(1024, -1, np.int64)
+        )
+
+    def _new_index(self, trained: np.ndarray | None = None) -> Any:
+        quantizer = (
+            faiss.ScalarQuantizer.QT_fp16
+            if self.codec == "float16"
+            else faiss.ScalarQuantizer.QT_8bit
+        )
+        index = faiss.IndexHNSWSQ(
+            self.dim, quantizer, self.settings.hnsw_m, faiss.METRIC_INNER_PRODUCT
+        )
+        index.hnsw.efConstruction = self.settings.hnsw_ef_construction
+        if trained is not None:  # a rebuild keeps the quantizer's ranges: codes stay valid
+            storage = faiss.downcast_index(index.storage)
+            faiss.copy_array_to_vector(trained, storage.sq.trained)
+            storage.is_trained = index.is_trained = True
+        return index
+
+    def _trained(self) -> np.ndarray | None:
+        if self.codec == "float16":
+            return None
+        return faiss.vector_to_array(faiss.downcast_index(self.state.index.storage).sq.trained)
+
+    def reserve(self, capacity: int) -> None:
+        """Room for slots below ``capacity``."""
+        s = self.state
+        if capacity > len(s.slot_label):
+            grown = np.full(capacity, -1, dtype=np.int64)
+            grown[: len(s.slot_label)] = s.slot_label
+            s.slot_label = grown
+
+    def put(self, slots: np.ndarray, vectors: np.ndarray) -> None:
+        """Add or replace the vectors of ``slots`` (a slot given twice keeps its last)."""
+        slots, vectors = _last_of_each(slots, vectors)
+        s = self.state
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if not s.index.is_trained:
+            floor = np.full((2, self.dim), _INT8_FLOOR, dtype=np.float32)
+            floor[1] *= -1
+            s.index.train(np.concatenate([vectors, floor]))
+        elif self.codec == "int8":
+            self._widen(vectors)
+            s = self.state
+        old = s.slot_label[slots]
+        replaced = old[old >= 0]
+        s.label_slot[replaced] = -1
+        first = int(s.index.ntotal)
+        s.index.add(vectors)  # faiss numbers the new vectors first, first + 1, ...
+        labels = np.arange(first, first + len(slots), dtype=np.int64)
+        if labels[-1] >= len(s.label_slot):
+            grown = np.full(max(2 * len(s.label_slot), labels[-1] + 1), -1, dtype=np.int64)
+            grown[: len(s.label_slot)] = s.label_slot
+            s.label_slot = grown
+        s.label_slot[labels] = slots
+        s.slot_label[slots] = labels
+        s.live += len(slots) - len(replaced)
+        s.bitmap = None
+
+    def remove(self, slot: int) -> None:
+        """Tombstone the vector of ``slot``."""
+        s = self.state
+        label = int(s.slot_label[slot])
+        if label >= 0:
+            s.label_slot[label] = -1
+            s.slot_label[slot] = -1
+            s.live -= 1
+            s.bitmap = None
+
+    def _selector(self, s: _FaissGraph, mask: np.ndarray) -> tuple[np.ndarray, Any]:
+        """An ``IDSelectorBitmap`` over the labels of the slots ``mask`` admits."""
+        cached = s.bitmap
+        if cached is not None and cached[0] is mask:
+            return cached[1], cached[2]
+        total = int(s.index.ntotal)
+        owners = s.label_slot[:total]
+        # A tombstone (-1) reads the mask's last slot: masked out again by ``owners >= 0``.
+        admitted = mask[owners] & (owners >= 0)
+        bits = np.packbits(admitted, bitorder="little")
+        # The selector holds a raw pointer into ``bits``: the two are kept together.
+        selector = faiss.IDSelectorBitmap(total, faiss.swig_ptr(bits))
+        s.bitmap = (mask, bits, selector)
+        return bits, selector
+
+    def search(
+        self, query: np.ndarray, mask: np.ndarray, allowed: int, documents: int, k: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ``k`` nearest slots under ``mask`` and their inner products, nearest first."""
+        s = self.state
+        _, selector = self._selector(s, mask)
+        params = faiss.SearchParametersHNSW()
+        params.sel = selector
+        # faiss counts the nodes the selector rejects against efSearch (hnswlib does not):
+        # widened by the admitted share, as bench/results/ann.md measured (0.993-0.997
+        # recall@10 at 10% with ef_search / share).
+        # The breadth hnswlib's post-filtered query gets (k oversampled), so the two
+        # codecs walk as much of the graph at a broad filter.
+        share = allowed / max(documents, 1)
+        wanted = max(self.settings.hnsw_ef_search, int(k * _OVERSAMPLING) + 16)
+        breadth = wanted / max(share, 1e-9)
+        params.efSearch = int(min(_MAX_EF_SEARCH, max(k, np.ceil(breadth))))
+        # One thread inside faiss (the setting is the calling thread's own): concurrent
+        # requests each get a core instead of fighting over OpenMP teams.
+        faiss.omp_set_num_threads(1)
+        scores, labels = s.index.search(query.reshape(1, -1), k, params=params)
+        found = self._slots(s, labels[0], scores[0])
+        # Fewer than k reached (a tiny or worn graph under a narrow filter): the exact scan.
+        return found if len(found[0]) == k else None
+
+    @staticmethod
+    def _slots(
+        s: _FaissGraph, labels: np.ndarray, scores: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        found = labels >= 0  # fewer than k admitted: faiss pads with -1
+        return s.label_slot[labels[found]], scores[found].astype(np.float64)
+
+    def exact(self, query: np.ndarray, slots: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` of ``slots`` nearest ``query`` by a scan of their codes, and their scores."""
+        s = self.state
+        total = int(s.index.ntotal)
+        labels = s.slot_label[slots]
+        labels = labels[labels >= 0]
+        k = min(k, len(labels))
+        faiss.omp_set_num_threads(1)
+        storage = faiss.downcast_index(s.index.storage)
+        if len(labels) * _SUBSET_SCAN < total:
+            # Few rows: their codes gathered into a scratch flat index and scanned (a scan of
+            # the whole storage tests every label against the bitmap: 0.4 ms at 100k).
+            codes = faiss.rev_swig_ptr(storage.codes.data(), total * storage.code_size)
+            scratch = faiss.IndexScalarQuantizer(
+                self.dim, storage.sq.qtype, faiss.METRIC_INNER_PRODUCT
+            )
+            scratch.sq.trained = storage.sq.trained
+            scratch.is_trained = True
+            scratch.add_sa_codes(codes.reshape(total, -1)[labels])
+            scores, found = scratch.search(query.reshape(1, -1), k)
+            hit = found[0] >= 0
+            return s.label_slot[labels[found[0][hit]]], scores[0][hit].astype(np.float64)
+        admitted = np.zeros(total, dtype=bool)
+        admitted[labels] = True
+        bits = np.packbits(admitted, bitorder="little")
+        params = faiss.SearchParameters()
+        params.sel = faiss.IDSelectorBitmap(total, faiss.swig_ptr(bits))
+        # The flat scan of the graph's own storage (the same codes, no second copy): faster
+        # than decoding the admitted codes and scoring them in numpy (bench.vector_codec).
+        scores, found = storage.search(query.reshape(1, -1), k, params=params)
+        return self._slots(s, found[0], scores[0])
+
+    def vectors(self, slots: np.ndarray) -> np.ndarray:
+        """The vectors of ``slots`` decoded from their codes."""
+        s = self.state
+        if not len(slots):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return s.index.reconstruct_batch(s.slot_label[slots])
+
+    def compact(self) -> None:
+        """Rebuild the graph from the live codes when tombstones pass ``_TOMBSTONE_SHARE``.
+        Runs while searches go on (under the read lock): they keep the graph they began on."""
+        old = self.state
+        total = int(old.index.ntotal)
+        if not total or (total - old.live) <= _TOMBSTONE_SHARE * total:
+            return
+        self._rebuild(self._trained())
+        log.info(
+            "vector graph rebuilt: %d tombstones of %d labels reclaimed", total - old.live, total
+        )
+
+    def _rebuild(self, trained: np.ndarray | None) -> None:
+        """A new graph of the live vectors (decoded), under the quantizer ranges ``trained``,
+        swapped in as one."""
+        old = self.state
+        slots = np.flatnonzero(old.slot_label >= 0)
+        new = _FaissGraph(
+            self._new_index(trained),
+            np.full(len(old.slot_label), -1, dtype=np.int64),
+            np.full(max(1024, 2 * len(slots)), -1, dtype=np.int64),
+        )
+        for start in range(0, len(slots), 10_000):  # decoded floats a chunk at a time
+            chunk = slots[start : start + 10_000]
+            # Decoded values re-encode to the same codes when the ranges are kept.
+            new.index.add(old.index.reconstruct_batch(old.slot_label[chunk]))
+        labels = np.arange(len(slots), dtype=np.int64)
+        new.slot_label[slots] = labels
+        new.label_slot[labels] = slots
+        new.live = len(slots)
+        self.state = new
+
+    def _widen(self, vectors: np.ndarray) -> None:
+        """int8: when ``vectors`` fall outside the quantizer's ranges (they would clip: an
+        encoder with larger components than the first batch showed), rebuild under ranges
+        that hold them, with a margin so that a slow drift does not rebuild every batch."""
+        trained = self._trained()
+        assert trained is not None
+        low, width = trained[: self.dim], trained[self.dim :]
+        high = low + width
+        below, above = vectors.min(axis=0), vectors.max(axis=0)
+        if (below >= low).all() and (above <= high).all():
+            return
+        margin = 0.1 * np.maximum(above - below, 1e-6)
+        new_low = np.where(below < low, below - margin, low)
+        new_high = np.where(above > high, above + margin, high)
+        self._rebuild(np.concatenate([new_low, new_high - new_low]).astype(np.float32))
+        log.info("vector quantizer ranges widened: %d vectors re-encoded", self.state.live)
+
+    def save(
+        self, directory: Path, generation: str, size: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Write the faiss index; the arrays for the columns file and the manifest's entries."""
+        name = f"vectors-{generation}.faiss"
+        s = self.state
+        faiss.write_index(s.index, str(directory / name))
+        return {"vector_labels": s.slot_label[:size]}, {"faiss": name}
+
+    @classmethod
+    def load(
+        cls, directory: Path, manifest: dict[str, Any], data: Any, size: int, capacity: int,
+        dim: int, settings: EmbeddedSearchSettings,
+    ) -> _FaissVectors:  # fmt: skip
+        """The vectors a checkpoint wrote (``save``)."""
+        store = cls(dim, settings, manifest["vector_codec"], capacity)
+        index = faiss.read_index(str(directory / manifest["faiss"]))
+        s = store.state
+        s.index = index
+        s.slot_label[:size] = data["vector_labels"]
+        total = int(index.ntotal)
+        s.label_slot = np.full(max(1024, 2 * total), -1, dtype=np.int64)
+        slots = np.flatnonzero(s.slot_label >= 0)
+        labels = s.slot_label[slots]
+        if len(labels) and int(labels.max()) >= total:
+            raise ValueError("the vector labels name more vectors than the faiss index holds")
+        s.label_slot[labels] = slots
+        s.live = len(slots)
+        return store
+
+    def stale_files(self) -> tuple[str, ...]:
+        """Name patterns of the files ``save`` writes."""
+        return ("vectors-*.faiss",)
+
+
+_VectorStore = _Float32Vectors | _FaissVectors
+
+
+def _new_vector_store(
+    dim: int, settings: EmbeddedSearchSettings, capacity: int = 1024
+) -> _VectorStore:
+    """The store of ``settings.vector_codec``."""
+    if settings.vector_codec == "float32":
+        return _Float32Vectors(dim, settings, capacity)
+    return _FaissVectors(dim, settings, settings.vector_codec, capacity)
+
+
 class _SharedRows:
     """Vectors that many slots share, each stored once with the number of slots using it:
     title vectors (300k generated postings have ~2,700 distinct titles)."""
@@ -235,7 +676,6 @@ class _Columns:
             name: np.full(capacity, fill, dtype=dtype)
             for name, (dtype, fill) in self.NUMERIC.items()
         }
-        self.vectors = np.zeros((capacity, dim), dtype=np.float32)
         self.titles = _SharedRows(dim)
         self.skills: list[tuple[str, ...]] = [()] * capacity
         # Candidates' section vectors, (sections, dim) per slot; None: none.
@@ -253,9 +693,6 @@ class _Columns:
             grown: np.ndarray = np.full(new_capacity, fill, dtype=dtype)
             grown[: self.size] = self.arrays[name][: self.size]
             self.arrays[name] = grown
-        grown_vectors = np.zeros((new_capacity, self.dim), dtype=np.float32)
-        grown_vectors[: self.size] = self.vectors[: self.size]
-        self.vectors = grown_vectors
         self.skills.extend([()] * (new_capacity - len(self.skills)))
         self.sections.extend([None] * (new_capacity - len(self.sections)))
 
@@ -496,7 +933,8 @@ class EmbeddedIndex:
         self._languages = _Codes({})
         self._occupations = _Codes({})
         self._masks = _MaskCache()
-        self._hnsw = self._new_hnsw(1024)
+        # Each slot's content vector (``settings.embedded.vector_codec``).
+        self._vectors: _VectorStore = _new_vector_store(dim, settings.embedded)
         self._dirty = False
         self._closed = False
         self._applied_through: int | None = None
@@ -509,15 +947,10 @@ class EmbeddedIndex:
 
     # -- persistence -----------------------------------------------------------------------
 
-    def _new_hnsw(self, capacity: int) -> Any:
-        index = hnswlib.Index(space="ip", dim=self.dim)
-        index.init_index(
-            max_elements=capacity,
-            ef_construction=self.settings.embedded.hnsw_ef_construction,
-            M=self.settings.embedded.hnsw_m,
-        )
-        index.set_ef(self.settings.embedded.hnsw_ef_search)
-        return index
+    @property
+    def _hnsw(self) -> Any:
+        """The hnswlib graph of the float32 codec (None with a faiss codec): for the bench."""
+        return getattr(self._vectors, "graph", None)
 
     def _load_checkpoint(self) -> bool:
         manifest_path = self.path / "checkpoint.json"
@@ -528,13 +961,20 @@ class EmbeddedIndex:
             if manifest["format"] != _FORMAT_VERSION or manifest["model_id"] != self.model_id:
                 log.warning("index at %s was built for another model or format", self.path)
                 return False
+            # A checkpoint from before the codec setting holds float32 vectors.
+            codec = manifest.setdefault("vector_codec", "float32")
+            if codec != self.settings.embedded.vector_codec:
+                log.warning(
+                    "index at %s holds %s vectors, the settings ask for %s: rebuilding",
+                    self.path, codec, self.settings.embedded.vector_codec,
+                )  # fmt: skip
+                return False
             data = np.load(self.path / manifest["columns"], allow_pickle=False)
             size = int(manifest["size"])
             columns = _Columns(self.dim, capacity=max(1024, size))
             columns.size = size
             for name in _Columns.NUMERIC:
                 columns.arrays[name][:size] = data[name]
-            columns.vectors[:size] = data["vectors"]
             alive_rows = np.where(data["alive"], data["title_row"], -1)
             columns.titles = _SharedRows.restore(data["title_rows"], alive_rows)
             skills = json.loads(str(data["skills"]))
@@ -543,14 +983,16 @@ class EmbeddedIndex:
                 columns.sections[:size] = _split_sections(
                     data["section_vectors"], data["section_counts"]
                 )
-            hnsw = hnswlib.Index(space="ip", dim=self.dim)
-            hnsw.load_index(str(self.path / manifest["hnsw"]), max_elements=columns.capacity)
-            hnsw.set_ef(self.settings.embedded.hnsw_ef_search)
+            loader = _Float32Vectors if codec == "float32" else _FaissVectors
+            vectors = loader.load(
+                self.path, manifest, data, size, columns.capacity, self.dim,
+                self.settings.embedded,
+            )  # fmt: skip
         except (OSError, KeyError, ValueError, RuntimeError) as exc:
             log.warning("ignoring unreadable index checkpoint at %s: %s", self.path, exc)
             return False
         self._columns = columns
-        self._hnsw = hnsw
+        self._vectors = vectors
         self._tenants = _Codes(manifest["tenants"])
         self._employment_types = _Codes(manifest["employment_types"])
         self._companies = _Codes(manifest["companies"])
@@ -594,6 +1036,7 @@ class EmbeddedIndex:
                 # Searches go on while the files are written; writes wait (what is written
                 # is exactly what was committed).
                 reading = self._lock.downgrade()
+                self._vectors.compact()
                 self._write_checkpoint()
             finally:
                 if reading:
@@ -605,26 +1048,27 @@ class EmbeddedIndex:
         size = self._columns.size
         generation = f"{os.getpid()}-{threading.get_ident()}-{id(self)}"
         columns_name = f"columns-{generation}.npz"
-        hnsw_name = f"hnsw-{generation}.bin"
         arrays: dict[str, Any] = {name: self._columns[name] for name in _Columns.NUMERIC}
         arrays |= _joined_sections(self._columns.sections[:size], self.dim)
+        # The vectors' own file first: the columns file then names every file it needs.
+        vector_arrays, vector_files = self._vectors.save(self.path, generation, size)
         with open(self.path / columns_name, "wb") as handle:
             np.savez(
                 handle,
-                vectors=self._columns.vectors[:size],
+                **vector_arrays,
                 title_rows=self._columns.titles.rows[: self._columns.titles.used],
                 skills=np.array(json.dumps([list(s) for s in self._columns.skills[:size]])),
                 **arrays,
             )
             handle.flush()
             os.fsync(handle.fileno())
-        self._hnsw.save_index(str(self.path / hnsw_name))
         manifest = {
             "format": _FORMAT_VERSION,
             "model_id": self.model_id,
+            "vector_codec": self._vectors.codec,
             "size": size,
             "columns": columns_name,
-            "hnsw": hnsw_name,
+            **vector_files,
             "tenants": self._tenants.values,
             "employment_types": self._employment_types.values,
             "companies": self._companies.values,
@@ -638,9 +1082,12 @@ class EmbeddedIndex:
         for stale in self.path.glob("columns-*.npz"):
             if stale.name != columns_name:
                 stale.unlink(missing_ok=True)
-        for stale in self.path.glob("hnsw-*.bin"):
-            if stale.name != hnsw_name:
-                stale.unlink(missing_ok=True)
+        kept = set(vector_files.values())
+        # Every codec's pattern: a codec change leaves the other kind's files behind.
+        for pattern in ("hnsw-*.bin", "vectors-*.faiss"):
+            for stale in self.path.glob(pattern):
+                if stale.name not in kept:
+                    stale.unlink(missing_ok=True)
         self._dirty = False
 
     def close(self) -> None:
@@ -670,12 +1117,10 @@ class EmbeddedIndex:
         vectors = np.stack([doc.vector for doc in documents]).astype(np.float32)
         with self._lock.write():
             self._columns.grow(self._columns.size + len(documents))
-            if self._columns.capacity > self._hnsw.get_max_elements():
-                self._hnsw.resize_index(self._columns.capacity)
+            self._vectors.reserve(self._columns.capacity)
             slots = [self._place(doc) for doc in documents]
             self._refresh_masks(np.asarray(slots, dtype=np.int64))
-            # Re-adding a label hnswlib has marked deleted un-marks it and updates its vector.
-            self._hnsw.add_items(vectors, np.asarray(slots), num_threads=1)
+            self._vectors.put(np.asarray(slots, dtype=np.int64), vectors)
             grouped = self._columns.arrays["grouped"]
             for doc, slot, source, fields in zip(
                 documents, slots, sources, keyword_fields, strict=True
@@ -760,7 +1205,6 @@ class EmbeddedIndex:
         a["timestamp"][slot] = doc.timestamp
         a["group"][slot] = group = doc.group_id if doc.group_id is not None else doc.id
         self._group_sizes[group] = self._group_sizes.get(group, 0) + 1
-        columns.vectors[slot] = doc.vector
         title_row = columns.titles.acquire(doc.title_vector)
         columns.titles.release(int(a["title_row"][slot]))  # a re-upsert's old title
         a["title_row"][slot] = title_row
@@ -799,7 +1243,7 @@ class EmbeddedIndex:
                 self._columns.sections[slot] = None
                 self._columns.titles.release(int(self._columns.arrays["title_row"][slot]))
                 self._columns.arrays["title_row"][slot] = -1
-                self._hnsw.mark_deleted(slot)
+                self._vectors.remove(slot)
                 self._free_slots.append(slot)
                 deleted.append(slot)
                 self._dirty = True
@@ -828,7 +1272,7 @@ class EmbeddedIndex:
             self._skill_slots.clear()
             self._group_sizes.clear()
             self._pending_sources.clear()
-            self._hnsw = self._new_hnsw(1024)
+            self._vectors = _new_vector_store(self.dim, self.settings.embedded)
             self._masks.forget()
             self._applied_through = None
             self._dirty = True
@@ -992,7 +1436,7 @@ class EmbeddedIndex:
             # Fancy indexing copies: later writes do not reach the rows handed out.
             return StoredFields(
                 ids=[doc_id for doc_id, _ in known],
-                vectors=c.vectors[slots],
+                vectors=self._vectors.vectors(slots),
                 title_vectors=c.titles.rows[c.arrays["title_row"][slots]],
                 skills=[c.skills[slot] for _, slot in known],
                 languages=[names.get(code) for code in c.arrays["language"][slots].tolist()],
@@ -1273,54 +1717,18 @@ class EmbeddedIndex:
         if allowed == 0:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
-        ids = self._columns["ids"]
         if allowed <= self.settings.embedded.exact_search_threshold:
             return self._exact_search(query, mask, depth)
         k = min(depth, allowed)
-        found = self._post_filtered_knn(query, mask, allowed, k)
+        found = self._vectors.search(query, mask, allowed, len(self._slot_of), k)
         if found is None:
-            try:
-                labels, distances = self._hnsw.knn_query(
-                    query, k=k, num_threads=1, filter=lambda slot: bool(mask[slot])
-                )
-            except RuntimeError:
-                # hnswlib reaches fewer than k (k near the number of documents, in a graph
-                # worn by deletes and re-adds): the exact scan answers instead.
-                return self._exact_search(query, mask, depth)
-            found = labels[0], distances[0]
-        # hnswlib's "ip" space returns 1 - inner product.
-        return [(int(ids[slot]), float(1.0 - d)) for slot, d in zip(*found, strict=True)]
+            return self._exact_search(query, mask, depth)
+        ids = self._columns["ids"]
+        return [(int(ids[slot]), float(s)) for slot, s in zip(*found, strict=True)]
 
     def _exact_search(
         self, query: np.ndarray, mask: np.ndarray, depth: int
     ) -> list[tuple[int, float]]:
-        slots = np.flatnonzero(mask)
-        # einsum, not ``@``: OpenBLAS hands a matrix-vector product of a few thousand rows to
-        # its thread pool, which on a busy 2-core machine took 20-30 ms instead of 0.1-0.6 ms
-        # (bench.engine_micro, 10k rows); numpy's own loop is single-threaded and steady.
-        scores = np.einsum("ij,j->i", self._columns.vectors[slots], query)
-        k = min(depth, len(slots))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
+        slots, scores = self._vectors.exact(query, np.flatnonzero(mask), depth)
         ids = self._columns["ids"]
-        return [(int(ids[slots[i]]), float(scores[i])) for i in top]
-
-    def _post_filtered_knn(
-        self, query: np.ndarray, mask: np.ndarray, allowed: int, k: int
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """The ``k`` nearest under ``mask`` from an unfiltered query ``k / selectivity`` deep
-        (no Python call per visited node, so no GIL held while hnswlib walks the graph); None
-        when the mask is too selective or too few of the oversampled neighbours pass."""
-        documents = len(self._slot_of)
-        selectivity = allowed / max(documents, 1)
-        if selectivity < _POST_FILTER_SELECTIVITY:
-            return None
-        deep = min(documents, int(np.ceil(k / selectivity * _OVERSAMPLING)) + 16)
-        try:
-            labels, distances = self._hnsw.knn_query(query, k=deep, num_threads=1)
-        except RuntimeError:  # hnswlib found fewer than ``deep`` (a sparse graph)
-            return None
-        keep = mask[labels[0]]
-        if int(np.count_nonzero(keep)) < k:
-            return None
-        return labels[0][keep][:k], distances[0][keep][:k]
+        return [(int(ids[slot]), float(s)) for slot, s in zip(slots, scores, strict=True)]
