@@ -66,6 +66,13 @@ class HnswParams:
     m: int
     ef_construction: int
     ef_search: int
+    # Threads a build may use (0: every core). The tests build on one: on a machine busy
+    # with other work, OpenMP teams spinning at their barriers made a 20 s run take minutes.
+    build_threads: int = 0
+
+    def threads(self) -> int:
+        """Threads a build uses."""
+        return self.build_threads or os.cpu_count() or 1
 
 
 @dataclass
@@ -205,7 +212,7 @@ class HnswlibEngine(Engine):
             ef_construction=self.params.ef_construction,
             M=self.params.m,
         )
-        self.index.add_items(vectors, np.arange(len(vectors)), num_threads=-1)
+        self.index.add_items(vectors, np.arange(len(vectors)), num_threads=self.params.threads())
         self.index.set_ef(self.params.ef_search)
 
     def search(self, query: np.ndarray, k: int, prepared: Any) -> np.ndarray:
@@ -248,7 +255,7 @@ class FaissHnswSqEngine(Engine):
     def build(self, vectors: np.ndarray) -> None:
         faiss = _faiss()
 
-        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        faiss.omp_set_num_threads(self.params.threads())
         self.index: Any = faiss.IndexHNSWSQ(
             vectors.shape[1],
             getattr(faiss.ScalarQuantizer, self.quantizer),
@@ -342,6 +349,7 @@ class FaissSqFlatEngine(FaissHnswSqEngine):
     def build(self, vectors: np.ndarray) -> None:
         faiss = _faiss()
 
+        faiss.omp_set_num_threads(self.params.threads())
         self.index = faiss.IndexScalarQuantizer(
             vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
@@ -387,7 +395,7 @@ class UsearchEngine(Engine):
             expansion_add=self.params.ef_construction,
             expansion_search=self.params.ef_search,
         )
-        self.index.add(np.arange(len(vectors)), vectors, threads=os.cpu_count() or 1)
+        self.index.add(np.arange(len(vectors)), vectors, threads=self.params.threads())
 
     def prepare_filter(self, mask: np.ndarray) -> Any:
         return bool(mask.all())

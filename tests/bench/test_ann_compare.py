@@ -36,8 +36,8 @@ def test_report_has_exact_reference_and_every_library_measured_or_skipped(tmp_pa
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     data = DataSet("random unit vectors", vectors[:2_000], vectors[2_000:], synthetic=False)
     output = tmp_path / "ann.md"
-    run_comparison(output, [data], HnswParams(m=8, ef_construction=40, ef_search=32), ef_sweep=(64,),
-                   log=lambda _: None, probe_seconds=0.02)  # fmt: skip
+    params = HnswParams(m=8, ef_construction=40, ef_search=32, build_threads=1)
+    run_comparison(output, [data], params, ef_sweep=(64,), log=lambda _: None, probe_seconds=0.02)
     text = output.read_text()
 
     recall = table_rows(text, "### Recall@10 against exact")
