@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal, TypeVar, cast
 
 import numpy as np
@@ -37,7 +37,7 @@ from store.db import Database
 from store.files import encrypt_legacy_files
 from store.keys import allowed_browser_origins
 from store.market_rollup import ensure_fresh
-from taxonomy.occupations import code_title
+from taxonomy.occupations import attach_title_encoder, code_title, detach_title_encoder
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,42 @@ class QueryEncoder:
         with self._lock:
             self._cache.clear()
 
+    def known(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The vectors of these texts that are in the LRU."""
+        with self._lock:
+            return {t: self._cache[t] for t in texts if t in self._cache}
+
+    def remember(self, vectors: dict[str, np.ndarray]) -> None:
+        """Put vectors encoded elsewhere (of the same model) into the LRU."""
+        with self._lock:
+            self._cache.update(vectors)
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+
+
+class TitleEncoder:
+    """What the Chinese title coder encodes titles with: a search query's text is coded and
+    embedded for vector search, a posting's title coded at intake and embedded when indexed;
+    each is encoded once. The query LRU first, then the embedding cache, read but not
+    written (intake codes inside a database transaction; indexing stores the vector)."""
+
+    def __init__(self, queries: QueryEncoder, cache: CachedEncoder) -> None:
+        self._queries = queries
+        self._cache = cache.unstored()
+        self.model_id = cache.model_id
+        self.dim = cache.dim
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        known = self._queries.known(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, self._cache.encode(missing), strict=True))
+            self._queries.remember(fresh)
+            known.update(fresh)
+        return np.stack([known[t] for t in texts])
+
 
 class Runtime:
     def __init__(
@@ -130,6 +166,9 @@ class Runtime:
         # The embedding cache lives in the main database unless another one is given.
         self.encoder = CachedEncoder(base_encoder, cache_db or self.db)
         self.encode_query = QueryEncoder(base_encoder)
+        # Set once the title coder is blended with this encoder (or stays lexical).
+        self.title_coder_ready = threading.Event()
+        self._closed = threading.Event()
         try:
             self.indexes: dict[EntityKind, SearchIndex] = {
                 kind: create_search_index(
@@ -236,9 +275,17 @@ class Runtime:
 
     def start(self, *, background: bool = True) -> None:
         """Bring the indexes up to date with the database; optionally keep polling the outbox."""
-        # Build the occupation coders now rather than inside the first write.
+        # Build the occupation coders now rather than inside the first write (and before
+        # the thread that blends one: two first calls at once would build two coders).
+        started = time.monotonic()
         code_title("会计")
         code_title("Accountant")
+        if background:
+            threading.Thread(
+                target=self._blend_title_coder, name="title-coder", daemon=True
+            ).start()
+        else:
+            self._blend_title_coder()
         with self.db.session() as session:
             rewritten = encrypt_legacy_rows(session)
         if rewritten:
@@ -251,6 +298,7 @@ class Runtime:
         if not self.consumes_outbox:
             # Workers recover and fill the shared index; this process only reads it.
             self.sync.recovered.set()
+            self._wait_for_title_coder(started)
             return
         if not background:
             self.sync.recover_now()
@@ -267,6 +315,31 @@ class Runtime:
         self._refresh_statistics.start()
         if not self.sync.recovered.wait(self.settings.search.startup_wait_s):
             log.info("serving while the index catches up with the database")
+        self._wait_for_title_coder(started)
+
+    def _blend_title_coder(self) -> None:
+        """Blend the Chinese title coder with this runtime's encoder, where a blend was
+        measured for its model. Its document vectors come through the embedding cache: a
+        start with a fresh cache encodes them (minutes on two cores; titles are coded
+        lexically meanwhile), later starts read them."""
+        started = time.monotonic()
+        try:
+            titles = TitleEncoder(self.encode_query, self.encoder)
+            blended = attach_title_encoder(self.encoder, titles=titles)
+        except Exception as exc:  # the coder stays lexical; the service keeps running
+            log.warning("title coder not blended with the encoder: %s", describe_failure(exc))
+            blended = False
+        if self._closed.is_set():  # closed meanwhile: the coder is not ours to change now
+            detach_title_encoder(self.encoder)
+        elif blended:
+            log.info("title coder blended with %s in %.1f s", self.encoder.model_id,
+                     time.monotonic() - started)  # fmt: skip
+        self.title_coder_ready.set()
+
+    def _wait_for_title_coder(self, started: float) -> None:
+        remaining = self.settings.search.startup_wait_s - (time.monotonic() - started)
+        if not self.title_coder_ready.wait(max(0.0, remaining)):
+            log.info("coding titles lexically while the title coder's vectors are encoded")
 
     @property
     def index_state(self) -> Literal["ready", "catching_up"]:
@@ -283,6 +356,8 @@ class Runtime:
             log.warning("market statistics not refreshed: %s", describe_failure(exc))
 
     def close(self) -> None:
+        self._closed.set()
+        detach_title_encoder(self.encoder)
         self._refresh_statistics.stop()
         self.ingest.stop()
         self.sync.stop()

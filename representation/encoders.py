@@ -18,6 +18,7 @@ import importlib.metadata
 import os
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,18 @@ class HashingEncoder:
         return _normalize(vectors)
 
 
+class UnstoredEncoder:
+    """``CachedEncoder.unstored``: reads the cache, keeps what it encodes in memory."""
+
+    def __init__(self, cache: CachedEncoder) -> None:
+        self.cache = cache
+        self.model_id = cache.model_id
+        self.dim = cache.dim
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.cache._encode(texts, store=False)
+
+
 def create_encoder(settings: EmbeddingSettings) -> Encoder:
     """The encoder the settings ask for."""
     if settings.provider == "use":
@@ -155,6 +168,11 @@ def create_encoder(settings: EmbeddingSettings) -> Encoder:
     return HashingEncoder(settings.hashing_dim)
 
 
+# Vectors encoded inside a store transaction, kept in memory until the indexer embeds the
+# same texts and stores them (a title coded at intake is the title indexing embeds).
+UNSTORED_SIZE = 4096
+
+
 class CachedEncoder:
     """Wraps an encoder with the SQL embedding cache: each distinct text is encoded once."""
 
@@ -163,19 +181,43 @@ class CachedEncoder:
         self.model_id = encoder.model_id
         self.dim = encoder.dim
         self._db = db
+        self._unstored: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._unstored_lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, store=True)
+
+    def unstored(self) -> UnstoredEncoder:
+        """This cache as an encoder that reads it but never writes it: for callers inside a
+        database transaction (a second connection writing there could wait on it). What it
+        encodes is kept in memory, and stored when ``encode`` meets the same text."""
+        return UnstoredEncoder(self)
+
+    def _encode(self, texts: Sequence[str], *, store: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         hashes = [content_hash(t) for t in texts]
         known = self.cached(sorted(set(hashes)))
         missing = list(dict.fromkeys(h for h in hashes if h not in known))
+        new: dict[str, np.ndarray] = {}
+        with self._unstored_lock:
+            for h in missing:
+                vector = self._unstored.pop(h, None) if store else self._unstored.get(h)
+                if vector is not None:
+                    new[h] = vector
+        missing = [h for h in missing if h not in new]
         if missing:
             text_of = dict(zip(hashes, texts, strict=True))  # equal hashes, equal texts
             fresh = self.encoder.encode([text_of[h] for h in missing])
-            new = dict(zip(missing, fresh, strict=True))
+            new.update(zip(missing, fresh, strict=True))
+        if new and store:
             self._store(new)
-            known.update(new)
+        elif new:
+            with self._unstored_lock:
+                self._unstored.update((h, new[h]) for h in missing)
+                while len(self._unstored) > UNSTORED_SIZE:
+                    self._unstored.popitem(last=False)
+        known.update(new)
         return np.stack([known[h] for h in hashes])
 
     def cached(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:

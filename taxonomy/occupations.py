@@ -2,6 +2,8 @@
 confidence. Titles in the wild carry noise ("招聘专员（双休+五险一金）", "无锡大公司有发展 /康养规划师",
 "XX餐饮招聘后厨"), so the title is cleaned first, then matched against every occupation's name
 and aliases: an exact alias wins; otherwise a character n-gram TF-IDF cosine picks the code.
+A service hands the Chinese coder its encoder (``attach_title_encoder``; this package never
+imports one): the scores then blend in the embedding similarity to the same documents.
 """
 
 from __future__ import annotations
@@ -257,6 +259,7 @@ class OccupationCoder:
         right) steps measured on held-out titles, mapping a score to a confidence."""
         self.occupations = occupations
         self.calibration = calibration
+        self._lexical_calibration = calibration
         self.centroid_weight = centroid_weight
         # Occupations sharing a code (ESCO's many occupations per ISCO unit group) pool
         # their votes: the code is what is returned.
@@ -313,16 +316,22 @@ class OccupationCoder:
         for doc, text in enumerate(texts):
             self._docs_of_text[_text_key(text)].append(doc)
         self._docs_of_code = [np.flatnonzero(self._owner == i) for i in range(len(self._codes))]
-        self._encoder: Encoder | None = None
+        self._encoder: Encoder | None = None  # of titles
+        self._attached: Encoder | None = None  # of documents, as attached
         self._document_vectors: np.ndarray | None = None
-        self._centroid_vectors: np.ndarray | None = None
+        self._vector_sums: np.ndarray | None = None  # per code, of its documents' vectors
+        self._vectors_by_model: dict[str, np.ndarray] = {}
         self.semantic_weight = 0.0
+        self.semantic_centroid_weight: float | None = None
+        self.semantic_reads_raw = False
         # Matches by cleaned title (what a title's matches depend on), for this coder's data
         # only: a coder built from other data, or given an encoder, never answers from it.
-        self._matches: OrderedDict[tuple[str, int], list[OccupationMatch]] = OrderedDict()
+        self._matches: OrderedDict[tuple[str, str, int], list[OccupationMatch]] = OrderedDict()
         self._matches_lock = threading.Lock()
 
-    def _combine(self, similarity: np.ndarray, centroid: np.ndarray) -> np.ndarray:
+    def _combine(
+        self, similarity: np.ndarray, centroid: np.ndarray, centroid_weight: float | None = None
+    ) -> np.ndarray:
         """Per title and occupation: the votes of the nearest documents (similarity
         squared, scaled so the best occupation's votes are 1) blended with the cosine to
         the occupation's centroid."""
@@ -341,7 +350,7 @@ class OccupationCoder:
         agreement = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-9)
         vote_term = votes / top * np.sqrt(agreement.max(axis=1, keepdims=True))
         best_similarity = similarity[np.arange(similarity.shape[0]), nearest.T].T.max(axis=1)
-        weight = self.centroid_weight
+        weight = self.centroid_weight if centroid_weight is None else centroid_weight
         return (weight * centroid + (1 - weight) * vote_term) * np.minimum(
             1.0, best_similarity / 0.5
         )[:, None]
@@ -368,57 +377,104 @@ class OccupationCoder:
         other labels kept), for evaluations whose titles are labels."""
         return self._scores(titles, leave_out=leave_out)[0]
 
-    def _scores(self, titles: list[str], *, leave_out: bool) -> tuple[np.ndarray, np.ndarray]:
-        """``scores``, and each title's cosine to every document (before any leaving out)."""
+    def _scores(
+        self, titles: list[str], *, leave_out: bool, raw: list[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``scores``, and each title's cosine to every document (before any leaving out);
+        ``raw``: the titles as written, what the semantic side encodes when it reads them."""
+        lexical, semantic, similarity = self._parts(titles, leave_out=leave_out, raw=raw)
+        if semantic is None:
+            return lexical, similarity
+        return (1 - self.semantic_weight) * lexical + self.semantic_weight * semantic, similarity
+
+    def _parts(
+        self, titles: list[str], *, leave_out: bool, raw: list[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """The lexical scores, the semantic ones (None without an encoder) and the lexical
+        cosines to every document (before any leaving out)."""
         query = _vectorize([_grams(t) for t in titles], self._vocabulary, self._idf)
         similarity = (query @ self._documents_t).toarray()
-        raw = similarity.copy() if leave_out else similarity
+        raw_similarity = similarity.copy() if leave_out else similarity
         centroid = (query @ self._centroids_t).toarray()
         if leave_out:
             self._left_out(titles, query, similarity, centroid)
-        combined = self._combine(similarity, centroid)
-        if self._encoder is not None and self.semantic_weight > 0:
-            assert self._document_vectors is not None and self._centroid_vectors is not None
-            vectors = self._encoder.encode(titles)
-            semantic = self._combine(
-                vectors @ self._document_vectors.T, vectors @ self._centroid_vectors.T
-            )
-            combined = (1 - self.semantic_weight) * combined + self.semantic_weight * semantic
-        return combined, raw
+        lexical = self._combine(similarity, centroid)
+        if self._encoder is None or self.semantic_weight <= 0:
+            return lexical, None, raw_similarity
+        assert self._document_vectors is not None and self._vector_sums is not None
+        read = raw if self.semantic_reads_raw and raw is not None else titles
+        vectors = np.asarray(self._encoder.encode(read), dtype=np.float32)
+        semantic_similarity = vectors @ self._document_vectors.T
+        sums = self._vector_sums
+        norms = np.linalg.norm(sums, axis=1)
+        centroid_similarity = (vectors @ sums.T) / np.where(norms > 1e-9, norms, 1.0)
+        if leave_out:
+            # The semantic side leaves out the same documents as the lexical one: a title's
+            # own label must not vote for it, nor pull its occupation's centroid.
+            for row, title in enumerate(titles):
+                own = self._docs_of_text.get(_text_key(title), [])
+                semantic_similarity[row, own] = 0.0
+                for code in {int(self._owner[doc]) for doc in own}:
+                    docs = [doc for doc in own if self._owner[doc] == code]
+                    remaining = sums[code] - self._document_vectors[docs].sum(axis=0)
+                    norm = float(np.linalg.norm(remaining))
+                    centroid_similarity[row, code] = (
+                        float(vectors[row] @ remaining) / norm if norm > 1e-9 else 0.0
+                    )
+        semantic = self._combine(
+            semantic_similarity, centroid_similarity, self.semantic_centroid_weight
+        )
+        return lexical, semantic, raw_similarity
 
     def code_many(
         self, titles: Sequence[str], *, top: int = 5, leave_out: bool = False
     ) -> list[list[OccupationMatch]]:
         """``code`` for many titles at once: each distinct cleaned title scored once, in one
         matrix product, or answered from the coder's cache of recent titles."""
-        cleaned_of = {title: clean_title(title) for title in dict.fromkeys(titles)}
+        key_of = {title: self._key(title) for title in dict.fromkeys(titles)}
+        distinct = list(dict.fromkeys(key_of.values()))
         if leave_out:  # evaluations only: never cached
-            distinct = list(dict.fromkeys(cleaned_of.values()))
             found = dict(zip(distinct, self._match(distinct, top, leave_out=True), strict=True))
-            return [list(found[cleaned_of[t]]) for t in titles]
+            return [list(found[key_of[t]]) for t in titles]
         found = {}
         with self._matches_lock:
-            for cleaned in cleaned_of.values():
-                hit = self._matches.get((cleaned, top))
+            for key in distinct:
+                hit = self._matches.get((*key, top))
                 if hit is not None:
-                    self._matches.move_to_end((cleaned, top))
-                    found[cleaned] = hit
-        missing = [c for c in dict.fromkeys(cleaned_of.values()) if c not in found]
+                    self._matches.move_to_end((*key, top))
+                    found[key] = hit
+        missing = [k for k in distinct if k not in found]
         if missing:
             computed = self._match(missing, top, leave_out=False)
             found.update(zip(missing, computed, strict=True))
             with self._matches_lock:
-                for cleaned, matches in zip(missing, computed, strict=True):
-                    self._matches[(cleaned, top)] = matches
+                for key, matches in zip(missing, computed, strict=True):
+                    self._matches[(*key, top)] = matches
                 while len(self._matches) > MATCH_CACHE_SIZE:
                     self._matches.popitem(last=False)
-        return [list(found[cleaned_of[t]]) for t in titles]
+        return [list(found[key_of[t]]) for t in titles]
+
+    def _key(self, title: str) -> tuple[str, str]:
+        """What a title's matches depend on: its cleaned text, and the title as written
+        where the semantic side reads it."""
+        reads_raw = self._encoder is not None and self.semantic_reads_raw
+        return clean_title(title), title.strip() if reads_raw else ""
 
     def _match(
-        self, cleaned: list[str], top: int, *, leave_out: bool
+        self, keys: list[tuple[str, str]], top: int, *, leave_out: bool
     ) -> list[list[OccupationMatch]]:
-        """The ``top`` matches of each cleaned title."""
-        scores, similarity = self._scores(cleaned, leave_out=leave_out)
+        """The ``top`` matches of each (cleaned title, title as written)."""
+        cleaned = [c for c, _ in keys]
+        scores, similarity = self._scores(
+            cleaned, leave_out=leave_out, raw=[r or c for c, r in keys]
+        )
+        return self._ranked(cleaned, scores, similarity, top, leave_out=leave_out)
+
+    def _ranked(
+        self, cleaned: list[str], scores: np.ndarray, similarity: np.ndarray, top: int, *,
+        leave_out: bool,
+    ) -> list[list[OccupationMatch]]:  # fmt: skip
+        """The ``top`` matches of each title by its scores."""
         if leave_out:
             for row, title in enumerate(cleaned):
                 similarity[row, self._docs_of_text.get(_text_key(title), [])] = -1.0
@@ -463,18 +519,58 @@ class OccupationCoder:
                 value = step_share
         return round(value, 4)
 
-    def attach_encoder(self, encoder: Encoder, *, semantic_weight: float = 0.5) -> None:
-        """Blend the lexical scores with embedding similarity to the same documents."""
-        self._encoder = encoder
-        self.semantic_weight = semantic_weight
+    def attach_encoder(
+        self,
+        encoder: Encoder,
+        *,
+        semantic_weight: float = 0.5,
+        semantic_centroid_weight: float | None = None,
+        reads_raw: bool = False,
+        calibration: list[tuple[float, float]] | None = None,
+        title_encoder: Encoder | None = None,
+    ) -> None:
+        """Blend the lexical scores with embedding similarity to the same documents: the
+        votes of the nearest documents' vectors and the cosine to each occupation's mean
+        vector (``semantic_centroid_weight``, the lexical side's weight when None).
+        ``reads_raw``: titles are encoded as written, not cleaned (a service that embeds
+        its titles anyway then finds them in its embedding cache). The document vectors
+        are encoded once per model and process; attaching another encoder of the same
+        model (another runtime's cached one) only changes what encodes the titles.
+        ``calibration``: the confidence steps fitted for this blend (else the lexical ones).
+        ``title_encoder``: what encodes the titles, if not ``encoder`` (same model)."""
+        if title_encoder is not None and title_encoder.model_id != encoder.model_id:
+            raise ValueError("the title encoder must be of the documents' model")
+        vectors = self._vectors_by_model.get(encoder.model_id)
+        if vectors is None:
+            vectors = np.asarray(encoder.encode(self._texts), dtype=np.float32)
+            self._vectors_by_model[encoder.model_id] = vectors
         with self._matches_lock:
-            self._matches.clear()  # scored without the encoder
-        vectors = encoder.encode(self._texts)
-        self._document_vectors = vectors
-        centroids = self._membership @ vectors
-        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        self._centroid_vectors = centroids / norms
+            self._attached = encoder
+            self._encoder = title_encoder or encoder
+            self.semantic_weight = semantic_weight
+            self.semantic_centroid_weight = semantic_centroid_weight
+            self.semantic_reads_raw = reads_raw
+            self._document_vectors = vectors
+            self._vector_sums = np.asarray(self._membership @ vectors)
+            self.calibration = calibration or self._lexical_calibration
+            self._matches.clear()  # scored otherwise
+
+    def detach_encoder(self, encoder: Encoder | None = None) -> None:
+        """Back to lexical scores only (when ``encoder`` is given: only if it is the one
+        attached)."""
+        with self._matches_lock:
+            if encoder is not None and self._attached is not encoder:
+                return
+            self._encoder = self._attached = None
+            self.semantic_weight = 0.0
+            self._document_vectors = self._vector_sums = None
+            self.calibration = self._lexical_calibration
+            self._matches.clear()
+
+    @property
+    def encoder(self) -> Encoder | None:
+        """The attached encoder, if any."""
+        return self._attached
 
 
 # Score → confidence steps fitted on held-out titles (``python -m bench.title_eval --calibrate``).
@@ -560,6 +656,53 @@ def english_titles() -> list[tuple[str, str]]:
     path = resources.files("taxonomy") / "data" / "english_titles.csv"
     with path.open(encoding="utf-8") as handle:
         return [(row["title"], f"ISCO-08:{row['isco']}") for row in csv.DictReader(handle)]
+
+
+@dataclass(frozen=True)
+class SemanticBlend:
+    """How an encoder's similarity joins the Chinese coder's lexical one (see
+    ``OccupationCoder.attach_encoder``), measured for one model."""
+
+    weight: float
+    centroid_weight: float | None
+    reads_raw: bool
+
+
+# Per encoder model (its ``model_id`` before "@"): the blend chosen on folds 0–2 of the
+# k-fold labelled titles (``python -m bench.title_eval --tune``; bench/results/intake.md).
+# Other models (the hashing test encoder, an unmeasured local model) code lexically.
+SEMANTIC_BLENDS = {
+    # Titles read as written: as right as cleaned ones on the dev folds (0.627 both), and
+    # the service embeds them so anyway (one encoding serves coding and the title vector).
+    "use-multilingual-v3": SemanticBlend(weight=0.4, centroid_weight=0.25, reads_raw=True),
+}
+
+
+def semantic_blend(model_id: str) -> SemanticBlend | None:
+    """The measured blend of this encoder model, if any."""
+    return SEMANTIC_BLENDS.get(model_id.split("@", 1)[0])
+
+
+def attach_title_encoder(encoder: Encoder, titles: Encoder | None = None) -> bool:
+    """Blend the Chinese coder with ``encoder`` where a blend was measured for its model (and
+    use the confidence steps fitted for that blend); else code lexically. True if blended.
+    ``titles``: what encodes the coded titles, if not ``encoder``. The coder is the
+    process's one: the last runtime to start decides."""
+    coder = csco_coder()
+    blend = semantic_blend(encoder.model_id)
+    if blend is None:
+        coder.detach_encoder()
+        return False
+    coder.attach_encoder(
+        encoder, semantic_weight=blend.weight, semantic_centroid_weight=blend.centroid_weight,
+        reads_raw=blend.reads_raw, calibration=_calibration("csco_semantic"), title_encoder=titles,
+    )  # fmt: skip
+    return True
+
+
+def detach_title_encoder(encoder: Encoder) -> None:
+    """Undo ``attach_title_encoder`` if ``encoder`` is still the one attached."""
+    csco_coder().detach_encoder(encoder)
 
 
 def code_title(title: str | None) -> OccupationMatch | None:
