@@ -43,10 +43,11 @@ declare -A TESTS=(
 )
 
 # Parts of a file run against their own fast tests (MUTANTS, when given, still decides):
-# the document builders of the sync module, the fitting and evaluation of the ranker.
+# the document builders of the sync module; the fitting and evaluation of the ranker, with
+# the helpers only fitting calls (the order of graded pairs, weights, penalty, calibration).
 declare -A ONLY=(
   [sync-builders]="search_index.sync.x__documents* search_index.sync.x_job_documents* search_index.sync.x_candidate_documents*"
-  [ranker-fit]="matching.ranker.x_fit_model* matching.ranker.x__fit_one* matching.ranker.xǁ_Designǁ* matching.ranker.x_evaluate_model* matching.ranker.x_per_query_precisions*"
+  [ranker-fit]="matching.ranker.x_fit_model* matching.ranker.x__fit_one* matching.ranker.xǁ_Designǁ* matching.ranker.x_evaluate_model* matching.ranker.x_per_query_precisions* matching.ranker.x__ordered_pairs* matching.ranker.x__weights_of* matching.ranker.x__penalty_of* matching.ranker.x__calibration*"
 )
 
 declare -A SELECT=(
