@@ -308,10 +308,12 @@ def test_evaluation_gives_the_hand_computed_map_and_log_loss() -> None:
 
 def test_tied_scores_keep_the_order_the_pairs_came_in() -> None:
     """The same MAP on every machine: a sort that is not stable orders ties differently
-    from about 17 rows on."""
-    matches = (0, 5, 12)
-    pairs = [LabelledPair("q", {"skills": 0.5}, 0, int(i in matches)) for i in range(20)]
-    expected = (1 / 1 + 2 / 6 + 3 / 13) / 3
+    from about 17 rows on. Two scores, alternating: the 0.5s in their order (matches 2 and 8
+    at ranks 2 and 5), then the 0.3s (matches 3 and 13 at ranks 12 and 17)."""
+    matches = (2, 3, 8, 13)
+    pairs = [LabelledPair("q", {"skills": 0.5 if i % 2 == 0 else 0.3}, 0, int(i in matches))
+             for i in range(20)]  # fmt: skip
+    expected = (1 / 2 + 2 / 5 + 3 / 12 + 4 / 17) / 4
     assert evaluate_model(SKILLS_ONLY, pairs)["map"] == round(expected, 4)
     assert per_query_precisions(SKILLS_ONLY, pairs) == {"q": pytest.approx(expected)}
 
