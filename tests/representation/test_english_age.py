@@ -22,6 +22,8 @@ AGES = {
     "Jane Doe (32, female)": "",
     "Jane Doe (female, 32)\nNurse": "Nurse",
     "护士 (F，36)": "护士",
+    # A bracket that keeps other words loses the separator the age leaves.
+    "Nurse (ICU, age 32)": "Nurse (ICU)",
 }
 
 REAL_NUMBERS = [
