@@ -157,8 +157,9 @@ FIRST_LINE_NAME = re.compile(
     r"\s*([\u4e00-\u9fff]{2,4}|[A-Z][a-z]+(?: [A-Z][a-z]+){1,2})\s*(?:\n|$)"
 )
 # What separates a name from a title or contacts on a header line: "张伟 | 后端工程师",
-# "Sarah Johnson — Product Manager", "HANNAH LEE  |  Senior Accountant", "吴磊  男  29岁".
-_HEADER_SPLIT = re.compile(r"\s*(?:[|｜/,，·•]|\s[-–—]{1,2}\s|[ \t]{2,}|\t)\s*")
+# "Sarah Johnson — Product Manager", "HANNAH LEE  |  Senior Accountant", "吴磊  男  29岁",
+# "Mary Major (F, 38)".
+_HEADER_SPLIT = re.compile(r"\s*(?:[|｜/,，·•(（]|\s[-–—]{1,2}\s|[ \t]{2,}|\t)\s*")
 _SCRIPT_RUNS = re.compile(r"[\u4e00-\u9fff·]+|[^\u4e00-\u9fff\s\d]+(?:\s+[^\u4e00-\u9fff\s\d]+)*")
 # Lines that head a résumé without naming anyone: "个 人 简 历", "Resume 个人简历", "CV".
 _DOCUMENT_HEADINGS = re.compile(

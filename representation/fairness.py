@@ -132,6 +132,23 @@ _FREE = re.compile(
     r"|\b(?:husband|wife|mother|father|mom|mum|woman|women|girl|lady)\b"
     r"|\b(?:male|female)\b"
 )
+# An English age written as a bare number beside the person or the title, where no unit
+# says it is one: "Jane Doe (32)", "Registered Nurse, 32, Shanghai", "(F, 32)", "(32/M)".
+# Only a two-digit number of working age, and only in those places: right after the
+# capitalized words a line starts with (a header: name or title), or in a bracket beside a
+# sex letter. Years of experience ("5 years"), pay ("25k"), counts ("team of 32"), versions
+# ("Python 3.11"), dates and phone numbers have a unit, a longer number, or another place.
+_AGE_NUMBER = r"(?:1[6-9]|[2-6]\d)"
+_HEADER_AGE = re.compile(
+    r"(?m)^([ \t]*[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,3})[ \t]*"
+    rf"(?:[(（][ \t]*{_AGE_NUMBER}[ \t]*[)）]"
+    rf"|,[ \t]*{_AGE_NUMBER}(?=[ \t]*(?:[,;|｜]|\.(?:\s|$)|$)))"
+)
+_SEX_MARK = r"(?:[MF]|male|female)"
+_SEXED_AGE = re.compile(
+    rf"(?i)[ \t]*[(（][ \t]*(?:{_SEX_MARK}(?:[ \t]*[,，/;][ \t]*|[ \t]+){_AGE_NUMBER}"
+    rf"|{_AGE_NUMBER}[ \t]*[,，/;][ \t]*{_SEX_MARK})[ \t]*[)）]"
+)
 _PRONOUNS = {
     "he": "they", "she": "they", "him": "them", "her": "their", "his": "their", "hers": "theirs",
     "himself": "themselves", "herself": "themselves", "mr": "", "mrs": "", "ms": "", "miss": "",
@@ -184,6 +201,8 @@ def neutralize(text: str, name: str | Sequence[str] | None = None) -> str:
     text = _without_label_cells(text)
     text = _LABELLED.sub("", text)
     text = _SPACED.sub("", text)
+    text = _SEXED_AGE.sub("", text)
+    text = _HEADER_AGE.sub(r"\1", text)
     text = _FREE.sub("", text)
     text = _PRONOUN.sub(lambda m: _PRONOUNS.get(m.group(0).lower().rstrip("."), ""), text)
     pattern = _name_pattern(name)

@@ -130,8 +130,8 @@ def candidate_documents(candidates: Sequence[Candidate], encode: Encode) -> list
 
 @dataclass
 class SyncStats:
-    applied: int = 0
-    checkpoints: int = 0
+    # Why the last poll round failed (None once one succeeds); the outbox's backlog and lag,
+    # which every process reads alike from the database, say how far the sync has got.
     last_error: str | None = None
 
 
@@ -231,12 +231,11 @@ class IndexSync:
             newest = session.scalar(select(func.max(OutboxEvent.id)))
         return max(int(row or 0), int(newest or 0))
 
-    def drain(self, *, max_batches: int | None = None) -> int:
+    def drain(self) -> int:
         """Apply pending outbox events; returns how many were applied."""
         applied = 0
-        batches = 0
         with self._lock:
-            while max_batches is None or batches < max_batches:
+            while True:
                 with self.db.session() as session:
                     # Claimed rows stay locked through the index update and the commit that
                     # marks them applied: another consumer never applies them as well.
@@ -261,10 +260,8 @@ class IndexSync:
                         self._applied_through or 0, max(e.id for e in events)
                     )
                 applied += len(events)
-                batches += 1
                 self.last_progress = time.monotonic()
                 self._since_checkpoint += len(events)
-            self.stats.applied += applied
             if self._checkpoint_due():
                 self._checkpoint_locked()
         if time.monotonic() - self._last_purge >= self.purge_interval_s:
@@ -351,7 +348,6 @@ class IndexSync:
             outbox.forget_applied(session)
         self._since_checkpoint = 0
         self._last_checkpoint = time.monotonic()
-        self.stats.checkpoints += 1
 
     def reindex(self, *, kinds: Sequence[EntityKind] | None = None, batch_size: int = 512) -> int:
         """Rebuild indexes from the database (the source of truth); returns documents indexed."""
