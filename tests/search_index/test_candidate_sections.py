@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from api.schemas import SearchRequest
+from bench.metrics import average_precision
 from core.domain import EntityKind
 from core.fingerprints import content_hash
 from core.settings import Settings
@@ -119,15 +120,6 @@ async def search(api: Api, query: str, mode: str) -> list[int]:
     )
     assert response.status_code == 200, response.text
     return [hit["id"] for hit in response.json()["hits"]]
-
-
-def average_precision(ranking: list[int], relevant: set[int]) -> float:
-    hits, total = 0, 0.0
-    for rank, doc in enumerate(ranking, start=1):
-        if doc in relevant:
-            hits += 1
-            total += hits / rank
-    return total / len(relevant)
 
 
 async def test_a_short_title_query_ranks_devops_resumes_above_civil_engineers(api: Api) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bench.metrics import average_precision
 from search_index.query_understanding import skills_in
 from search_index.rerank import RerankExample, _average_precision, fit_weights
 from tests.conftest import Api
@@ -63,16 +64,6 @@ async def _chinese_hits(api: Api, chinese: set[int], mode: str) -> list[int]:
     return [hit["id"] for hit in result["hits"] if hit["id"] in chinese]
 
 
-def _ap(ranking: list[int], relevant: set[int]) -> float:
-    """Average precision of ``ranking`` over all of ``relevant``."""
-    hits, total = 0, 0.0
-    for rank, doc in enumerate(ranking, start=1):
-        if doc in relevant:
-            hits += 1
-            total += hits / rank
-    return total / len(relevant)
-
-
 @pytest.mark.anyio
 async def test_an_english_query_ranks_the_right_chinese_postings_in_hybrid_as_semantic_does(
     api: Api,
@@ -86,10 +77,10 @@ async def test_an_english_query_ranks_the_right_chinese_postings_in_hybrid_as_se
     # Keyword retrieval cannot find them: no shared word.
     assert not await _chinese_hits(api, chinese, "keyword")
     semantic = await _chinese_hits(api, chinese, "semantic")
-    semantic_ap = _ap(semantic, relevant)
+    semantic_ap = average_precision(semantic, relevant)
     assert semantic_ap > 0.5, semantic  # the encoder alone puts them on the first page
     hybrid = await _chinese_hits(api, chinese, "hybrid")
-    assert _ap(hybrid, relevant) >= semantic_ap, (hybrid, semantic)
+    assert average_precision(hybrid, relevant) >= semantic_ap, (hybrid, semantic)
     # Above every unrelated Chinese posting that makes the page.
     shown = [doc in relevant for doc in hybrid]
     assert shown[: sum(shown)] == [True] * sum(shown) and sum(shown) == len(relevant), hybrid

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import pytest
 
 from api.schemas import JobCreate
 from core.domain import EntityKind
-from core.settings import Settings
 from representation.encoders import HashingEncoder
 from search_index.protocol import IndexDocument, SearchIndex
 from search_index.sync import IndexSync
 from store.db import Database
 from store.jobs import upsert_job
-from store.keys import get_or_create_tenant
 from store.models import Job
 from tests.conftest import job_payload
 from tests.processes.recording import RecordingIndex
@@ -68,14 +65,6 @@ class AliasedIndex(RecordingIndex):
         if self.during_rebuild is not None:
             hook, self.during_rebuild = self.during_rebuild, None
             hook()
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(Settings(environment="test", data_dir=tmp_path / "data"))
-    with database.session() as session:
-        get_or_create_tenant(session, "acme")
-    return database
 
 
 def sync_over(db: Database, index: AliasedIndex) -> IndexSync:

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-import pytest
 from sqlalchemy import select
 
 from core.domain import EntityKind
 from core.fingerprints import content_hash
-from core.settings import Settings
 from ingestion.records import CandidateCreate, JobCreate
 from representation.encoders import CachedEncoder, HashingEncoder
 from representation.profiles import CandidateProfile
@@ -26,7 +24,6 @@ from search_index.vectors import DatabaseVectors
 from store.candidates import candidates_by_ids, upsert_candidate
 from store.db import Database
 from store.jobs import jobs_by_ids, upsert_job
-from store.keys import get_or_create_tenant
 from store.models import Candidate, Job
 from store.privacy import erase_candidate
 from store.vector_refs import vector_refs
@@ -35,14 +32,6 @@ from tests.conftest import candidate_payload, job_payload
 from tests.processes.recording import RecordingIndex
 
 DIM = 64
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(Settings(environment="test", data_dir=tmp_path / "data"))
-    with database.session() as session:
-        get_or_create_tenant(session, "acme")
-    return database
 
 
 class Encode:

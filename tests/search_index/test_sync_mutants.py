@@ -17,14 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from core.domain import EntityKind
-from core.settings import Settings
 from representation.encoders import CachedEncoder, HashingEncoder
 from search_index.protocol import SearchIndex
 from search_index.sync import IndexSync
 from search_index.vectors import DatabaseVectors
 from store.db import Database
 from store.jobs import delete_job
-from store.keys import get_or_create_tenant
 from store.models import Job
 from store.outbox import backlog, pending_purges, request_index_purge
 from store.vector_refs import save_vector_refs, vector_refs
@@ -32,14 +30,6 @@ from tests.processes.recording import RecordingIndex
 from tests.search_index.test_rebuild_behind_alias import AliasedIndex, write_postings
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(Settings(environment="test", data_dir=tmp_path / "data"))
-    with database.session() as session:
-        get_or_create_tenant(session, "acme")
-    return database
 
 
 def _sync(db: Database, index: RecordingIndex, **kwargs: Any) -> IndexSync:
