@@ -320,6 +320,8 @@ class OccupationCoder:
         self._attached: Encoder | None = None  # of documents, as attached
         self._document_vectors: np.ndarray | None = None
         self._vector_sums: np.ndarray | None = None  # per code, of its documents' vectors
+        # Their norms (1 where a code has none), made once: 1 ms of every title's scoring.
+        self._vector_sum_norms: np.ndarray | None = None
         self._vectors_by_model: dict[str, np.ndarray] = {}
         self.semantic_weight = 0.0
         self.semantic_centroid_weight: float | None = None
@@ -401,13 +403,12 @@ class OccupationCoder:
         lexical = self._combine(similarity, centroid)
         if self._encoder is None or self.semantic_weight <= 0:
             return lexical, None, raw_similarity
-        assert self._document_vectors is not None and self._vector_sums is not None
+        sums, norms = self._vector_sums, self._vector_sum_norms
+        assert self._document_vectors is not None and sums is not None and norms is not None
         read = raw if self.semantic_reads_raw and raw is not None else titles
         vectors = np.asarray(self._encoder.encode(read), dtype=np.float32)
         semantic_similarity = vectors @ self._document_vectors.T
-        sums = self._vector_sums
-        norms = np.linalg.norm(sums, axis=1)
-        centroid_similarity = (vectors @ sums.T) / np.where(norms > 1e-9, norms, 1.0)
+        centroid_similarity = (vectors @ sums.T) / norms
         if leave_out:
             # The semantic side leaves out the same documents as the lexical one: a title's
             # own label must not vote for it, nor pull its occupation's centroid.
@@ -552,6 +553,8 @@ class OccupationCoder:
             self.semantic_reads_raw = reads_raw
             self._document_vectors = vectors
             self._vector_sums = np.asarray(self._membership @ vectors)
+            norms = np.linalg.norm(self._vector_sums, axis=1)
+            self._vector_sum_norms = np.where(norms > 1e-9, norms, 1.0)
             self.calibration = calibration or self._lexical_calibration
             self._matches.clear()  # scored otherwise
 
@@ -563,7 +566,7 @@ class OccupationCoder:
                 return
             self._encoder = self._attached = None
             self.semantic_weight = 0.0
-            self._document_vectors = self._vector_sums = None
+            self._document_vectors = self._vector_sums = self._vector_sum_norms = None
             self.calibration = self._lexical_calibration
             self._matches.clear()
 
